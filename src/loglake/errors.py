@@ -1,0 +1,23 @@
+"""The LoglakeError tree: every error a user may see, with a message that says what to do."""
+
+from __future__ import annotations
+
+
+class LoglakeError(Exception):
+    """Base of every error loglake raises on purpose."""
+
+
+class InputError(ValueError, LoglakeError):
+    """An input file is missing, empty, unreadable or not of a known format."""
+
+
+class ConfigError(ValueError, LoglakeError):
+    """A setting or command-line option has an invalid value."""
+
+
+class LockError(LoglakeError):
+    """Another ingest holds the dataset lock."""
+
+
+class StoreError(LoglakeError):
+    """The dataset on disk is missing or inconsistent."""
