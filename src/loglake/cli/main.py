@@ -1,0 +1,199 @@
+"""The `loglake` command line. Heavy imports happen inside commands to keep --help fast."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from loglake import __version__
+from loglake.config import COMPRESSIONS, load_settings
+from loglake.errors import LoglakeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn LoglakeErrors into `Error: …` on stderr and exit 1 (tracebacks with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except LoglakeError as exc:
+            if debug:
+                raise
+            _err(f"Error: {exc}")
+            sys.exit(1)
+        except KeyboardInterrupt:
+            _err("Interrupted: nothing was committed; the dataset is unchanged.")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loglake")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """loglake: turn large server logs into a Parquet log lake and ask it questions.
+
+    Settings come from LOGLAKE_* environment variables (see the README); options override.
+    """
+    del debug
+
+
+def data_option(func: F) -> F:
+    """The --data/--out option: the dataset root."""
+    return click.option(
+        "--data",
+        "--out",
+        "root",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Dataset root (default: $LOGLAKE_ROOT or ./loglake-data).",
+    )(func)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@data_option
+@click.option("--format", "fmt", default=None, help="Skip sniffing: mongodb or mongodb-legacy.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--chunk-rows", type=int, default=None, help="Rows buffered per worker per flush.")
+@click.option("--compression", type=click.Choice(COMPRESSIONS), default=None)
+@click.option("--copy-source", is_flag=True, default=None, help="Keep a copy under ROOT/source/.")
+@click.option("--force", is_flag=True, help="Override another ingest's lock.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@handle_errors
+def ingest(
+    paths: tuple[str, ...],
+    root: str | None,
+    fmt: str | None,
+    workers: int | None,
+    chunk_rows: int | None,
+    compression: str | None,
+    copy_source: bool | None,
+    force: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Ingest log files (files, directories, globs, .gz, or - for stdin).
+
+    Every row keeps the offset of its line, so the original can always be read back.
+    Re-ingesting a file adds nothing; a file that grew is ingested from where it ended.
+    """
+    from loglake.cli.progress import IngestProgress
+    from loglake.ingest.pipeline import ingest as run_ingest
+
+    settings = load_settings().with_options(
+        root=root,
+        workers=workers,
+        chunk_rows=chunk_rows,
+        compression=compression,
+        copy_source=copy_source,
+    )
+    with IngestProgress(enabled=not quiet) as progress:
+        report = run_ingest(
+            list(paths), settings, fmt=fmt, force=force, progress=progress.update, warn=_warn
+        )
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        from loglake.cli.render import print_ingest_report
+
+        print_ingest_report(report)
+
+
+def _warn(message: str) -> None:
+    _err(f"Warning: {message}")
+
+
+@cli.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@handle_errors
+def status(root: str | None, as_json: bool) -> None:
+    """Show what the dataset holds: streams, partitions, files and recent ingests."""
+    from loglake.cli.render import print_status
+    from loglake.store.status import dataset_status
+
+    settings = load_settings().with_options(root=root)
+    info = dataset_status(settings.root)
+    if as_json:
+        click.echo(json.dumps(info, default=str))
+    else:
+        print_status(info)
+
+
+@cli.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@handle_errors
+def summaries(root: str | None, as_json: bool) -> None:
+    """Show the precomputed dataset summary (slow queries, auth, connections)."""
+    from loglake.cli.render import print_summary
+    from loglake.store.status import dataset_summary
+
+    settings = load_settings().with_options(root=root)
+    summary = dataset_summary(settings.root)
+    if as_json:
+        click.echo(json.dumps(summary, default=str))
+    else:
+        print_summary(summary)
+
+
+@cli.command("rebuild-summaries")
+@data_option
+@handle_errors
+def rebuild_summaries_cmd(root: str | None) -> None:
+    """Recompute every summary from the Parquet files alone."""
+    from loglake.ingest.lock import ingest_lock
+    from loglake.ingest.manifest import load_manifest
+    from loglake.ingest.summaries import rebuild_summaries
+    from loglake.store.status import require_dataset
+
+    settings = load_settings().with_options(root=root)
+    require_dataset(settings.root)
+    with ingest_lock(settings.root, "rebuild-summaries", force=False, warn=_warn):
+        count = rebuild_summaries(settings.root, load_manifest(settings.root))
+    _err(f"Rebuilt {count} summaries in {settings.root}")
+
+
+@cli.command()
+@data_option
+@click.option("--before", required=True, help="Drop partitions dated before YYYY-MM-DD (UTC).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handle_errors
+def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
+    """Apply retention: remove every partition dated before a date."""
+    from loglake.store.retention import clean_before
+    from loglake.store.status import require_dataset
+
+    settings = load_settings().with_options(root=root)
+    require_dataset(settings.root)
+    result = clean_before(settings.root, before, dry_run=dry_run, warn=_warn)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    verb = "Would remove" if dry_run else "Removed"
+    _err(
+        f"{verb} {result['files']} files, {result['rows']:,} rows in "
+        f"{len(result['partitions'])} partitions dated before {result['before']}"
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="loglake")

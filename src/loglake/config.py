@@ -1,0 +1,98 @@
+"""One Settings object; the only place environment variables are read.
+
+Every setting has a `LOGLAKE_*` variable; the seed tool's `MONGO_SLOWQ_*` names are accepted
+as aliases so existing deployments keep working. Command-line options override both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from loglake.errors import ConfigError
+
+COMPRESSIONS = ("snappy", "zstd", "gzip", "lz4", "none")
+
+# setting name -> environment variables, first found wins
+_ENV: dict[str, tuple[str, ...]] = {
+    "root": ("LOGLAKE_ROOT", "MONGO_SLOWQ_OUT_ROOT"),
+    "compression": ("LOGLAKE_COMPRESSION", "MONGO_SLOWQ_PARQUET_COMPRESSION"),
+    "chunk_rows": ("LOGLAKE_CHUNK_ROWS", "MONGO_SLOWQ_CHUNK_ROWS"),
+    "copy_source": ("LOGLAKE_COPY_SOURCE", "MONGO_SLOWQ_KEEP_SOURCE_COPY"),
+    "workers": ("LOGLAKE_WORKERS",),
+    "max_line_bytes": ("LOGLAKE_MAX_LINE_BYTES",),
+    "range_bytes": ("LOGLAKE_RANGE_BYTES",),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about loglake, with its default."""
+
+    root: Path = Path("loglake-data")
+    compression: str = "zstd"
+    chunk_rows: int = 100_000
+    copy_source: bool = False
+    workers: int = 0  # 0 = all cores
+    max_line_bytes: int = 64 * 1024 * 1024
+    range_bytes: int = 64 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.compression not in COMPRESSIONS:
+            raise ConfigError(
+                f"unknown compression {self.compression!r}; choose one of {', '.join(COMPRESSIONS)}"
+            )
+        for name in ("chunk_rows", "max_line_bytes", "range_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
+        if self.workers < 0:
+            raise ConfigError(f"workers must be 0 (all cores) or more, not {self.workers}")
+
+    @property
+    def effective_workers(self) -> int:
+        """The number of worker processes to use."""
+        return self.workers or os.cpu_count() or 1
+
+    def with_options(self, **options: Any) -> Settings:
+        """A copy with the given options applied; None values are ignored."""
+        given = {k: v for k, v in options.items() if v is not None}
+        if "root" in given:
+            given["root"] = Path(given["root"])
+        return replace(self, **given)
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(f"{name}: expected true/false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw.strip().lower() if name.endswith("COMPRESSION") else raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment (LOGLAKE_* first, then the MONGO_SLOWQ_* aliases)."""
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        for var in _ENV.get(f.name, ()):
+            if var in env:
+                values[f.name] = _convert(var, env[var], getattr(defaults, f.name))
+                break
+    return Settings(**values)

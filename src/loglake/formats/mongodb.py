@@ -1,0 +1,344 @@
+"""MongoDB 4.4+ structured JSON logs (one JSON object per line).
+
+simdjson validates each line and lets us read only the header of the ~60% of lines that are
+plain events; the attributes of interesting messages (slow queries, authentication,
+connections, client metadata) are materialized as dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simdjson
+
+from loglake.formats.base import (
+    BadLine,
+    BadReason,
+    FileContext,
+    LineParser,
+    LogFormat,
+    Parsed,
+    Row,
+    classify_garbage,
+)
+from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.timestamps import IsoParser
+from loglake.schema import Stream
+
+NAME = LogFormat.MONGODB
+SPLITTABLE = True
+
+SLOW_QUERY = 51803
+AUTH_OK = (20250, 5286306)
+AUTH_FAIL = (20249, 5286307)
+CONN_ACCEPTED = 22943
+CONN_ENDED = 22944
+CLIENT_METADATA = 51800
+MONGOD_STARTING = 4615611
+_INTERESTING = {SLOW_QUERY, *AUTH_OK, *AUTH_FAIL, CONN_ACCEPTED, CONN_ENDED, CLIENT_METADATA}
+
+_MESSAGE_LIMIT = 4096
+
+# attr key -> slow_queries column, for plain numeric and string fields
+_SLOW_FIELDS = {
+    "docsExamined": "docs_examined",
+    "keysExamined": "keys_examined",
+    "nreturned": "nreturned",
+    "nMatched": "nmatched",
+    "nModified": "nmodified",
+    "ninserted": "ninserted",
+    "ndeleted": "ndeleted",
+    "keysInserted": "keys_inserted",
+    "keysDeleted": "keys_deleted",
+    "reslen": "reslen",
+    "numYields": "num_yields",
+    "writeConflicts": "write_conflicts",
+    "cpuNanos": "cpu_nanos",
+    "planningTimeMicros": "planning_micros",
+    "queryHash": "query_hash",
+    "planCacheKey": "plan_cache_key",
+    "queryShapeHash": "query_shape_hash",
+    "planCacheShapeHash": "plan_cache_shape_hash",
+    "appName": "app_name",
+    "errCode": "error_code",
+    "errName": "error_name",
+}
+_SLOW_FLAGS = {
+    "hasSortStage": "has_sort_stage",
+    "usedDisk": "used_disk",
+    "fromMultiPlanner": "from_multi_planner",
+    "replanned": "replanned",
+}
+_INT_COLUMNS = frozenset(
+    {
+        "docs_examined",
+        "keys_examined",
+        "nreturned",
+        "nmatched",
+        "nmodified",
+        "ninserted",
+        "ndeleted",
+        "keys_inserted",
+        "keys_deleted",
+        "reslen",
+        "num_yields",
+        "write_conflicts",
+        "cpu_nanos",
+        "planning_micros",
+        "error_code",
+    }
+)
+
+
+def sniff(lines: list[bytes]) -> float:
+    """Share of lines that look like structured mongod JSON records."""
+    if not lines:
+        return 0.0
+    hits = sum(1 for line in lines if line.lstrip().startswith(b'{"t":'))
+    return hits / len(lines)
+
+
+def split_host_port(remote: object) -> tuple[str | None, int | None]:
+    """`1.2.3.4:5678` or `[::1]:5678` -> (address, port)."""
+    if not isinstance(remote, str) or not remote:
+        return None, None
+    address, sep, port = remote.rpartition(":")
+    if not sep or not port.isdigit():
+        return remote, None
+    if address.startswith("[") and address.endswith("]"):
+        address = address[1:-1]
+    return address, int(port)
+
+
+def connection_number(context: object) -> int | None:
+    """`conn123` -> 123."""
+    if isinstance(context, str) and context.startswith("conn") and context[4:].isdigit():
+        return int(context[4:])
+    return None
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, dict):  # {"$numberLong": "123"}
+        inner = value.get("$numberLong") or value.get("$numberInt")
+        if isinstance(inner, str) and inner.lstrip("-").isdigit():
+            return int(inner)
+    return None
+
+
+def _str_or_none(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _uuid_text(value: object) -> str | None:
+    """A connection uuid logged as a string, `{"$uuid": …}` or `{"uuid": {"$uuid": …}}`."""
+    while isinstance(value, dict):
+        value = value.get("$uuid", value.get("uuid"))
+    return _str_or_none(value)
+
+
+def slow_query_row(attr: dict[str, Any], context: object, truncated: bool) -> Row:
+    """The slow_queries row of a 51803 "Slow query" line."""
+    ns = attr.get("ns")
+    namespace = ns if isinstance(ns, str) else None
+    db = collection = None
+    if namespace:
+        db, _, collection = namespace.partition(".")
+    command = attr.get("command")
+    if not isinstance(command, dict):
+        command = None
+    op_type = _str_or_none(attr.get("type"))
+    op = canonical_op(command, op_type)
+    if collection == "$cmd" and command:
+        first = next(iter(command.values()), None)
+        if isinstance(first, str) and first:
+            collection = first
+            namespace = f"{db}.{first}"
+    shape_source = command
+    if op == "getMore":
+        originating = attr.get("originatingCommand")
+        shape_source = originating if isinstance(originating, dict) else None
+    shape = shape_json(shape_of(op, shape_source))
+    row: Row = {
+        "engine": "mongodb",
+        "db": db,
+        "collection": collection,
+        "namespace": namespace,
+        "op": op,
+        "op_type": op_type,
+        "connection_id": connection_number(context),
+        "shape": shape,
+        "shape_hash": shape_hash(namespace or "", op, shape),
+        "truncated": truncated,
+    }
+    duration = attr.get("durationMillis")
+    row["duration_ms"] = float(duration) if isinstance(duration, int | float) else None
+    for key, column in _SLOW_FIELDS.items():
+        value = attr.get(key)
+        if value is not None:
+            row[column] = _int_or_none(value) if column in _INT_COLUMNS else _str_or_none(value)
+    for key, column in _SLOW_FLAGS.items():
+        value = attr.get(key)
+        if value is not None:
+            row[column] = bool(value)
+    working = attr.get("workingMillis")
+    if isinstance(working, int | float):
+        row["working_millis"] = float(working)
+    plan_summary = attr.get("planSummary")
+    if isinstance(plan_summary, str):
+        row["plan_summary"] = plan_summary
+        row["plan"] = plan_summary.split(" ", 1)[0].rstrip(",")
+    storage = attr.get("storage")
+    if isinstance(storage, dict):
+        data = storage.get("data")
+        if isinstance(data, dict):
+            row["bytes_read"] = _int_or_none(data.get("bytesRead"))
+            row["time_reading_micros"] = _int_or_none(data.get("timeReadingMicros"))
+    row["client_ip"], row["client_port"] = split_host_port(attr.get("remote"))
+    return row
+
+
+def auth_row(msg_id: int, attr: dict[str, Any], context: object) -> Row:
+    """The authentications row of any version's success or failure message."""
+    ok = msg_id in AUTH_OK
+    user = attr.get("user", attr.get("principalName"))
+    auth_db = attr.get("db", attr.get("authenticationDatabase"))
+    error = attr.get("error")
+    result = attr.get("result")
+    error_code = None
+    if isinstance(result, int) and not isinstance(result, bool):
+        error_code = result or None
+    elif isinstance(result, str) and not ok and error is None:
+        error = result  # early 4.4: "result":"UserNotFound: ..."
+    client_ip, client_port = split_host_port(attr.get("remote", attr.get("client")))
+    return {
+        "user": _str_or_none(user) or None,
+        "auth_db": _str_or_none(auth_db) or None,
+        "mechanism": _str_or_none(attr.get("mechanism")) or None,
+        "result": "success" if ok else "failure",
+        "error": _str_or_none(error),
+        "error_code": error_code,
+        "connection_id": connection_number(context),
+        "client_ip": client_ip,
+        "client_port": client_port,
+    }
+
+
+def connection_row(msg_id: int, attr: dict[str, Any], context: object) -> Row:
+    """The connections row of an accepted, ended or client-metadata message."""
+    client_ip, client_port = split_host_port(attr.get("remote"))
+    row: Row = {"client_ip": client_ip, "client_port": client_port}
+    if msg_id == CLIENT_METADATA:
+        row["event"] = "metadata"
+        row["connection_id"] = connection_number(attr.get("client", context))
+        doc = attr.get("doc")
+        if isinstance(doc, dict):
+            driver = doc.get("driver") if isinstance(doc.get("driver"), dict) else {}
+            os_doc = doc.get("os") if isinstance(doc.get("os"), dict) else {}
+            app = doc.get("application") if isinstance(doc.get("application"), dict) else {}
+            row["driver_name"] = _str_or_none(driver.get("name"))
+            row["driver_version"] = _str_or_none(driver.get("version"))
+            row["os_type"] = _str_or_none(os_doc.get("type"))
+            row["os_name"] = _str_or_none(os_doc.get("name"))
+            row["app_name"] = _str_or_none(app.get("name"))
+            row["platform"] = _str_or_none(doc.get("platform"))
+        return row
+    row["event"] = "accepted" if msg_id == CONN_ACCEPTED else "ended"
+    row["connection_id"] = _int_or_none(attr.get("connectionId"))
+    if row["connection_id"] is None:
+        row["connection_id"] = connection_number(context)
+    row["connection_count"] = _int_or_none(attr.get("connectionCount"))
+    row["uuid"] = _uuid_text(attr.get("uuid"))
+    return row
+
+
+def make_parser(ctx: FileContext) -> LineParser:  # noqa: ARG001 - same signature for all formats
+    """A line parser for structured mongod logs."""
+    json_parser = simdjson.Parser()
+    iso = IsoParser()
+
+    def parse(line: bytes) -> Parsed | BadLine:
+        try:
+            doc = json_parser.parse(line)
+        except (ValueError, RuntimeError):
+            if line.lstrip()[:1] == b"{" and b"\x00" not in line:
+                return BadLine(BadReason.INVALID_JSON)
+            return BadLine(classify_garbage(line))
+        try:
+            return _record(doc, iso)
+        except (AttributeError, KeyError, TypeError, ValueError, RuntimeError):
+            return BadLine(BadReason.NOT_A_RECORD)
+        finally:
+            del doc
+
+    return parse
+
+
+def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
+    if not isinstance(doc, simdjson.Object) or "t" not in doc:
+        return BadLine(BadReason.NOT_A_RECORD)
+    t = doc["t"]
+    text = t.get("$date") if isinstance(t, simdjson.Object) else t
+    del t
+    ts = iso(text) if isinstance(text, str) else None
+    if ts is None:
+        return BadLine(BadReason.BAD_TIMESTAMP)
+    msg_id = doc.get("id")
+    if not isinstance(msg_id, int) or isinstance(msg_id, bool):
+        msg_id = None
+    context = doc.get("ctx")
+    message = doc.get("msg")
+    if isinstance(message, str) and len(message) > _MESSAGE_LIMIT:
+        message = message[:_MESSAGE_LIMIT]
+    event: Row = {
+        "ts": ts,
+        "severity": _str_or_none(doc.get("s")),
+        "component": _str_or_none(doc.get("c")),
+        "msg_id": msg_id,
+        "context": _str_or_none(context),
+        "message": _str_or_none(message),
+    }
+    if msg_id not in _INTERESTING:
+        return Parsed(event)
+    raw_attr = doc.get("attr")
+    attr = raw_attr.as_dict() if isinstance(raw_attr, simdjson.Object) else {}
+    del raw_attr
+    if msg_id == SLOW_QUERY:
+        truncated = "truncated" in doc
+        row = slow_query_row(attr, context, truncated)
+        stream = Stream.SLOW_QUERIES
+    elif msg_id in AUTH_OK or msg_id in AUTH_FAIL:
+        row = auth_row(msg_id, attr, context)
+        stream = Stream.AUTHENTICATIONS
+        event["user"] = row["user"]
+    else:
+        row = connection_row(msg_id, attr, context)
+        stream = Stream.CONNECTIONS
+    row["ts"] = ts
+    return Parsed(event, stream, row)
+
+
+def host_of(head: list[bytes]) -> str | None:
+    """The `host:port` from a "MongoDB starting" line among the first lines, if any."""
+    parser = simdjson.Parser()
+    for line in head:
+        if b'"id":4615611' not in line:
+            continue
+        try:
+            doc = parser.parse(line)
+            attr = doc.get("attr")
+            values = attr.as_dict() if isinstance(attr, simdjson.Object) else {}
+            del attr, doc
+        except (ValueError, RuntimeError):
+            continue
+        host, port = values.get("host"), values.get("port")
+        if isinstance(host, str):
+            return f"{host}:{port}" if port else host
+    return None

@@ -1,0 +1,274 @@
+"""An ingest from end to end: lock, recover, plan, run tasks on workers, commit.
+
+`ingest()` returns the report printed by `loglake ingest --json` (PRODUCT.md §2).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from loglake.config import Settings
+from loglake.errors import InputError
+from loglake.ingest.lock import ingest_lock
+from loglake.ingest.manifest import commit, load_manifest, now_iso, recompute_totals, recover
+from loglake.ingest.plan import PlannedFile, build_tasks, copy_source, plan_inputs
+from loglake.ingest.worker import Task, TaskResult, run_task, set_progress_counter
+from loglake.layout import gz_index_relpath, staging_dir
+from loglake.schema import Stream
+
+ProgressFn = Callable[[str, int, int], None]  # (phase, done bytes, total bytes)
+MAX_SAMPLES = 20
+
+
+def _noop(*_args: Any) -> None:
+    return None
+
+
+def new_ingest_id() -> str:
+    """A sortable, unique ingest id: UTC time plus a random suffix."""
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+def ingest(
+    inputs: list[str],
+    settings: Settings,
+    fmt: str | None = None,
+    force: bool = False,
+    progress: ProgressFn = _noop,
+    warn: Callable[[str], None] = _noop,
+    stdin: BinaryIO | None = None,
+) -> dict[str, Any]:
+    """Ingest files into the dataset at `settings.root` and commit them atomically."""
+    if not inputs:
+        raise InputError("nothing to ingest: give one or more files, directories, globs or '-'")
+    root = settings.root
+    ingest_id = new_ingest_id()
+    started = time.perf_counter()
+    with ingest_lock(root, ingest_id, force, warn):
+        for item in recover(root):
+            warn(f"cleaned up after an interrupted ingest: {item}")
+        manifest = load_manifest(root)
+        staging = staging_dir(root, ingest_id)
+        staging.mkdir(parents=True)
+        progress("plan", 0, 0)
+        planned = plan_inputs(inputs, manifest, staging, stdin)
+        tasks: list[Task] = []
+        for item in planned:
+            if item.status == "already ingested":
+                continue
+            tasks.extend(build_tasks(item, fmt, settings, staging, ingest_id, len(tasks)))
+            if settings.copy_source and "copy" not in item.entry:
+                copy_source(item, staging)
+        parse_started = time.perf_counter()
+        results = run_tasks(tasks, settings.effective_workers, progress)
+        parse_seconds = time.perf_counter() - parse_started
+        report = _report(ingest_id, planned, results, manifest)
+        good = sum(r.rows["events"] for r in results)
+        if tasks and good == 0:
+            raise InputError(
+                "no log lines could be read: "
+                + ", ".join(f"{k}: {v}" for k, v in report["bad_lines"].items() if k != "total")
+                + "; check the files, or pass --format"
+            )
+        if tasks:
+            progress("commit", 0, 0)
+            _update_manifest(manifest, ingest_id, planned, results, report, settings, fmt)
+            manifest["ingests"][-1]["timings"] = {
+                "parse": round(parse_seconds, 3),
+                "total": round(time.perf_counter() - started, 3),
+            }
+            commit(root, staging, manifest)
+            report["dataset_version"] = manifest["dataset_version"]
+            report["seconds"] = round(time.perf_counter() - started, 3)
+            progress("summaries", 0, 0)
+            _write_summaries(root, ingest_id, manifest)
+        else:
+            staging_cleanup(staging)
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def staging_cleanup(staging: Path) -> None:
+    """Remove an ingest's staging directory."""
+    import shutil
+
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_tasks(tasks: list[Task], workers: int, progress: ProgressFn) -> list[TaskResult]:
+    """Run tasks on worker processes (inline with one worker), reporting bytes read."""
+    total = sum(_task_bytes(t) for t in tasks)
+    counter = mp.get_context("fork").Value("q", 0)
+    done = threading.Event()
+
+    def report_progress() -> None:
+        while not done.wait(0.2):
+            progress("parse", counter.value, total)
+
+    ticker = threading.Thread(target=report_progress, daemon=True)
+    ticker.start()
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            set_progress_counter(counter)
+            try:
+                results = [run_task(t) for t in tasks]
+            finally:
+                set_progress_counter(None)
+        else:
+            results = _run_pool(tasks, workers, counter)
+    finally:
+        done.set()
+        ticker.join()
+    progress("parse", total, total)
+    return sorted(results, key=lambda r: r.task_no)
+
+
+def _run_pool(tasks: list[Task], workers: int, counter: Any) -> list[TaskResult]:
+    ordered = sorted(tasks, key=_task_bytes, reverse=True)  # big (gzip) files first
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=mp.get_context("fork"),
+        initializer=set_progress_counter,
+        initargs=(counter,),
+    ) as pool:
+        futures = [pool.submit(run_task, t) for t in ordered]
+        return [f.result() for f in as_completed(futures)]
+
+
+def _task_bytes(task: Task) -> int:
+    if task.source.gzip or task.end is None:
+        return task.source.size - (0 if task.source.gzip else task.start)
+    return task.end - task.start
+
+
+def _report(
+    ingest_id: str,
+    planned: list[PlannedFile],
+    results: list[TaskResult],
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    rows: Counter[str] = Counter()
+    bad: Counter[str] = Counter()
+    for r in results:
+        rows.update(r.rows)
+        bad.update(r.bad)
+    by_file: dict[str, list[TaskResult]] = {}
+    for r in results:
+        by_file.setdefault(r.file_id, []).append(r)
+    files = []
+    for item in planned:
+        mine = by_file.get(item.file_id, []) if item.status != "already ingested" else []
+        file_bad: Counter[str] = Counter()
+        for r in mine:
+            file_bad.update(r.bad)
+        files.append(
+            {
+                "file_id": item.file_id,
+                "path": item.display_path,
+                "format": item.format,
+                "status": item.status,
+                "lines": sum(r.lines for r in mine),
+                "events": sum(r.rows["events"] for r in mine),
+                "blank_lines": sum(r.blank for r in mine),
+                "bad_lines": sum(file_bad.values()),
+                "bytes": sum(r.bytes for r in mine),
+            }
+        )
+    return {
+        "ingest_id": ingest_id,
+        "dataset_version": manifest["dataset_version"],
+        "bytes": sum(r.bytes for r in results),
+        "seconds": 0.0,
+        "rows": {s.value: rows[s.value] for s in Stream},
+        "bad_lines": {"total": sum(bad.values()), **dict(sorted(bad.items()))},
+        "files": files,
+    }
+
+
+def _samples(results: Iterable[TaskResult]) -> list[dict[str, Any]]:
+    samples: list[dict[str, Any]] = []
+    per_reason: Counter[str] = Counter()
+    for r in results:
+        for s in r.samples:
+            if per_reason[s["reason"]] < 3 and len(samples) < MAX_SAMPLES:
+                per_reason[s["reason"]] += 1
+                samples.append(s)
+    return samples
+
+
+def _update_manifest(
+    manifest: dict[str, Any],
+    ingest_id: str,
+    planned: list[PlannedFile],
+    results: list[TaskResult],
+    report: dict[str, Any],
+    settings: Settings,
+    fmt: str | None,
+) -> None:
+    for r in results:
+        for f in r.files:
+            manifest["artifacts"][f.relpath] = {
+                "stream": f.stream,
+                "date": f.date,
+                "rows": f.rows,
+                "bytes": f.bytes,
+                "sha256": f.sha256,
+                "ingest_id": ingest_id,
+            }
+    recompute_totals(manifest)
+    for item in planned:
+        if item.status == "already ingested":
+            continue
+        entry = manifest["files"].setdefault(item.file_id, {})
+        mine = [r for r in results if r.file_id == item.file_id]
+        entry.update(
+            {
+                "path": None if item.display_path == "<stdin>" else str(item.source.path),
+                "size": item.source.size,
+                "gzip": item.source.gzip,
+                "format": item.format,
+                "ingested_bytes": item.source.size,
+                "lines": entry.get("lines", 0) + sum(r.lines for r in mine),
+                "ingest_ids": [*entry.get("ingest_ids", []), ingest_id],
+                **item.entry,
+            }
+        )
+        if item.source.gzip:
+            entry["gz_index"] = gz_index_relpath(item.file_id)
+    first = [r.first_ts for r in results if r.first_ts is not None]
+    last = [r.last_ts for r in results if r.last_ts is not None]
+    manifest["dataset_version"] += 1
+    manifest["ingests"].append(
+        {
+            "ingest_id": ingest_id,
+            "finished": now_iso(),
+            "options": {
+                "format": fmt,
+                "workers": settings.effective_workers,
+                "chunk_rows": settings.chunk_rows,
+                "compression": settings.compression,
+                "copy_source": settings.copy_source,
+            },
+            "bytes": report["bytes"],
+            "rows": report["rows"],
+            "bad_lines": report["bad_lines"],
+            "bad_samples": _samples(results),
+            "files": report["files"],
+            "first_ts_us": min(first) if first else None,
+            "last_ts_us": max(last) if last else None,
+        }
+    )
+
+
+def _write_summaries(root: Path, ingest_id: str, manifest: dict[str, Any]) -> None:
+    from loglake.ingest.summaries import write_summaries
+
+    write_summaries(root, manifest, ingest_id)

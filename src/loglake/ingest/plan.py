@@ -1,0 +1,172 @@
+"""Planning an ingest: which files are new, what format they are, and the tasks to run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from loglake.config import Settings
+from loglake.errors import InputError
+from loglake.formats.base import FileContext, LogFormat
+from loglake.formats.registry import format_module, sniff_format
+from loglake.ingest.worker import Task
+from loglake.layout import SOURCE_DIR, gz_index_relpath
+from loglake.sources.files import (
+    SourceFile,
+    expand_inputs,
+    fingerprint,
+    head_lines,
+    open_source,
+    split_ranges,
+    tail_lines,
+)
+
+
+@dataclass
+class PlannedFile:
+    """One input and what the ingest will do with it."""
+
+    file_id: str
+    source: SourceFile
+    display_path: str
+    status: str  # "new", "appended" or "already ingested"
+    format: str | None = None
+    start: int = 0
+    entry: dict[str, Any] = field(default_factory=dict)
+
+
+def read_stdin_to(staging: Path, stream: BinaryIO | None = None) -> Path:
+    """Copy standard input into the staging area, so its lines can be read back later."""
+    target = staging / SOURCE_DIR / "stdin.log"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        shutil.copyfileobj(stream or sys.stdin.buffer, out, 8 * 1024 * 1024)
+    if target.stat().st_size == 0:
+        raise InputError("stdin: no data was read")
+    return target
+
+
+def _known_by_path(files: dict[str, Any], path: str) -> tuple[str, dict[str, Any]] | None:
+    for file_id, entry in files.items():
+        if entry.get("path") == path:
+            return file_id, entry
+    return None
+
+
+def plan_file(path: Path, files: dict[str, Any], display: str | None = None) -> PlannedFile:
+    """Decide whether a file is new, grew since its last ingest, or was already ingested."""
+    source = open_source(path)
+    print_path = display or str(path)
+    digest = fingerprint(path, source.size)
+    for file_id, entry in files.items():
+        if entry.get("fingerprint") == digest:
+            return PlannedFile(file_id, source, print_path, "already ingested", entry["format"])
+    known = _known_by_path(files, str(path))
+    if known and not source.gzip:
+        file_id, entry = known
+        done = int(entry.get("ingested_bytes", 0))
+        if 0 < done < source.size and fingerprint(path, source.size, done) == entry.get(
+            "fingerprint"
+        ):
+            return PlannedFile(
+                file_id, source, print_path, "appended", entry["format"], done,
+                {"fingerprint": digest},
+            )
+    return PlannedFile(digest[:16], source, print_path, "new", entry={"fingerprint": digest})
+
+
+def plan_inputs(
+    inputs: list[str], manifest: dict[str, Any], staging: Path, stdin: BinaryIO | None = None
+) -> list[PlannedFile]:
+    """Resolve the command-line inputs into planned files (stdin is copied to staging)."""
+    paths: list[tuple[Path, str | None]] = []
+    regular = [arg for arg in inputs if arg != "-"]
+    if "-" in inputs:
+        paths.append((read_stdin_to(staging, stdin), "<stdin>"))
+    paths.extend((p, None) for p in expand_inputs(regular))
+    planned: list[PlannedFile] = []
+    seen: set[str] = set()
+    for path, display in paths:
+        item = plan_file(path, manifest["files"], display)
+        if item.file_id in seen:
+            item.status = "already ingested"
+        seen.add(item.file_id)
+        if display == "<stdin>":
+            if item.status == "already ingested":
+                path.unlink()
+            else:
+                managed = path.with_name(f"{item.file_id}.log")
+                path.replace(managed)
+                item.source = replace(item.source, path=managed)
+                item.entry["copy"] = f"{SOURCE_DIR}/{managed.name}"
+        planned.append(item)
+    return planned
+
+
+def copy_source(item: PlannedFile, staging: Path) -> None:
+    """Keep a managed copy of a source under <root>/source/ (--copy-source)."""
+    suffix = ".gz" if item.source.gzip else ".log"
+    relpath = f"{SOURCE_DIR}/{item.file_id}{suffix}"
+    target = staging / relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(item.source.path, target)
+    item.entry["copy"] = relpath
+
+
+def build_tasks(
+    item: PlannedFile,
+    fmt: str | None,
+    settings: Settings,
+    staging: Path,
+    part_prefix: str,
+    first_task_no: int,
+) -> list[Task]:
+    """The tasks that parse one planned file (several byte ranges when it can be split)."""
+    head = head_lines(item.source, item.start)
+    chosen = LogFormat(fmt) if fmt else sniff_format(head, item.display_path)
+    if item.format and item.format != chosen.value and item.status == "appended":
+        chosen = LogFormat(item.format)
+    item.format = chosen.value
+    module = format_module(chosen)
+    mtime_year = dt.datetime.fromtimestamp(item.source.mtime, tz=dt.UTC).year
+    year_hint = mtime_year
+    if hasattr(module, "year_hint_for"):
+        year_hint = module.year_hint_for(head, tail_lines(item.source), mtime_year)
+    host = module.host_of(head) if hasattr(module, "host_of") else None
+    if host is None and item.entry.get("host"):
+        host = item.entry["host"]
+    item.entry["host"] = host
+    ctx = FileContext(file_id=item.file_id, path=str(item.source.path), year_hint=year_hint)
+    if item.source.gzip:
+        ranges: list[tuple[int, int | None]] = [(0, None)]
+    elif getattr(module, "SPLITTABLE", False):
+        ranges = list(
+            split_ranges(
+                item.start, item.source.size, settings.range_bytes, settings.effective_workers
+            )
+        )
+    else:
+        ranges = [(item.start, None)]
+    gz_index = staging / gz_index_relpath(item.file_id) if item.source.gzip else None
+    return [
+        Task(
+            task_no=first_task_no + n,
+            source=item.source,
+            start=start,
+            end=end,
+            format=chosen.value,
+            ctx=ctx,
+            host=host,
+            staging=staging,
+            part_prefix=part_prefix,
+            compression=settings.compression,
+            chunk_rows=settings.chunk_rows,
+            max_line=settings.max_line_bytes,
+            gz_index=gz_index,
+        )
+        for n, (start, end) in enumerate(ranges)
+    ]

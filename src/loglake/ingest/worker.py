@@ -1,0 +1,158 @@
+"""One task: a byte range of one file -> parsed rows -> staged Parquet files.
+
+Tasks run in worker processes (or inline with one worker); they share nothing but a
+progress counter and return a picklable `TaskResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loglake.formats.base import BadLine, BadReason, FileContext
+from loglake.formats.registry import format_module
+from loglake.ingest.writer import PartitionedWriter, WrittenFile
+from loglake.schema import Stream
+from loglake.sources.files import SourceFile, finish_stream, lines_in_range, open_stream
+
+SAMPLES_PER_REASON = 3
+_SAMPLE_CHARS = 200
+
+_progress: Any = None  # a multiprocessing.Value shared with the parent, set per process
+
+
+def set_progress_counter(counter: Any) -> None:
+    """Pool initializer: remember the shared bytes-read counter."""
+    global _progress  # noqa: PLW0603 - one counter per worker process
+    _progress = counter
+
+
+def _advance(nbytes: int) -> None:
+    if _progress is not None and nbytes:
+        with _progress.get_lock():
+            _progress.value += nbytes
+
+
+@dataclass(frozen=True)
+class Task:
+    """A byte range of one source file to parse and stage."""
+
+    task_no: int
+    source: SourceFile
+    start: int
+    end: int | None
+    format: str
+    ctx: FileContext
+    host: str | None
+    staging: Path
+    part_prefix: str
+    compression: str
+    chunk_rows: int
+    max_line: int
+    gz_index: Path | None = None
+
+
+@dataclass
+class TaskResult:
+    """What a task did: files written and counts."""
+
+    task_no: int
+    file_id: str
+    files: list[WrittenFile] = field(default_factory=list)
+    lines: int = 0
+    blank: int = 0
+    rows: Counter[str] = field(default_factory=Counter)
+    bad: Counter[str] = field(default_factory=Counter)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    bytes: int = 0
+    first_ts: int | None = None
+    last_ts: int | None = None
+    seconds: float = 0.0
+
+
+def _sample(result: TaskResult, reason: str, offset: int, line: bytes | None, size: int) -> None:
+    if result.bad[reason] > SAMPLES_PER_REASON:
+        return
+    preview = (line or b"")[:_SAMPLE_CHARS].decode("utf-8", "backslashreplace")
+    result.samples.append(
+        {
+            "file_id": result.file_id,
+            "reason": reason,
+            "file_offset": offset,
+            "line_length": size,
+            "preview": preview,
+        }
+    )
+
+
+def run_task(task: Task) -> TaskResult:
+    """Parse one byte range and stage its rows as Parquet."""
+    started = time.perf_counter()
+    parse = format_module(task.format).make_parser(task.ctx)
+    result = TaskResult(task_no=task.task_no, file_id=task.ctx.file_id)
+    writer = PartitionedWriter(
+        task.staging,
+        f"{task.part_prefix}-{task.task_no:05d}",
+        {"host": task.host, "file_id": task.ctx.file_id},
+        task.compression,
+        task.chunk_rows,
+    )
+    stream, position = open_stream(task.source, task.gz_index)
+    if task.start > 0:
+        stream.seek(task.start - 1)
+    stop = task.end if task.end is not None and not task.source.gzip else None
+    read_so_far = [position() if task.source.gzip else task.start]
+
+    def on_block(_size: int) -> None:
+        now = position() if stop is None else min(position(), stop)
+        _advance(now - read_so_far[0])
+        read_so_far[0] = now
+
+    add = writer.add
+    events = Stream.EVENTS
+    rows = result.rows
+    first = last = None
+    try:
+        lines = lines_in_range(stream, task.start, task.end, task.max_line, on_block)
+        for offset, line, size in lines:
+            result.lines += 1
+            if line is None:
+                result.bad[BadReason.TOO_LONG.value] += 1
+                _sample(result, BadReason.TOO_LONG.value, offset, None, size)
+                continue
+            if not line.strip():
+                result.blank += 1
+                continue
+            parsed = parse(line)
+            if isinstance(parsed, BadLine):
+                reason = parsed.reason.value
+                result.bad[reason] += 1
+                _sample(result, reason, offset, line, size)
+                continue
+            event = parsed.event
+            ts = event["ts"]
+            if first is None or ts < first:
+                first = ts
+            if last is None or ts > last:
+                last = ts
+            event["file_offset"] = offset
+            event["line_length"] = size
+            add(events, event)
+            rows["events"] += 1
+            if parsed.stream is not None and parsed.row is not None:
+                extra = parsed.row
+                extra["file_offset"] = offset
+                extra["line_length"] = size
+                add(parsed.stream, extra)
+                rows[parsed.stream.value] += 1
+        result.files = writer.close()
+    finally:
+        on_block(0)
+        result.bytes = read_so_far[0] - (0 if task.source.gzip else task.start)
+        finish_stream(stream)
+    result.first_ts, result.last_ts = first, last
+    result.seconds = time.perf_counter() - started
+    return result

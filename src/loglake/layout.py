@@ -1,0 +1,44 @@
+"""Where everything lives inside a dataset root (one place for every path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+FILE_MAP = "index/file_map.json"
+GZ_INDEX_DIR = "index/gz"
+STAGING = ".staging"
+LOCK = ".ingest.lock"
+SOURCE_DIR = "source"
+SUMMARIES = "summaries"
+DATASET_SUMMARY = "summaries/dataset.json"
+
+
+def manifest_path(root: Path) -> Path:
+    """The manifest: the single commit point of the dataset."""
+    return root / MANIFEST
+
+
+def file_map_path(root: Path) -> Path:
+    """file_id -> source location."""
+    return root / FILE_MAP
+
+
+def gz_index_relpath(file_id: str) -> str:
+    """The seek index of a gzip source, relative to the root."""
+    return f"{GZ_INDEX_DIR}/{file_id}.gzidx"
+
+
+def staging_dir(root: Path, ingest_id: str) -> Path:
+    """Where an ingest writes before it commits."""
+    return root / STAGING / ingest_id
+
+
+def lock_path(root: Path) -> Path:
+    """The ingest lock file."""
+    return root / LOCK
+
+
+def summary_path(root: Path, ingest_id: str) -> Path:
+    """The per-ingest summary."""
+    return root / SUMMARIES / f"ingest-{ingest_id}.json"

@@ -1,0 +1,249 @@
+"""Where bytes come from: local files, `.gz` files, directories, globs and stdin.
+
+`lines_in_range` is the one line splitter every source goes through, so offsets mean the
+same thing everywhere: `file_offset` is the byte offset of a line in the (decompressed)
+source and `line_length` its length without the line ending (`\\n` or `\\r\\n`).
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from loglake.errors import InputError
+
+BLOCK_BYTES = 8 * 1024 * 1024
+_FINGERPRINT_BYTES = 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+HEAD_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file, resolved."""
+
+    path: Path
+    size: int
+    gzip: bool
+    mtime: float
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether a file starts with the gzip magic bytes."""
+    with path.open("rb") as f:
+        return f.read(2) == _GZIP_MAGIC
+
+
+def expand_inputs(args: list[str]) -> list[Path]:
+    """Files named by the arguments: files, directories (recursively) and glob patterns."""
+    found: list[Path] = []
+    for arg in args:
+        if arg == "-":
+            raise InputError("stdin ('-') must be handled by the caller")
+        path = Path(arg)
+        if any(ch in arg for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(arg, recursive=True))
+            files = [p for p in matches if p.is_file()]
+            if not files:
+                raise InputError(f"{arg}: the pattern matched no files")
+            found.extend(files)
+        elif path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if not files:
+                raise InputError(f"{arg}: the directory holds no files")
+            found.extend(files)
+        elif path.is_file():
+            found.append(path)
+        elif path.exists():
+            raise InputError(f"{arg}: not a regular file")
+        else:
+            raise InputError(f"{arg}: no such file or directory")
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return list(unique)
+
+
+def open_source(path: Path) -> SourceFile:
+    """Stat and check a file; an empty or unreadable file is a clear error."""
+    try:
+        st = path.stat()
+        with path.open("rb") as f:
+            magic = f.read(2)
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if st.st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    return SourceFile(path=path, size=st.st_size, gzip=magic == _GZIP_MAGIC, mtime=st.st_mtime)
+
+
+def fingerprint(path: Path, size: int, length: int | None = None) -> str:
+    """A content fingerprint: blake2b of the size and the first and last MiB (or a prefix)."""
+    digest = hashlib.blake2b(digest_size=16)
+    limit = size if length is None else length
+    digest.update(str(limit).encode())
+    with path.open("rb") as f:
+        digest.update(f.read(min(_FINGERPRINT_BYTES, limit)))
+        if limit > 2 * _FINGERPRINT_BYTES:
+            f.seek(limit - _FINGERPRINT_BYTES)
+            digest.update(f.read(_FINGERPRINT_BYTES))
+        elif limit > _FINGERPRINT_BYTES:
+            digest.update(f.read(limit - _FINGERPRINT_BYTES))
+    return digest.hexdigest()
+
+
+def head_lines(source: SourceFile, start: int = 0, max_bytes: int = HEAD_BYTES) -> list[bytes]:
+    """The first complete lines from `start` (decompressed for .gz), for sniffing."""
+    try:
+        if source.gzip:
+            with gzip.open(source.path, "rb") as g:
+                data = g.read(max_bytes)
+        else:
+            with source.path.open("rb") as f:
+                f.seek(start)
+                data = f.read(max_bytes)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{source.path}: cannot read ({exc})") from None
+    lines = data.split(b"\n")
+    if len(lines) > 1 and len(data) == max_bytes:
+        lines.pop()  # a partial last line
+    return [line.rstrip(b"\r") for line in lines]
+
+
+def tail_lines(source: SourceFile, max_bytes: int = 64 * 1024) -> list[bytes]:
+    """The last complete lines of a plain file (empty for .gz)."""
+    if source.gzip:
+        return []
+    with source.path.open("rb") as f:
+        f.seek(max(0, source.size - max_bytes))
+        data = f.read()
+    lines = data.split(b"\n")
+    if source.size > max_bytes:
+        lines = lines[1:]
+    return [line.rstrip(b"\r") for line in lines if line.strip()]
+
+
+def split_ranges(start: int, size: int, range_bytes: int, workers: int) -> list[tuple[int, int]]:
+    """Byte ranges covering [start, size): enough to keep every worker busy, none tiny."""
+    span = size - start
+    if span <= 0:
+        return []
+    count = max(1, min(span // (4 * 1024 * 1024), max(workers * 4, -(-span // range_bytes))))
+    step = -(-span // count)
+    return [(s, min(s + step, size)) for s in range(start, size, step)]
+
+
+def open_stream(source: SourceFile, index_path: Path | None) -> tuple[BinaryIO, Callable[[], int]]:
+    """A readable stream of the decompressed bytes, and a function giving input bytes read.
+
+    For `.gz` the stream builds a seek index as it goes, exported to `index_path` by
+    `finish_stream` so raw lines can later be read without decompressing from the start.
+    """
+    raw = source.path.open("rb")
+    if not source.gzip:
+        return raw, raw.tell
+    import indexed_gzip
+
+    stream = indexed_gzip.IndexedGzipFile(fileobj=raw, spacing=4 * 1024 * 1024)
+    stream.index_path = index_path  # type: ignore[attr-defined]
+    stream.raw_file = raw  # type: ignore[attr-defined]
+    return stream, raw.tell
+
+
+def finish_stream(stream: BinaryIO) -> None:
+    """Export a gzip stream's seek index (if any) and close it."""
+    index_path = getattr(stream, "index_path", None)
+    raw = getattr(stream, "raw_file", None)
+    try:
+        if index_path is not None:
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+            stream.export_index(str(index_path))  # type: ignore[attr-defined]
+    finally:
+        stream.close()
+        if raw is not None:
+            raw.close()
+
+
+def lines_in_range(
+    stream: BinaryIO,
+    start: int,
+    end: int | None,
+    max_line: int,
+    on_block: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, bytes | None, int]]:
+    """Yield (offset, line, length) for every line starting in [start, end).
+
+    `stream` is positioned at `start`. When `start` is not 0 the caller positions it one
+    byte earlier: the partial first line (which belongs to the previous range) is dropped.
+    A line longer than `max_line` is yielded as (offset, None, length) without being kept.
+    Trailing `\\r` of CRLF endings is removed from the line and from its length.
+    """
+    pos = start
+    skip_first = start > 0
+    if skip_first:
+        pos = start - 1
+    tail = b""
+    limit = end if end is not None else float("inf")
+    overlong_at = -1  # offset of a line being skipped because it is too long
+    overlong_report = True  # False for the partial first line of a range
+    last_byte = b""
+    while True:
+        block = stream.read(BLOCK_BYTES)
+        if on_block is not None:
+            on_block(len(block))
+        if not block:
+            break
+        if overlong_at >= 0:
+            cut = block.find(b"\n")
+            if cut < 0:
+                pos += len(block)
+                last_byte = block[-1:]
+                continue
+            pos += cut
+            before = block[cut - 1 : cut] if cut else last_byte
+            if overlong_report:
+                yield overlong_at, None, pos - overlong_at - (before == b"\r")
+            pos += 1
+            overlong_at = -1
+            block = block[cut + 1 :]
+            if pos >= limit:
+                return
+        data = tail + block if tail else block
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        base = pos
+        for line in lines:
+            offset = base
+            base += len(line) + 1
+            if skip_first:
+                skip_first = False
+                continue
+            if offset >= limit:
+                return
+            if line[-1:] == b"\r":
+                line = line[:-1]
+            yield offset, (line if len(line) <= max_line else None), len(line)
+        pos = base
+        if pos >= limit:
+            return
+        if len(tail) > max_line + 1:
+            overlong_report = not skip_first
+            skip_first = False
+            overlong_at = pos
+            pos += len(tail)
+            last_byte = tail[-1:]
+            tail = b""
+    if overlong_at >= 0:
+        if overlong_report:
+            yield overlong_at, None, pos - overlong_at - (last_byte == b"\r")
+    elif tail and not skip_first and pos < limit:
+        line = tail[:-1] if tail[-1:] == b"\r" else tail
+        yield pos, (line if len(line) <= max_line else None), len(line)
