@@ -14,6 +14,7 @@ _MODULES = {
 }
 SNIFF_LINES = 50
 _MIN_CONFIDENCE = 0.5
+_SURE = 0.95  # no need to ask the other formats
 
 
 def format_module(fmt: LogFormat | str) -> ModuleType:
@@ -36,6 +37,8 @@ def sniff_format(lines: list[bytes], source: str) -> LogFormat:
         score = format_module(fmt).sniff(sample)
         if score > best_score:
             best, best_score = fmt, score
+        if score >= _SURE:
+            break
     if best is None or best_score < _MIN_CONFIDENCE:
         names = ", ".join(f.value for f in LogFormat)
         raise InputError(

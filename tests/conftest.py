@@ -1,0 +1,63 @@
+"""Fixtures: settings on a temporary root -> a real ingest -> the dataset on disk."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from loglake.config import Settings
+from loglake.ingest.pipeline import ingest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+def shared(*parts: str) -> Path:
+    """A file under ../shared/data, or skip the test when the folder is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not present: ../shared/data holds the real conformance logs")
+    return path
+
+
+def read_source(path: Path) -> bytes:
+    """The (decompressed) bytes of a log file."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on a fresh dataset root, two workers, small ranges to exercise splitting."""
+    return Settings(root=tmp_path / "lake", workers=2, range_bytes=4 * 1024 * 1024)
+
+
+IngestFn = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def run_ingest(settings: Settings) -> IngestFn:
+    """Ingest paths into the test dataset and return the report."""
+
+    def run(*paths: Path | str, **options: Any) -> dict[str, Any]:
+        fmt = options.pop("fmt", None)
+        return ingest([str(p) for p in paths], settings.with_options(**options), fmt=fmt)
+
+    return run
+
+
+def query(root: Path, stream: str, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    """Run SQL over one stream's committed Parquet files (the view is called `t`)."""
+    files = sorted(str(p) for p in (root / stream).rglob("*.parquet"))
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if not files:
+        return []
+    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet({files!r})")
+    return con.execute(sql, params or []).fetchall()
