@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ from loglake.errors import InputError
 from loglake.ingest.lock import ingest_lock
 from loglake.ingest.manifest import commit, load_manifest, now_iso, recompute_totals, recover
 from loglake.ingest.plan import PlannedFile, build_tasks, copy_source, plan_inputs
-from loglake.ingest.worker import Task, TaskResult, run_task, set_progress_counter
+from loglake.ingest.worker import Task, TaskResult, init_worker, run_task, set_progress_counter
 from loglake.layout import gz_index_relpath, staging_dir
 from loglake.schema import Stream
 
@@ -136,8 +137,8 @@ def _run_pool(tasks: list[Task], workers: int, counter: Any) -> list[TaskResult]
     with ProcessPoolExecutor(
         max_workers=min(workers, len(tasks)),
         mp_context=mp.get_context("fork"),
-        initializer=set_progress_counter,
-        initargs=(counter,),
+        initializer=init_worker,
+        initargs=(counter, os.getpid()),
     ) as pool:
         futures = [pool.submit(run_task, t) for t in ordered]
         return [f.result() for f in as_completed(futures)]

@@ -6,6 +6,10 @@ progress counter and return a picklable `TaskResult`.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,13 +25,31 @@ from loglake.sources.files import SourceFile, finish_stream, lines_in_range, ope
 SAMPLES_PER_REASON = 3
 _SAMPLE_CHARS = 200
 
+_PR_SET_PDEATHSIG = 1
 _progress: Any = None  # a multiprocessing.Value shared with the parent, set per process
 
 
 def set_progress_counter(counter: Any) -> None:
-    """Pool initializer: remember the shared bytes-read counter."""
+    """Remember the shared bytes-read counter (None to forget it)."""
     global _progress  # noqa: PLW0603 - one counter per worker process
     _progress = counter
+
+
+def init_worker(counter: Any, parent_pid: int) -> None:
+    """Pool initializer: die with the parent, so a killed ingest leaves no writer behind."""
+    set_progress_counter(counter)
+    _die_with_parent(parent_pid)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _advance(nbytes: int) -> None:
