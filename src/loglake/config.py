@@ -44,6 +44,8 @@ class Settings:
     range_bytes: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
+        if not isinstance(self.root, Path):
+            object.__setattr__(self, "root", Path(self.root))
         if self.compression not in COMPRESSIONS:
             raise ConfigError(
                 f"unknown compression {self.compression!r}; choose one of {', '.join(COMPRESSIONS)}"

@@ -39,55 +39,38 @@ _INTERESTING = {SLOW_QUERY, *AUTH_OK, *AUTH_FAIL, CONN_ACCEPTED, CONN_ENDED, CLI
 
 _MESSAGE_LIMIT = 4096
 
-# attr key -> slow_queries column, for plain numeric and string fields
-_SLOW_FIELDS = {
-    "docsExamined": "docs_examined",
-    "keysExamined": "keys_examined",
-    "nreturned": "nreturned",
-    "nMatched": "nmatched",
-    "nModified": "nmodified",
-    "ninserted": "ninserted",
-    "ndeleted": "ndeleted",
-    "keysInserted": "keys_inserted",
-    "keysDeleted": "keys_deleted",
-    "reslen": "reslen",
-    "numYields": "num_yields",
-    "writeConflicts": "write_conflicts",
-    "cpuNanos": "cpu_nanos",
-    "planningTimeMicros": "planning_micros",
-    "queryHash": "query_hash",
-    "planCacheKey": "plan_cache_key",
-    "queryShapeHash": "query_shape_hash",
-    "planCacheShapeHash": "plan_cache_shape_hash",
-    "appName": "app_name",
-    "errCode": "error_code",
-    "errName": "error_name",
+# attr key -> (slow_queries column, kind); one pass over the attributes fills the row
+_I, _S, _B, _F = 0, 1, 2, 3
+_SLOW_SPEC: dict[str, tuple[str, int]] = {
+    "docsExamined": ("docs_examined", _I),
+    "keysExamined": ("keys_examined", _I),
+    "nreturned": ("nreturned", _I),
+    "nMatched": ("nmatched", _I),
+    "nModified": ("nmodified", _I),
+    "ninserted": ("ninserted", _I),
+    "ndeleted": ("ndeleted", _I),
+    "keysInserted": ("keys_inserted", _I),
+    "keysDeleted": ("keys_deleted", _I),
+    "reslen": ("reslen", _I),
+    "numYields": ("num_yields", _I),
+    "writeConflicts": ("write_conflicts", _I),
+    "cpuNanos": ("cpu_nanos", _I),
+    "planningTimeMicros": ("planning_micros", _I),
+    "errCode": ("error_code", _I),
+    "queryHash": ("query_hash", _S),
+    "planCacheKey": ("plan_cache_key", _S),
+    "queryShapeHash": ("query_shape_hash", _S),
+    "planCacheShapeHash": ("plan_cache_shape_hash", _S),
+    "appName": ("app_name", _S),
+    "errName": ("error_name", _S),
+    "planSummary": ("plan_summary", _S),
+    "hasSortStage": ("has_sort_stage", _B),
+    "usedDisk": ("used_disk", _B),
+    "fromMultiPlanner": ("from_multi_planner", _B),
+    "replanned": ("replanned", _B),
+    "durationMillis": ("duration_ms", _F),
+    "workingMillis": ("working_millis", _F),
 }
-_SLOW_FLAGS = {
-    "hasSortStage": "has_sort_stage",
-    "usedDisk": "used_disk",
-    "fromMultiPlanner": "from_multi_planner",
-    "replanned": "replanned",
-}
-_INT_COLUMNS = frozenset(
-    {
-        "docs_examined",
-        "keys_examined",
-        "nreturned",
-        "nmatched",
-        "nmodified",
-        "ninserted",
-        "ndeleted",
-        "keys_inserted",
-        "keys_deleted",
-        "reslen",
-        "num_yields",
-        "write_conflicts",
-        "cpu_nanos",
-        "planning_micros",
-        "error_code",
-    }
-)
 
 
 def sniff(lines: list[bytes]) -> float:
@@ -146,62 +129,62 @@ def _uuid_text(value: object) -> str | None:
 
 def slow_query_row(attr: dict[str, Any], context: object, truncated: bool) -> Row:
     """The slow_queries row of a 51803 "Slow query" line."""
+    row: Row = {"engine": "mongodb", "truncated": truncated}
+    spec_of = _SLOW_SPEC.get
+    for key, value in attr.items():
+        spec = spec_of(key)
+        if spec is None or value is None:
+            continue
+        column, kind = spec
+        kind_of = type(value)
+        if kind == _I:
+            row[column] = value if kind_of is int else _int_or_none(value)
+        elif kind == _S:
+            row[column] = value if kind_of is str else str(value)
+        elif kind == _B:
+            row[column] = bool(value)
+        elif kind_of is int or kind_of is float:
+            row[column] = float(value)
     ns = attr.get("ns")
-    namespace = ns if isinstance(ns, str) else None
+    namespace = ns if type(ns) is str else None
     db = collection = None
     if namespace:
         db, _, collection = namespace.partition(".")
     command = attr.get("command")
-    if not isinstance(command, dict):
+    if type(command) is not dict:
         command = None
     op_type = _str_or_none(attr.get("type"))
     op = canonical_op(command, op_type)
     if collection == "$cmd" and command:
         first = next(iter(command.values()), None)
-        if isinstance(first, str) and first:
+        if type(first) is str and first:
             collection = first
             namespace = f"{db}.{first}"
     shape_source = command
     if op == "getMore":
         originating = attr.get("originatingCommand")
-        shape_source = originating if isinstance(originating, dict) else None
+        shape_source = originating if type(originating) is dict else None
     shape = shape_json(shape_of(op, shape_source))
-    row: Row = {
-        "engine": "mongodb",
-        "db": db,
-        "collection": collection,
-        "namespace": namespace,
-        "op": op,
-        "op_type": op_type,
-        "connection_id": connection_number(context),
-        "shape": shape,
-        "shape_hash": shape_hash(namespace or "", op, shape),
-        "truncated": truncated,
-    }
-    duration = attr.get("durationMillis")
-    row["duration_ms"] = float(duration) if isinstance(duration, int | float) else None
-    for key, column in _SLOW_FIELDS.items():
-        value = attr.get(key)
-        if value is not None:
-            row[column] = _int_or_none(value) if column in _INT_COLUMNS else _str_or_none(value)
-    for key, column in _SLOW_FLAGS.items():
-        value = attr.get(key)
-        if value is not None:
-            row[column] = bool(value)
-    working = attr.get("workingMillis")
-    if isinstance(working, int | float):
-        row["working_millis"] = float(working)
-    plan_summary = attr.get("planSummary")
-    if isinstance(plan_summary, str):
-        row["plan_summary"] = plan_summary
+    row["db"] = db
+    row["collection"] = collection
+    row["namespace"] = namespace
+    row["op"] = op
+    row["op_type"] = op_type
+    row["connection_id"] = connection_number(context)
+    row["shape"] = shape
+    row["shape_hash"] = shape_hash(namespace or "", op, shape)
+    plan_summary = row.get("plan_summary")
+    if plan_summary:
         row["plan"] = plan_summary.split(" ", 1)[0].rstrip(",")
     storage = attr.get("storage")
-    if isinstance(storage, dict):
+    if type(storage) is dict:
         data = storage.get("data")
-        if isinstance(data, dict):
+        if type(data) is dict:
             row["bytes_read"] = _int_or_none(data.get("bytesRead"))
             row["time_reading_micros"] = _int_or_none(data.get("timeReadingMicros"))
-    row["client_ip"], row["client_port"] = split_host_port(attr.get("remote"))
+    remote = attr.get("remote")
+    if remote is not None:
+        row["client_ip"], row["client_port"] = split_host_port(remote)
     return row
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from loglake.formats.timestamps import date_of
-from loglake.schema import COLUMNS, PARTITION_COLUMN, Stream, arrow_schema
+from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema
 
 _CONSTANT = ("host", "file_id")
 _US_PER_DAY = 86_400_000_000
@@ -35,9 +36,7 @@ class WrittenFile:
 
 @dataclass
 class _Buffer:
-    names: tuple[str, ...]
-    columns: list[list[Any]] = field(default_factory=list)
-    rows: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
     writer: pq.ParquetWriter | None = None
     relpath: str = ""
     written: int = 0
@@ -60,9 +59,6 @@ class PartitionedWriter:
         self.compression = None if compression == "none" else compression
         self.chunk_rows = chunk_rows
         self._buffers: dict[tuple[Stream, int], _Buffer] = {}
-        self._names = {
-            s: tuple(c.name for c in COLUMNS[s] if c.name not in _CONSTANT) for s in Stream
-        }
         self._pending = 0
 
     def add(self, stream: Stream, row: dict[str, Any]) -> None:
@@ -70,12 +66,8 @@ class PartitionedWriter:
         key = (stream, row["ts"] // _US_PER_DAY)
         buf = self._buffers.get(key)
         if buf is None:
-            names = self._names[stream]
-            buf = self._buffers[key] = _Buffer(names, [[] for _ in names])
-        get = row.get
-        for name, column in zip(buf.names, buf.columns, strict=True):
-            column.append(get(name))
-        buf.rows += 1
+            buf = self._buffers[key] = _Buffer()
+        buf.rows.append(row)
         self._pending += 1
         if self._pending >= self.chunk_rows:
             self.flush()
@@ -111,14 +103,7 @@ class PartitionedWriter:
 
     def _write(self, stream: Stream, day: int, buf: _Buffer) -> None:
         schema = arrow_schema(stream)
-        arrays = []
-        for fld in schema:
-            if fld.name in _CONSTANT:
-                arrays.append(pa.array([self.constants.get(fld.name)] * buf.rows, fld.type))
-            else:
-                values = buf.columns[buf.names.index(fld.name)]
-                arrays.append(pa.array(values, fld.type))
-        table = pa.Table.from_arrays(arrays, schema=schema)
+        table = rows_to_table(buf.rows, stream, self.constants)
         if buf.writer is None:
             date = date_of(day * _US_PER_DAY)
             buf.relpath = f"{stream.value}/{PARTITION_COLUMN}={date}/part-{self.part_name}.parquet"
@@ -126,9 +111,56 @@ class PartitionedWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             buf.writer = pq.ParquetWriter(path, schema, compression=self.compression)
         buf.writer.write_table(table)
-        buf.written += buf.rows
-        buf.columns = [[] for _ in buf.names]
-        buf.rows = 0
+        buf.written += len(buf.rows)
+        buf.rows = []
+
+
+@cache
+def _row_type(stream: Stream) -> pa.StructType:
+    return pa.struct([f for f in arrow_schema(stream) if f.name not in _CONSTANT])
+
+
+def rows_to_table(
+    rows: list[dict[str, Any]], stream: Stream, constants: dict[str, Any]
+) -> pa.Table:
+    """Row dicts -> an Arrow table of the stream's schema (conversion runs in C++)."""
+    schema = arrow_schema(stream)
+    try:
+        children = pa.array(rows, type=_row_type(stream)).flatten()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        children = [_sanitized(rows, f) for f in _row_type(stream)]
+    by_name = dict(zip(_row_type(stream).names, children, strict=True))
+    arrays = [
+        pa.array([constants.get(f.name)] * len(rows), f.type)
+        if f.name in _CONSTANT
+        else by_name[f.name]
+        for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "int64": (int,),
+    "int32": (int,),
+    "double": (int, float),
+    "bool": (bool,),
+}
+
+
+def _sanitized(rows: list[dict[str, Any]], fld: pa.Field) -> pa.Array:
+    """One column where a value of the wrong type (or out of range) becomes null."""
+    allowed = _PYTHON_TYPES.get(str(fld.type), (int,))
+    values = []
+    for row in rows:
+        value = row.get(fld.name)
+        ok = isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)
+        if ok and isinstance(value, int) and not isinstance(value, bool):
+            ok = -(2**63) <= value < 2**63 and (
+                str(fld.type) != "int32" or -(2**31) <= value < 2**31
+            )
+        values.append(value if ok else None)
+    return pa.array(values, fld.type)
 
 
 def _sha256(path: Path) -> str:
