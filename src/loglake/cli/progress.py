@@ -27,16 +27,17 @@ class IngestProgress:
     """Shows phase, bytes read, speed and time left; silent when disabled."""
 
     def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
+        console = Console(stderr=True)
+        self.enabled = enabled and console.is_terminal  # no live bar in CI logs or pipes
         self._progress = Progress(
             TextColumn("{task.description:<10}"),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-            disable=not enabled,
+            console=console,
+            transient=True,  # the report printed afterwards says it all
+            disable=not self.enabled,
         )
         self._task: TaskID | None = None
 

@@ -1,0 +1,58 @@
+"""The line splitter: every line of every range exactly once, with its offset."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import given, settings, strategies as st
+
+import loglake.sources.files as files
+from loglake.sources.files import lines_in_range, split_ranges
+
+
+def reference(data: bytes, max_line: int) -> list[tuple[int, bytes | None, int]]:
+    out = []
+    pos = 0
+    segments = data.split(b"\n")
+    if data.endswith(b"\n") or not data:
+        segments = segments[:-1]
+    for seg in segments:
+        line = seg[:-1] if seg.endswith(b"\r") else seg
+        out.append((pos, line if len(line) <= max_line else None, len(line)))
+        pos += len(seg) + 1
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"x")), max_size=30),
+    newline_at_end=st.booleans(),
+    crlf=st.booleans(),
+    max_line=st.sampled_from([3, 10, 1000]),
+    block=st.sampled_from([1, 2, 7, 64]),
+    ranges=st.integers(1, 6),
+)
+def test_ranges_cover_every_line_once(parts, newline_at_end, crlf, max_line, block, ranges):
+    sep = b"\r\n" if crlf else b"\n"
+    data = sep.join(parts) + (sep if newline_at_end and parts else b"")
+    old = files.BLOCK_BYTES
+    files.BLOCK_BYTES = block
+    try:
+        got = []
+        size = len(data)
+        step = max(1, -(-size // ranges))
+        for start in range(0, size, step):
+            stream = io.BytesIO(data)
+            stream.seek(max(0, start - 1))
+            got.extend(lines_in_range(stream, start, min(start + step, size), max_line))
+    finally:
+        files.BLOCK_BYTES = old
+    assert got == reference(data, max_line)
+
+
+def test_split_ranges_cover_the_file():
+    ranges = split_ranges(100, 10_000_000_000, 64 * 1024 * 1024, 2)
+    assert ranges[0][0] == 100 and ranges[-1][1] == 10_000_000_000
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert split_ranges(0, 1000, 64 * 1024 * 1024, 2) == [(0, 1000)]
+    assert split_ranges(500, 500, 10, 2) == []
