@@ -67,10 +67,18 @@ def data_option(func: F) -> F:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @data_option
-@click.option("--format", "fmt", default=None, help="Skip sniffing: mongodb or mongodb-legacy.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mongodb", "mongodb-legacy"]),
+    default=None,
+    help="Skip format sniffing.",
+)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option("--chunk-rows", type=int, default=None, help="Rows buffered per worker per flush.")
-@click.option("--compression", type=click.Choice(COMPRESSIONS), default=None)
+@click.option(
+    "--compression", type=click.Choice(COMPRESSIONS), default=None, help="Parquet codec (zstd)."
+)
 @click.option("--copy-source", is_flag=True, default=None, help="Keep a copy under ROOT/source/.")
 @click.option("--force", is_flag=True, help="Override another ingest's lock.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
