@@ -22,21 +22,23 @@ class IsoParser:
 
     def __call__(self, text: str) -> int | None:
         """Microseconds since the epoch, or None when the text is not an ISO timestamp."""
-        # Fast path: YYYY-MM-DDTHH:MM:SS.mmm<offset>
-        if len(text) >= 24 and text[19] == "." and text[23:24] in ("+", "-", "Z"):
-            key = text[:19] + text[23:]
+        # Fast path: YYYY-MM-DDTHH:MM:SS.mmm<offset>, cached per hour and offset
+        if len(text) >= 24 and text[19] == "." and text[23] in "+-Z":
+            key = text[:13] + text[23:]
             base = self._cache.get(key)
             if base is None:
-                base = self._slow(key)
+                base = self._slow(text[:13] + ":00:00" + text[23:])
                 if base is None:
                     return None
                 if len(self._cache) > _CACHE_LIMIT:
                     self._cache.clear()
                 self._cache[key] = base
-            millis = text[20:23]
-            if millis.isdigit():
-                return base + int(millis) * 1000
-            return None
+            rest = text[14:16] + text[17:19] + text[20:23]
+            if rest.isdigit() and text[16] == ":" and text[13] == ":":
+                minutes, seconds, millis = int(rest[:2]), int(rest[2:4]), int(rest[4:])
+                if minutes < 60 and seconds < 61:
+                    return base + (minutes * 60 + seconds) * 1_000_000 + millis * 1000
+            return self._slow(text)
         return self._slow(text)
 
     @staticmethod

@@ -12,15 +12,25 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, BinaryIO
+
+import pyarrow.compute as pc
 
 from loglake.formats.base import BadLine, BadReason, FileContext
 from loglake.formats.registry import format_module
 from loglake.ingest.writer import PartitionedWriter, WrittenFile
 from loglake.schema import Stream
-from loglake.sources.files import SourceFile, finish_stream, lines_in_range, open_stream
+from loglake.sources.files import (
+    SourceFile,
+    blocks_in_range,
+    finish_stream,
+    lines_in_range,
+    open_stream,
+)
 
 SAMPLES_PER_REASON = 3
 _SAMPLE_CHARS = 200
@@ -110,10 +120,102 @@ def _sample(result: TaskResult, reason: str, offset: int, line: bytes | None, si
     )
 
 
+def _parse_lines(
+    task: Task,
+    stream: BinaryIO,
+    on_block: Callable[[int], None],
+    writer: PartitionedWriter,
+    result: TaskResult,
+    module: ModuleType,
+) -> None:
+    """The per-line path: one parser call per line."""
+    parse = module.make_parser(task.ctx)
+    add = writer.add
+    events = Stream.EVENTS
+    rows = result.rows
+    for offset, line, size in lines_in_range(stream, task.start, task.end, task.max_line, on_block):
+        result.lines += 1
+        if line is None:
+            _bad(result, BadReason.TOO_LONG.value, offset, None, size)
+            continue
+        if not line.strip():
+            result.blank += 1
+            continue
+        parsed = parse(line)
+        if isinstance(parsed, BadLine):
+            _bad(result, parsed.reason.value, offset, line, size)
+            continue
+        event = parsed.event
+        _seen_ts(result, event["ts"], event["ts"])
+        event["file_offset"] = offset
+        event["line_length"] = size
+        add(events, event)
+        rows["events"] += 1
+        if parsed.stream is not None and parsed.row is not None:
+            extra = parsed.row
+            extra["file_offset"] = offset
+            extra["line_length"] = size
+            add(parsed.stream, extra)
+            rows[parsed.stream.value] += 1
+
+
+def _parse_blocks(
+    task: Task,
+    stream: BinaryIO,
+    on_block: Callable[[int], None],
+    writer: PartitionedWriter,
+    result: TaskResult,
+    module: ModuleType,
+) -> None:
+    """The vectorized path: blocks of lines parsed at once by the format's block parser."""
+    parser = module.block_parser(task.ctx, task.max_line)
+    try:
+        for offset, block, size in blocks_in_range(
+            stream, task.start, task.end, task.max_line, on_block
+        ):
+            if block is None:
+                result.lines += 1
+                _bad(result, BadReason.TOO_LONG.value, offset, None, size)
+                continue
+            got = parser.parse(block, offset)
+            result.lines += got.lines
+            result.blank += got.blank
+            for bad_offset, length, reason, line in got.bad:
+                _bad(result, reason, bad_offset, line, length)
+            for name, table in got.tables.items():
+                if table.num_rows:
+                    low, high = pc.min_max(table.column("ts")).values()
+                    _seen_ts(result, _us(low), _us(high))
+                    writer.add_table(name, table)
+                    result.rows[name.value] += table.num_rows
+            for name, row in got.rows:
+                if name is Stream.EVENTS:
+                    _seen_ts(result, row["ts"], row["ts"])
+                writer.add(name, row)
+                result.rows[name.value] += 1
+    finally:
+        parser.close()
+
+
+def _us(scalar: Any) -> int:
+    return int(scalar.cast("int64").as_py())
+
+
+def _seen_ts(result: TaskResult, low: int, high: int) -> None:
+    if result.first_ts is None or low < result.first_ts:
+        result.first_ts = low
+    if result.last_ts is None or high > result.last_ts:
+        result.last_ts = high
+
+
+def _bad(result: TaskResult, reason: str, offset: int, line: bytes | None, size: int) -> None:
+    result.bad[reason] += 1
+    _sample(result, reason, offset, line, size)
+
+
 def run_task(task: Task) -> TaskResult:
     """Parse one byte range and stage its rows as Parquet."""
     started = time.perf_counter()
-    parse = format_module(task.format).make_parser(task.ctx)
     result = TaskResult(task_no=task.task_no, file_id=task.ctx.file_id)
     writer = PartitionedWriter(
         task.staging,
@@ -133,48 +235,16 @@ def run_task(task: Task) -> TaskResult:
         _advance(now - read_so_far[0])
         read_so_far[0] = now
 
-    add = writer.add
-    events = Stream.EVENTS
-    rows = result.rows
-    first = last = None
+    module = format_module(task.format)
     try:
-        lines = lines_in_range(stream, task.start, task.end, task.max_line, on_block)
-        for offset, line, size in lines:
-            result.lines += 1
-            if line is None:
-                result.bad[BadReason.TOO_LONG.value] += 1
-                _sample(result, BadReason.TOO_LONG.value, offset, None, size)
-                continue
-            if not line.strip():
-                result.blank += 1
-                continue
-            parsed = parse(line)
-            if isinstance(parsed, BadLine):
-                reason = parsed.reason.value
-                result.bad[reason] += 1
-                _sample(result, reason, offset, line, size)
-                continue
-            event = parsed.event
-            ts = event["ts"]
-            if first is None or ts < first:
-                first = ts
-            if last is None or ts > last:
-                last = ts
-            event["file_offset"] = offset
-            event["line_length"] = size
-            add(events, event)
-            rows["events"] += 1
-            if parsed.stream is not None and parsed.row is not None:
-                extra = parsed.row
-                extra["file_offset"] = offset
-                extra["line_length"] = size
-                add(parsed.stream, extra)
-                rows[parsed.stream.value] += 1
+        if hasattr(module, "block_parser"):
+            _parse_blocks(task, stream, on_block, writer, result, module)
+        else:
+            _parse_lines(task, stream, on_block, writer, result, module)
         result.files = writer.close()
     finally:
         on_block(0)
         result.bytes = read_so_far[0] - (0 if task.source.gzip else task.start)
         finish_stream(stream)
-    result.first_ts, result.last_ts = first, last
     result.seconds = time.perf_counter() - started
     return result

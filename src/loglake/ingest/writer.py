@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from loglake.formats.timestamps import date_of
@@ -37,6 +38,7 @@ class WrittenFile:
 @dataclass
 class _Buffer:
     rows: list[dict[str, Any]] = field(default_factory=list)
+    tables: list[pa.Table] = field(default_factory=list)
     writer: pq.ParquetWriter | None = None
     relpath: str = ""
     written: int = 0
@@ -72,10 +74,24 @@ class PartitionedWriter:
         if self._pending >= self.chunk_rows:
             self.flush()
 
+    def add_table(self, stream: Stream, table: pa.Table) -> None:
+        """Buffer an Arrow table of rows (stream columns without the constants, plus `day`)."""
+        days = table.column("day")
+        unique = pc.unique(days).to_pylist()
+        for day in unique:
+            part = table if len(unique) == 1 else table.filter(pc.equal(days, day))
+            buf = self._buffers.get((stream, day))
+            if buf is None:
+                buf = self._buffers[stream, day] = _Buffer()
+            buf.tables.append(part.drop_columns(["day"]))
+            self._pending += part.num_rows
+        if self._pending >= self.chunk_rows:
+            self.flush()
+
     def flush(self) -> None:
         """Write every buffered row out as a row group of its partition's file."""
         for (stream, day), buf in self._buffers.items():
-            if buf.rows:
+            if buf.rows or buf.tables:
                 self._write(stream, day, buf)
         self._pending = 0
 
@@ -103,7 +119,10 @@ class PartitionedWriter:
 
     def _write(self, stream: Stream, day: int, buf: _Buffer) -> None:
         schema = arrow_schema(stream)
-        table = rows_to_table(buf.rows, stream, self.constants)
+        parts = [self._with_constants(t, stream) for t in buf.tables]
+        if buf.rows:
+            parts.append(rows_to_table(buf.rows, stream, self.constants))
+        table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
         if buf.writer is None:
             date = date_of(day * _US_PER_DAY)
             buf.relpath = f"{stream.value}/{PARTITION_COLUMN}={date}/part-{self.part_name}.parquet"
@@ -111,8 +130,19 @@ class PartitionedWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             buf.writer = pq.ParquetWriter(path, schema, compression=self.compression)
         buf.writer.write_table(table)
-        buf.written += len(buf.rows)
+        buf.written += table.num_rows
         buf.rows = []
+        buf.tables = []
+
+    def _with_constants(self, table: pa.Table, stream: Stream) -> pa.Table:
+        schema = arrow_schema(stream)
+        arrays = [
+            pa.array([self.constants.get(f.name)] * table.num_rows, f.type)
+            if f.name in _CONSTANT
+            else table.column(f.name).cast(f.type)
+            for f in schema
+        ]
+        return pa.Table.from_arrays(arrays, schema=schema)
 
 
 @cache

@@ -247,3 +247,81 @@ def lines_in_range(
     elif tail and not skip_first and pos < limit:
         line = tail[:-1] if tail[-1:] == b"\r" else tail
         yield pos, (line if len(line) <= max_line else None), len(line)
+
+
+def blocks_in_range(
+    stream: BinaryIO,
+    start: int,
+    end: int | None,
+    max_line: int,
+    on_block: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, bytes | None, int]]:
+    """Yield (offset, block, length): runs of complete lines starting in [start, end).
+
+    The same contract as `lines_in_range`, a block at a time: each block ends at a line
+    ending (or at the end of the input); a line longer than `max_line` that does not fit
+    is yielded as (offset, None, length). Positioning is the caller's, as there.
+    """
+    pos = start - 1 if start > 0 else 0
+    skip_first = start > 0
+    limit = end if end is not None else float("inf")
+    tail = b""
+    overlong_at = -1
+    overlong_report = True
+    last_byte = b""
+    while pos < limit or tail or overlong_at >= 0:
+        chunk = stream.read(BLOCK_BYTES)
+        if on_block is not None:
+            on_block(len(chunk))
+        if not chunk:
+            break
+        if overlong_at >= 0:
+            cut = chunk.find(b"\n")
+            if cut < 0:
+                pos += len(chunk)
+                last_byte = chunk[-1:]
+                continue
+            pos += cut
+            before = chunk[cut - 1 : cut] if cut else last_byte
+            if overlong_report:
+                yield overlong_at, None, pos - overlong_at - (before == b"\r")
+            pos += 1
+            overlong_at = -1
+            chunk = chunk[cut + 1 :]
+            if pos >= limit:
+                return
+        data = tail + chunk if tail else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            tail = data
+        else:
+            block, tail = data[: cut + 1], data[cut + 1 :]
+            if skip_first:
+                first = block.find(b"\n")
+                pos += first + 1
+                block = block[first + 1 :]
+                skip_first = False
+                if pos >= limit:
+                    return
+            if pos + len(block) > limit:  # keep only lines that start before the limit
+                keep = block.find(b"\n", max(0, int(limit) - pos - 1)) + 1
+                if block:
+                    yield pos, block[:keep], keep
+                return
+            if block:
+                yield pos, block, len(block)
+            pos += len(block)
+            if pos >= limit:
+                return
+        if len(tail) > max_line + 1:
+            overlong_report = not skip_first
+            skip_first = False
+            overlong_at = pos
+            pos += len(tail)
+            last_byte = tail[-1:]
+            tail = b""
+    if overlong_at >= 0:
+        if overlong_report:
+            yield overlong_at, None, pos - overlong_at - (last_byte == b"\r")
+    elif tail and not skip_first and pos < limit:
+        yield pos, tail, len(tail)

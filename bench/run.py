@@ -1,0 +1,207 @@
+"""`make bench`: ingest speed against DuckDB's read_json, and peak memory at 1 GB and 3 GB.
+
+Everything is measured in this one run on this machine: a seeded, realistic mongod log is
+generated, then loglake's ingest and the DuckDB baseline (what a savvy user would run
+instead: read_json projecting the slow-query fields and attr.command to Parquet) each run
+as a separate process whose whole process tree is sampled for resident memory. Results
+and the exact command go to docs/benchmarks.md.
+
+    python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+RESULTS = REPO / "docs" / "benchmarks.md"
+MB = 1_000_000
+
+
+def parse_size(text: str) -> int:
+    units = {"KB": 10**3, "MB": 10**6, "GB": 10**9}
+    for unit, factor in units.items():
+        if text.upper().endswith(unit):
+            return int(float(text[: -len(unit)]) * factor)
+    return int(text)
+
+
+def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float | str]:
+    """Run a command; wall seconds and the peak summed RSS of its process tree."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+                peak = max(peak, total)
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')[-3000:]}")
+    return {"seconds": seconds, "peak_rss": peak, "stdout": out.decode()}
+
+
+def generate(path: Path, size: int, seed: int) -> dict:
+    stats = path.with_suffix(".stats.json")
+    if not path.exists() or path.stat().st_size < size * 0.97:
+        subprocess.run(
+            [sys.executable, "-m", "loglake.generate", "--size", str(size), "--seed", str(seed),
+             "--tz", "+00:00,-04:00,+05:30", "-o", str(path), "--stats", str(stats)],
+            check=True,
+        )
+    return json.loads(stats.read_text()) if stats.exists() else {}
+
+
+def run_loglake(log: Path, root: Path) -> dict:
+    shutil.rmtree(root, ignore_errors=True)
+    result = measured(
+        [sys.executable, "-m", "loglake", "ingest", str(log), "--out", str(root), "--json", "-q"]
+    )
+    report = json.loads(result["stdout"])
+    result["report"] = report
+    return result
+
+
+def run_duckdb(log: Path, out_dir: Path) -> dict:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    code = (
+        "import json, sys; sys.path.insert(0, %r); from duckdb_baseline import duckdb_baseline; "
+        "print(json.dumps(duckdb_baseline(%r, %r)))" % (str(BENCH), str(log), str(out_dir))
+    )
+    result = measured([sys.executable, "-c", code])
+    result["report"] = json.loads(result["stdout"].strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1GB,3GB", help="log sizes; speed ratio on the first")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each timed command")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--workdir", default=str(BENCH / "out"))
+    ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = ap.parse_args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = [parse_size(s) for s in args.sizes.split(",")]
+    rows = []
+    for n, size in enumerate(sizes):
+        log = work / f"mongod-{size // MB}MB-seed{args.seed}.log"
+        gen = generate(log, size, args.seed)
+        nbytes = log.stat().st_size
+        repeat = args.repeat if n == 0 else 1
+        ours = [run_loglake(log, work / "lake") for _ in range(repeat)]
+        theirs = [run_duckdb(log, work / "duckdb") for _ in range(repeat)] if n == 0 else []
+        ours_s = statistics.median(r["seconds"] for r in ours)
+        row = {
+            "size_mb": nbytes / MB,
+            "lines": gen.get("lines"),
+            "slow": ours[0]["report"]["rows"]["slow_queries"],
+            "loglake_s": ours_s,
+            "loglake_mbps": nbytes / MB / ours_s,
+            "loglake_rss_mb": max(r["peak_rss"] for r in ours) / MB,
+        }
+        if theirs:
+            duck_s = statistics.median(r["seconds"] for r in theirs)
+            row.update(
+                duckdb_s=duck_s,
+                duckdb_mbps=nbytes / MB / duck_s,
+                duckdb_rss_mb=max(r["peak_rss"] for r in theirs) / MB,
+                duckdb_rows=theirs[0]["report"].get("rows"),
+                ratio=duck_s / ours_s,
+            )
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    growth = None
+    if len(rows) > 1:
+        growth = rows[-1]["loglake_rss_mb"] / rows[0]["loglake_rss_mb"] - 1
+        print(json.dumps({"rss_growth": growth}))
+    if not args.no_write:
+        write_results(rows, growth, args)
+
+
+def write_results(rows: list[dict], growth: float | None, args: argparse.Namespace) -> None:
+    cmd = "make bench  # = python bench/run.py --sizes " + args.sizes + f" --repeat {args.repeat}"
+    first = rows[0]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Measured by `make bench` (bench/run.py) on this project's 2-core machine; every",
+        "number below comes from one run of that command, baseline included. Regenerate",
+        "with the command; do not edit by hand.",
+        "",
+        f"- command: `{cmd}`",
+        f"- when: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "- input: seeded generated mongod 7.0 JSON log (`python -m loglake.generate`, seed "
+        f"{args.seed}, offsets +00:00/-04:00/+05:30), realistic mix of slow queries, "
+        "connections, auth and noise",
+        "- loglake: `loglake ingest FILE --json -q` (all cores, zstd): every line to `events`, "
+        "slow queries with shapes, auth, connections, offsets, summaries",
+        "- baseline: DuckDB `read_json` of the same file projecting the slow-query fields and "
+        "`attr.command` to one Parquet file (bench/duckdb_baseline.py), all cores",
+        "- peak RSS: sum over the process tree (workers included), sampled every 50 ms",
+        "",
+        "## Ingest speed (median of repeated runs)",
+        "",
+        "| input | loglake | DuckDB read_json | speed ratio (loglake / DuckDB) |",
+        "|---|---|---|---|",
+        f"| {first['size_mb']:,.0f} MB, {first['slow']:,} slow queries | "
+        f"{first['loglake_s']:.1f} s, {first['loglake_mbps']:.1f} MB/s | "
+        f"{first['duckdb_s']:.1f} s, {first['duckdb_mbps']:.1f} MB/s | "
+        f"**{first['ratio']:.2f}×** |",
+        "",
+        "## Peak memory during ingest",
+        "",
+        "| input | loglake peak RSS | DuckDB peak RSS |",
+        "|---|---|---|",
+    ]
+    for r in rows:
+        duck = f"{r['duckdb_rss_mb']:,.0f} MB" if "duckdb_rss_mb" in r else "-"
+        lines.append(f"| {r['size_mb']:,.0f} MB | {r['loglake_rss_mb']:,.0f} MB | {duck} |")
+    if growth is not None:
+        lines += ["", f"Peak RSS growth from the smallest to the largest input: {growth:+.1%}."]
+    lines += ["", "Raw results:", "", "```json", *[json.dumps(r) for r in rows], "```", ""]
+    RESULTS.write_text("\n".join(lines))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Vectorized parsing of MongoDB JSON logs: a block of lines at a time, in DuckDB.
+
+A block (many complete lines) becomes an Arrow string column without copying; DuckDB's
+`json_transform` parses every line once, in C++, and yields the `events` columns and the
+slow-query, authentication and connection fields. Python only computes what needs our
+own logic — query shapes, and the few authentication/connection rows — through the same
+functions as the per-line parser. Any line the SQL path cannot read (invalid JSON, no
+timestamp, odd types) is handed to the per-line parser, which decides and classifies it,
+so both paths produce the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loglake.formats import mongodb
+from loglake.formats.base import BadLine, BadReason, FileContext, LineParser
+from loglake.schema import Stream, arrow_schema
+
+_SQL = (Path(__file__).parent / "mongodb_block.sql").read_text()
+_WHITESPACE = b" \t\r\n\x0b\x0c"
+
+
+@dataclass
+class BlockResult:
+    """What one block gave: Arrow tables per stream (with a `day` column) and counts."""
+
+    tables: dict[Stream, pa.Table] = field(default_factory=dict)
+    rows: list[tuple[Stream, dict[str, Any]]] = field(default_factory=list)  # per-line path
+    bad: list[tuple[int, int, str, bytes | None]] = field(default_factory=list)
+    lines: int = 0
+    blank: int = 0
+
+
+class BlockParser:
+    """Parses blocks of complete lines; one per worker task (it owns a DuckDB connection)."""
+
+    def __init__(self, ctx: FileContext, max_line: int) -> None:
+        import duckdb
+
+        self.max_line = max_line
+        self.line_parser: LineParser = mongodb.make_parser(ctx)
+        self.con = duckdb.connect()
+        self.con.execute("SET threads = 1")  # parallelism comes from worker processes
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def close(self) -> None:
+        """Release the DuckDB connection."""
+        self.con.close()
+
+    def parse(self, block: bytes, base: int) -> BlockResult:
+        """Parse `block` (complete lines; the last may lack its newline) read at `base`."""
+        result = BlockResult()
+        view = np.frombuffer(block, dtype=np.uint8)
+        newlines = np.flatnonzero(view == 10)
+        starts = np.empty(len(newlines) + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = newlines + 1
+        ends = np.append(newlines, len(block)).astype(np.int64)
+        if starts[-1] == len(block):  # the block ends with a newline: no last partial line
+            starts, ends = starts[:-1], ends[:-1]
+        count = len(starts)
+        result.lines = count
+        if count == 0:
+            return result
+        cr = (ends > starts) & (view[np.maximum(ends - 1, 0)] == 13)
+        lengths = ends - starts - cr
+        data = self._masked(block, starts, ends, lengths, base, result)
+        offsets = np.append(starts, len(block)).astype(np.int64)
+        lines = pa.Array.from_buffers(
+            pa.large_string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+        table = pa.table(
+            {"file_offset": pa.array(starts + base), "line_length": pa.array(lengths),
+             "line": lines}
+        )
+        self.con.register("block_lines", table)
+        try:
+            parsed = self.con.sql(_SQL).to_arrow_table()
+        finally:
+            self.con.unregister("block_lines")
+        self._split(parsed, block, base, result)
+        return result
+
+    @staticmethod
+    def _already_judged(result: BlockResult) -> set[int]:
+        return {offset for offset, _length, _reason, _line in result.bad}
+
+    def _masked(
+        self,
+        block: bytes,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        lengths: np.ndarray,
+        base: int,
+        result: BlockResult,
+    ) -> bytes:
+        """The block with lines SQL must not see (bad UTF-8, too long) blanked out."""
+        masked: bytearray | None = None
+        for i in np.flatnonzero(lengths > self.max_line):
+            masked = masked or bytearray(block)
+            masked[starts[i] : ends[i]] = b" " * int(ends[i] - starts[i])
+            result.bad.append((int(starts[i] + base), int(lengths[i]), "too_long", None))
+        data = bytes(masked) if masked is not None else block
+        position = 0
+        while True:
+            try:
+                data[position:].decode("utf-8")
+                break
+            except UnicodeDecodeError as exc:
+                at = position + exc.start
+                i = int(np.searchsorted(starts, at, side="right") - 1)
+                line = block[starts[i] : starts[i] + lengths[i]]
+                outcome = self.line_parser(line)
+                reason = outcome.reason.value if isinstance(outcome, BadLine) else "not_utf8"
+                result.bad.append((int(starts[i] + base), int(lengths[i]), reason, line))
+                masked = bytearray(data)
+                masked[starts[i] : ends[i]] = b" " * int(ends[i] - starts[i])
+                data = bytes(masked)
+                position = int(ends[i])
+        return data
+
+    def _split(self, parsed: pa.Table, block: bytes, base: int, result: BlockResult) -> None:
+        """Route SQL output to streams; hand unreadable lines to the per-line parser."""
+        status = parsed.column("status").to_numpy(zero_copy_only=False)
+        offsets = parsed.column("file_offset").to_numpy()
+        lengths = parsed.column("line_length").to_numpy()
+        judged = self._already_judged(result)  # masked out before SQL: bad already
+        for i in np.flatnonzero(status == 2):  # SQL could not read it: the line parser decides
+            if int(offsets[i]) in judged:
+                continue
+            start = int(offsets[i] - base)
+            line = block[start : start + int(lengths[i])]
+            if not line.strip(_WHITESPACE):
+                result.blank += 1
+                continue
+            outcome = self.line_parser(line)
+            if isinstance(outcome, BadLine):
+                result.bad.append((int(offsets[i]), int(lengths[i]), outcome.reason.value, line))
+                continue
+            outcome.event.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
+            result.rows.append((Stream.EVENTS, outcome.event))
+            if outcome.stream is not None and outcome.row is not None:
+                outcome.row.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
+                result.rows.append((outcome.stream, outcome.row))
+        good = parsed.filter(pc.equal(parsed.column("status"), 1))
+        result.tables[Stream.EVENTS] = _select(good, Stream.EVENTS)
+        slow = good.filter(pc.equal(good.column("msg_id"), mongodb.SLOW_QUERY))
+        if slow.num_rows:
+            result.tables[Stream.SLOW_QUERIES] = _slow_table(slow)
+
+
+def _select(table: pa.Table, stream: Stream) -> pa.Table:
+    names = [f.name for f in arrow_schema(stream) if f.name not in ("host", "file_id")]
+    return table.select([*names, "day"])
+
+
+_IDENTITY = ("db", "collection", "namespace", "op", "op_type", "shape", "shape_hash")
+_PYTHON_COLUMNS = (*_IDENTITY, "client_ip", "client_port")
+
+
+def _slow_table(slow: pa.Table) -> pa.Table:
+    """The slow_queries columns: SQL's, plus identity, shape and client from Python."""
+    computed: dict[str, list[Any]] = {k: [] for k in _PYTHON_COLUMNS}
+    appends = [computed[k].append for k in _IDENTITY]
+    ips, ports = computed["client_ip"], computed["client_port"]
+    for ns, op_type, cmd, orig, remote in zip(
+        slow.column("ns").to_pylist(),
+        slow.column("op_type_raw").to_pylist(),
+        slow.column("command").to_pylist(),
+        slow.column("originating").to_pylist(),
+        slow.column("remote").to_pylist(),
+        strict=True,
+    ):
+        ident = mongodb.query_identity(ns, op_type, _loads(cmd), _loads(orig))
+        for key, append in zip(_IDENTITY, appends, strict=True):
+            append(ident[key])
+        ip, port = mongodb.split_host_port(remote)
+        ips.append(ip)
+        ports.append(port)
+    fields = [f for f in arrow_schema(Stream.SLOW_QUERIES) if f.name not in ("host", "file_id")]
+    columns = [
+        pa.array(computed[f.name], f.type) if f.name in computed
+        else slow.column(f.name).cast(f.type)
+        for f in fields
+    ]
+    return pa.Table.from_arrays(
+        [*columns, slow.column("day")], names=[*(f.name for f in fields), "day"]
+    )
+
+
+def _loads(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
