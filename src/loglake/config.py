@@ -25,6 +25,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "workers": ("LOGLAKE_WORKERS",),
     "max_line_bytes": ("LOGLAKE_MAX_LINE_BYTES",),
     "range_bytes": ("LOGLAKE_RANGE_BYTES",),
+    "vectorized": ("LOGLAKE_VECTORIZED",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -42,6 +43,7 @@ class Settings:
     workers: int = 0  # 0 = all cores
     max_line_bytes: int = 64 * 1024 * 1024
     range_bytes: int = 64 * 1024 * 1024
+    vectorized: bool = True  # parse blocks of lines in DuckDB where the format supports it
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):

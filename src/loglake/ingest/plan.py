@@ -167,6 +167,7 @@ def build_tasks(
             chunk_rows=settings.chunk_rows,
             max_line=settings.max_line_bytes,
             gz_index=gz_index,
+            vectorized=settings.vectorized,
         )
         for n, (start, end) in enumerate(ranges)
     ]

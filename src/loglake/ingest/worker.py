@@ -85,6 +85,7 @@ class Task:
     chunk_rows: int
     max_line: int
     gz_index: Path | None = None
+    vectorized: bool = True
 
 
 @dataclass
@@ -237,7 +238,7 @@ def run_task(task: Task) -> TaskResult:
 
     module = format_module(task.format)
     try:
-        if hasattr(module, "block_parser"):
+        if task.vectorized and hasattr(module, "block_parser"):
             _parse_blocks(task, stream, on_block, writer, result, module)
         else:
             _parse_lines(task, stream, on_block, writer, result, module)
