@@ -59,3 +59,29 @@ def test_parity_on_real_logs(tmp_path: Path, name: str) -> None:
 def test_parity_on_bundled_logs(tmp_path: Path) -> None:
     fast, slow, _, _ = both_ways(tmp_path, TEST_DATA / "mongod-4.4-auth.log")
     assert_same_rows(fast, slow)
+
+
+def test_parity_on_odd_remotes_and_types(tmp_path: Path) -> None:
+    template = (
+        '{"t":{"$date":"2024-01-01T00:00:0%d.000Z"},"s":"I","c":"COMMAND","id":51803,'
+        '"ctx":"conn7","msg":"Slow query","attr":{"ns":"a.$cmd","remote":"%s",'
+        '"command":{"find":"b","filter":{"x":{"$gt":1}}},"durationMillis":%s,'
+        '"docsExamined":%s,"hasSortStage":%s}}'
+    )
+    odd = [
+        ("[::1]:27017", "5", "1", "true"),
+        ("1.2.3.4:99999999999", "5.5", "2.0", "1"),
+        ("host", '"slow"', "null", "false"),
+        ("", "0", "-3", "0"),
+        ("fe80::1:5", "1e3", "7", "null"),
+    ]
+    log = tmp_path / "odd.log"
+    log.write_text("\n".join(template % (i, *vals) for i, vals in enumerate(odd)) + "\n")
+    fast, slow, report_fast, _ = both_ways(tmp_path, log)
+    assert report_fast["rows"]["slow_queries"] == len(odd)
+    assert_same_rows(fast, slow)
+    rows = query(fast, "slow_queries", "SELECT client_ip, client_port, namespace FROM t "
+                 "ORDER BY ts")
+    assert rows[0] == ("::1", 27017, "a.b")
+    assert rows[1][:2] == ("1.2.3.4", None)
+    assert rows[3][:2] == (None, None)

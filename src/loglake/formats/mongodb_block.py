@@ -163,28 +163,23 @@ def _select(table: pa.Table, stream: Stream) -> pa.Table:
 
 
 _IDENTITY = ("db", "collection", "namespace", "op", "op_type", "shape", "shape_hash")
-_PYTHON_COLUMNS = (*_IDENTITY, "client_ip", "client_port")
+_PYTHON_COLUMNS = _IDENTITY
 
 
 def _slow_table(slow: pa.Table) -> pa.Table:
     """The slow_queries columns: SQL's, plus identity, shape and client from Python."""
     computed: dict[str, list[Any]] = {k: [] for k in _PYTHON_COLUMNS}
     appends = [computed[k].append for k in _IDENTITY]
-    ips, ports = computed["client_ip"], computed["client_port"]
-    for ns, op_type, cmd, orig, remote in zip(
+    for ns, op_type, cmd, orig in zip(
         slow.column("ns").to_pylist(),
         slow.column("op_type_raw").to_pylist(),
         slow.column("command").to_pylist(),
         slow.column("originating").to_pylist(),
-        slow.column("remote").to_pylist(),
         strict=True,
     ):
         ident = mongodb.query_identity(ns, op_type, _loads(cmd), _loads(orig))
         for key, append in zip(_IDENTITY, appends, strict=True):
             append(ident[key])
-        ip, port = mongodb.split_host_port(remote)
-        ips.append(ip)
-        ports.append(port)
     fields = [f for f in arrow_schema(Stream.SLOW_QUERIES) if f.name not in ("host", "file_id")]
     columns = [
         pa.array(computed[f.name], f.type) if f.name in computed

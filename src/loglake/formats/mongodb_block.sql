@@ -63,7 +63,16 @@ SELECT
     k.attr.type AS op_type_raw,
     k.attr.command::VARCHAR AS command,
     k.attr.originatingCommand::VARCHAR AS originating,
-    k.attr.remote AS remote,
+    CASE
+        WHEN k.attr.remote = '' THEN NULL
+        WHEN regexp_full_match(k.attr.remote, '(.*):([0-9]+)')
+            THEN regexp_replace(regexp_extract(k.attr.remote, '^(.*):[0-9]+$', 1),
+                                '^\[(.*)\]$', '\1')
+        ELSE k.attr.remote
+    END AS client_ip,
+    CASE WHEN regexp_full_match(k.attr.remote, '(.*):([0-9]+)')
+         THEN TRY_CAST(regexp_extract(k.attr.remote, ':([0-9]+)$', 1) AS INTEGER) END
+        AS client_port,
     k.attr.appName AS app_name,
     CASE WHEN regexp_full_match(j.ctx, 'conn[0-9]{1,18}')
          THEN CAST(substr(j.ctx, 5) AS BIGINT) END AS connection_id,
