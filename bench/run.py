@@ -12,6 +12,7 @@ and the exact command go to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -57,10 +58,8 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, flo
                 procs = [root, *root.children(recursive=True)]
                 total = 0
                 for p in procs:
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess):
                         total += p.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
                 peak = max(peak, total)
             except psutil.NoSuchProcess:
                 return
@@ -81,8 +80,21 @@ def generate(path: Path, size: int, seed: int) -> dict:
     stats = path.with_suffix(".stats.json")
     if not path.exists() or path.stat().st_size < size * 0.97:
         subprocess.run(
-            [sys.executable, "-m", "loglake.generate", "--size", str(size), "--seed", str(seed),
-             "--tz", "+00:00,-04:00,+05:30", "-o", str(path), "--stats", str(stats)],
+            [
+                sys.executable,
+                "-m",
+                "loglake.generate",
+                "--size",
+                str(size),
+                "--seed",
+                str(seed),
+                "--tz",
+                "+00:00,-04:00,+05:30",
+                "-o",
+                str(path),
+                "--stats",
+                str(stats),
+            ],
             check=True,
         )
     return json.loads(stats.read_text()) if stats.exists() else {}
@@ -102,8 +114,9 @@ def run_duckdb(log: Path, out_dir: Path) -> dict:
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     code = (
-        "import json, sys; sys.path.insert(0, %r); from duckdb_baseline import duckdb_baseline; "
-        "print(json.dumps(duckdb_baseline(%r, %r)))" % (str(BENCH), str(log), str(out_dir))
+        f"import json, sys; sys.path.insert(0, {str(BENCH)!r}); "
+        "from duckdb_baseline import duckdb_baseline; "
+        f"print(json.dumps(duckdb_baseline({str(log)!r}, {str(out_dir)!r})))"
     )
     result = measured([sys.executable, "-c", code])
     result["report"] = json.loads(result["stdout"].strip().splitlines()[-1])
@@ -186,7 +199,7 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
         f"| {first['size_mb']:,.0f} MB, {first['slow']:,} slow queries | "
         f"{first['loglake_s']:.1f} s, {first['loglake_mbps']:.1f} MB/s | "
         f"{first['duckdb_s']:.1f} s, {first['duckdb_mbps']:.1f} MB/s | "
-        f"**{first['ratio']:.2f}×** |",
+        f"**{first['ratio']:.2f}x** |",
         "",
         "## Peak memory during ingest",
         "",

@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from conftest import TEST_DATA, IngestFn, query
 from loglake.errors import InputError
@@ -16,9 +18,7 @@ from loglake.formats.mongodb import make_parser
 from loglake.store.raw import RawReader
 
 GOOD = [
-    line
-    for line in (TEST_DATA / "mongod-6.0-setup.log").read_bytes().split(b"\n")
-    if line.strip()
+    line for line in (TEST_DATA / "mongod-6.0-setup.log").read_bytes().split(b"\n") if line.strip()
 ]
 
 
@@ -41,7 +41,7 @@ def faulty_log() -> tuple[bytes, dict[str, int], int, int]:
         if i % 25 == 9:
             out.append(
                 b"2019-06-01T10:00:00.123+0000 I COMMAND  [conn12] command db.coll "
-                b"command: find { find: \"c\" } planSummary: COLLSCAN 1234ms"
+                b'command: find { find: "c" } planSummary: COLLSCAN 1234ms'
             )
             bad["other_format"] += 1
         if i % 50 == 11:
@@ -166,8 +166,14 @@ def test_parser_never_raises_on_arbitrary_bytes(data: bytes) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -181,8 +187,15 @@ def test_parser_never_raises_on_odd_attributes(msg_id: int, attr: object) -> Non
     import orjson
 
     line = orjson.dumps(
-        {"t": {"$date": "2024-01-01T00:00:00.000Z"}, "s": "I", "c": "X", "id": msg_id,
-         "ctx": "conn1", "msg": "m", "attr": attr}
+        {
+            "t": {"$date": "2024-01-01T00:00:00.000Z"},
+            "s": "I",
+            "c": "X",
+            "id": msg_id,
+            "ctx": "conn1",
+            "msg": "m",
+            "attr": attr,
+        }
     )
     result = make_parser(FileContext(file_id="x", path="x"))(line)
     assert isinstance(result, Parsed)

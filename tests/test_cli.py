@@ -27,7 +27,13 @@ def test_ingest_json_report_has_the_documented_keys(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert list(report) == [
-        "ingest_id", "dataset_version", "bytes", "seconds", "rows", "bad_lines", "files",
+        "ingest_id",
+        "dataset_version",
+        "bytes",
+        "seconds",
+        "rows",
+        "bad_lines",
+        "files",
     ]
     assert set(report["rows"]) == {"slow_queries", "authentications", "connections", "events"}
     assert report["rows"]["events"] == 225 + 459
@@ -54,8 +60,9 @@ def test_status_summaries_rebuild_and_clean(tmp_path: Path) -> None:
     assert rebuilt["slow_queries"] == summary["slow_queries"]
     human = run("status", "--data", root)
     assert "slow_queries" in human.stdout
-    dry = json.loads(run("clean", "--data", root, "--before", "2030-01-01", "--dry-run",
-                         "--json").stdout)
+    dry = json.loads(
+        run("clean", "--data", root, "--before", "2030-01-01", "--dry-run", "--json").stdout
+    )
     assert dry["rows"] == 225 + 1 + 98 + 49
     cleaned = run("clean", "--data", root, "--before", "2030-01-01")
     assert cleaned.exit_code == 0
@@ -64,8 +71,9 @@ def test_status_summaries_rebuild_and_clean(tmp_path: Path) -> None:
 
 
 def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "missing.log"),
-                                      "--out", str(tmp_path / "l")])
+    result = CliRunner().invoke(
+        cli, ["ingest", str(tmp_path / "missing.log"), "--out", str(tmp_path / "l")]
+    )
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {tmp_path / 'missing.log'}: no such file or directory"
     result = CliRunner().invoke(cli, ["status", "--data", str(tmp_path / "nothing")])
@@ -75,11 +83,19 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
 
 
 def test_environment_settings_and_seed_tool_aliases(tmp_path: Path) -> None:
-    env = {"MONGO_SLOWQ_OUT_ROOT": str(tmp_path / "a"), "MONGO_SLOWQ_CHUNK_ROWS": "10",
-           "MONGO_SLOWQ_PARQUET_COMPRESSION": "SNAPPY", "MONGO_SLOWQ_KEEP_SOURCE_COPY": "1"}
+    env = {
+        "MONGO_SLOWQ_OUT_ROOT": str(tmp_path / "a"),
+        "MONGO_SLOWQ_CHUNK_ROWS": "10",
+        "MONGO_SLOWQ_PARQUET_COMPRESSION": "SNAPPY",
+        "MONGO_SLOWQ_KEEP_SOURCE_COPY": "1",
+    }
     s = load_settings(env)
     assert (s.root, s.chunk_rows, s.compression, s.copy_source) == (
-        tmp_path / "a", 10, "snappy", True)
+        tmp_path / "a",
+        10,
+        "snappy",
+        True,
+    )
     env["LOGLAKE_ROOT"] = str(tmp_path / "b")
     assert load_settings(env).root == tmp_path / "b"
     result = run("ingest", str(SETUP), "-q", env=env)
@@ -89,8 +105,13 @@ def test_environment_settings_and_seed_tool_aliases(tmp_path: Path) -> None:
 
 
 def test_help_is_fast_and_module_entry_point_works() -> None:
-    out = subprocess.run([sys.executable, "-m", "loglake", "--help"], capture_output=True,
-                         text=True, check=True, env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"})
+    out = subprocess.run(
+        [sys.executable, "-m", "loglake", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
     assert "ingest" in out.stdout and "rebuild-summaries" in out.stdout
     heavy = [line for line in out.stderr.splitlines() if "pyarrow" in line or "duckdb" in line]
     assert heavy == [], "--help must not import pyarrow or duckdb"

@@ -198,8 +198,18 @@ def test_slow_query_fields(run_ingest: IngestFn, settings) -> None:
         "client_ip, client_port, connection_id, reslen FROM t",
     )
     assert row == (
-        "mongodb", "test", "ip-record", "test.ip-record", "insert", 125.0, 1, 1,
-        "127.0.0.1", 61069, 29, 45,
+        "mongodb",
+        "test",
+        "ip-record",
+        "test.ip-record",
+        "insert",
+        125.0,
+        1,
+        1,
+        "127.0.0.1",
+        61069,
+        29,
+        45,
     )
 
 

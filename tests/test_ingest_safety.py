@@ -64,7 +64,7 @@ def test_reingest_is_idempotent_and_file_id_stable(run_ingest: IngestFn, setting
     first = run_ingest(SETUP)
     before = snapshot(settings.root)
     second = run_ingest(SETUP)
-    assert second["rows"] == {k: 0 for k in first["rows"]}
+    assert second["rows"] == dict.fromkeys(first["rows"], 0)
     assert second["files"][0]["file_id"] == first["files"][0]["file_id"]
     assert second["files"][0]["status"] == "already ingested"
     assert second["dataset_version"] == first["dataset_version"]

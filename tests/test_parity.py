@@ -33,8 +33,14 @@ def test_parity_on_a_generated_log_with_faults(tmp_path: Path) -> None:
     log = tmp_path / "gen.log"
     with log.open("wb") as out:
         stats = generate(
-            GenSpec(seed=3, target_bytes=6_000_000, faults=True, fault_rate=1 / 300,
-                    tz_offsets=("+00:00", "-04:00", "+05:30"), mongo_version="8.0"),
+            GenSpec(
+                seed=3,
+                target_bytes=6_000_000,
+                faults=True,
+                fault_rate=1 / 300,
+                tz_offsets=("+00:00", "-04:00", "+05:30"),
+                mongo_version="8.0",
+            ),
             out,
         )
     fast, slow, report_fast, report_slow = both_ways(tmp_path, log)
@@ -46,8 +52,9 @@ def test_parity_on_a_generated_log_with_faults(tmp_path: Path) -> None:
     assert_same_rows(fast, slow)
 
 
-@pytest.mark.parametrize("name", ["hatchet-6.0.14-rs2.log.gz", "bloommarbella-7.0.14.log.gz",
-                                  "edutask-8.2.7.log"])
+@pytest.mark.parametrize(
+    "name", ["hatchet-6.0.14-rs2.log.gz", "bloommarbella-7.0.14.log.gz", "edutask-8.2.7.log"]
+)
 def test_parity_on_real_logs(tmp_path: Path, name: str) -> None:
     log = SHARED_DATA / "mongodb" / "json" / name
     if not log.exists():
@@ -80,8 +87,9 @@ def test_parity_on_odd_remotes_and_types(tmp_path: Path) -> None:
     fast, slow, report_fast, _ = both_ways(tmp_path, log)
     assert report_fast["rows"]["slow_queries"] == len(odd)
     assert_same_rows(fast, slow)
-    rows = query(fast, "slow_queries", "SELECT client_ip, client_port, namespace FROM t "
-                 "ORDER BY ts")
+    rows = query(
+        fast, "slow_queries", "SELECT client_ip, client_port, namespace FROM t ORDER BY ts"
+    )
     assert rows[0] == ("::1", 27017, "a.b")
     assert rows[1][:2] == ("1.2.3.4", None)
     assert rows[3][:2] == (None, None)

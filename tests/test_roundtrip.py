@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from loglake.ingest.writer import PartitionedWriter
 from loglake.schema import COLUMNS, Stream
@@ -25,7 +26,9 @@ def rows_of(stream: Stream):
     return st.lists(st.fixed_dictionaries(cols), min_size=1, max_size=30)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(stream=st.sampled_from(list(Stream)), data=st.data())
 def test_rows_round_trip(tmp_path: Path, stream: Stream, data) -> None:
     rows = data.draw(rows_of(stream))
@@ -51,8 +54,16 @@ def test_rows_round_trip(tmp_path: Path, stream: Stream, data) -> None:
 
 def test_wrong_types_become_nulls_not_crashes(tmp_path: Path) -> None:
     writer = PartitionedWriter(tmp_path, "p", {}, "zstd", 10)
-    writer.add(Stream.SLOW_QUERIES, {"ts": 0, "duration_ms": "slow", "docs_examined": 2**70,
-                                     "namespace": "a.b", "client_port": 2**40})
+    writer.add(
+        Stream.SLOW_QUERIES,
+        {
+            "ts": 0,
+            "duration_ms": "slow",
+            "docs_examined": 2**70,
+            "namespace": "a.b",
+            "client_port": 2**40,
+        },
+    )
     (f,) = writer.close()
     (row,) = pq.read_table(tmp_path / f.relpath).to_pylist()
     assert row["duration_ms"] is None and row["docs_examined"] is None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import loglake.sources.files as files
 from loglake.sources.files import lines_in_range, split_ranges
@@ -53,6 +55,6 @@ def test_ranges_cover_every_line_once(parts, newline_at_end, crlf, max_line, blo
 def test_split_ranges_cover_the_file():
     ranges = split_ranges(100, 10_000_000_000, 64 * 1024 * 1024, 2)
     assert ranges[0][0] == 100 and ranges[-1][1] == 10_000_000_000
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
     assert split_ranges(0, 1000, 64 * 1024 * 1024, 2) == [(0, 1000)]
     assert split_ranges(500, 500, 10, 2) == []

@@ -8,7 +8,7 @@ offset columns so the original line can be read back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-class Stream(str, Enum):
+class Stream(StrEnum):
     """The four streams of the log lake (one Parquet dataset each)."""
 
     SLOW_QUERIES = "slow_queries"

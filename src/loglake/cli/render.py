@@ -29,16 +29,19 @@ def print_ingest_report(report: dict[str, Any]) -> None:
     files = Table("file_id", "path", "format", "status", "lines", "bad", title="Files")
     for f in report["files"]:
         files.add_row(
-            f["file_id"], f["path"], f["format"] or "-", f["status"],
-            f"{f['lines']:,}", f"{f['bad_lines']:,}",
+            f["file_id"],
+            f["path"],
+            f["format"] or "-",
+            f["status"],
+            f"{f['lines']:,}",
+            f"{f['bad_lines']:,}",
         )
     _console.print(files)
     bad = report["bad_lines"]
     if bad["total"]:
         reasons = ", ".join(f"{k} {v:,}" for k, v in bad.items() if k != "total")
         _console.print(
-            f"[yellow]{bad['total']:,} bad lines skipped[/] ({reasons}); "
-            "samples: `loglake status`"
+            f"[yellow]{bad['total']:,} bad lines skipped[/] ({reasons}); samples: `loglake status`"
         )
 
 
@@ -57,16 +60,22 @@ def print_status(info: dict[str, Any]) -> None:
     files = Table("file_id", "path", "format", "size", "lines", title="Source files")
     for f in info["files"]:
         files.add_row(
-            f["file_id"], str(f["path"] or "<stdin copy>"), str(f["format"]),
-            _mb(f["size"] or 0), f"{f['lines'] or 0:,}",
+            f["file_id"],
+            str(f["path"] or "<stdin copy>"),
+            str(f["format"]),
+            _mb(f["size"] or 0),
+            f"{f['lines'] or 0:,}",
         )
     _console.print(files)
     ingests = Table("ingest", "finished", "size", "seconds", "events", "bad", title="Ingests")
     for ing in info["ingests"]:
         timings = ing.get("timings") or {}
         ingests.add_row(
-            ing["ingest_id"], str(ing["finished"]), _mb(ing["bytes"] or 0),
-            str(timings.get("total", "-")), f"{ing['rows']['events']:,}",
+            ing["ingest_id"],
+            str(ing["finished"]),
+            _mb(ing["bytes"] or 0),
+            str(timings.get("total", "-")),
+            f"{ing['rows']['events']:,}",
             f"{ing['bad_lines']['total']:,}",
         )
     _console.print(ingests)
@@ -84,7 +93,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     slow = summary.get("slow_queries")
     if slow:
         _console.print(
-            f"[bold]Slow queries[/]: {slow['count']:,} totalling {slow['total_duration_ms']:,.0f} ms"
+            f"[bold]Slow queries[/]: {slow['count']:,} "
+            f"totalling {slow['total_duration_ms']:,.0f} ms"
             f" (p50 {slow['p50_ms']:.0f} ms, p95 {slow['p95_ms']:.0f} ms, "
             f"p99 {slow['p99_ms']:.0f} ms) from {slow['first_ts']} to {slow['last_ts']}"
         )
@@ -95,7 +105,9 @@ def print_summary(summary: dict[str, Any]) -> None:
         ns = Table("namespace", "count", "total ms", "p95 ms", title="Top namespaces")
         for n in summary.get("namespaces", []):
             ns.add_row(
-                str(n["namespace"]), f"{n['count']:,}", f"{n['total_ms']:,.0f}",
+                str(n["namespace"]),
+                f"{n['count']:,}",
+                f"{n['total_ms']:,.0f}",
                 f"{n['p95_ms']:,.0f}",
             )
         _console.print(ns)

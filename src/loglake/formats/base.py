@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from loglake.schema import Stream
@@ -27,14 +27,14 @@ from loglake.schema import Stream
 Row = dict[str, Any]
 
 
-class LogFormat(str, Enum):
+class LogFormat(StrEnum):
     """The formats loglake reads."""
 
     MONGODB = "mongodb"
     MONGODB_LEGACY = "mongodb-legacy"
 
 
-class BadReason(str, Enum):
+class BadReason(StrEnum):
     """Why a non-blank line is not a record of its file's format."""
 
     INVALID_JSON = "invalid_json"  # starts like JSON but does not parse (truncated, garbage)

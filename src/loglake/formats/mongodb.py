@@ -122,6 +122,10 @@ def _str_or_none(value: object) -> str | None:
     return str(value)
 
 
+def _dict_or_empty(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _uuid_text(value: object) -> str | None:
     """A connection uuid logged as a string, `{"$uuid": …}` or `{"uuid": {"$uuid": …}}`."""
     while isinstance(value, dict):
@@ -233,9 +237,9 @@ def connection_row(msg_id: int, attr: dict[str, Any], context: object) -> Row:
         row["connection_id"] = connection_number(attr.get("client", context))
         doc = attr.get("doc")
         if isinstance(doc, dict):
-            driver = doc.get("driver") if isinstance(doc.get("driver"), dict) else {}
-            os_doc = doc.get("os") if isinstance(doc.get("os"), dict) else {}
-            app = doc.get("application") if isinstance(doc.get("application"), dict) else {}
+            driver = _dict_or_empty(doc.get("driver"))
+            os_doc = _dict_or_empty(doc.get("os"))
+            app = _dict_or_empty(doc.get("application"))
             row["driver_name"] = _str_or_none(driver.get("name"))
             row["driver_version"] = _str_or_none(driver.get("version"))
             row["os_type"] = _str_or_none(os_doc.get("type"))
@@ -261,7 +265,7 @@ def _prefix_id(line: bytes) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def make_parser(ctx: FileContext) -> LineParser:  # noqa: ARG001 - same signature for all formats
+def make_parser(ctx: FileContext) -> LineParser:
     """A line parser for structured mongod logs.
 
     Lines whose id is interesting are parsed whole by orjson (fastest at building dicts);
@@ -272,10 +276,7 @@ def make_parser(ctx: FileContext) -> LineParser:  # noqa: ARG001 - same signatur
 
     def parse(line: bytes) -> Parsed | BadLine:
         try:
-            if _prefix_id(line) in INTERESTING:
-                doc = orjson.loads(line)
-            else:
-                doc = json_parser.parse(line)
+            doc = orjson.loads(line) if _prefix_id(line) in INTERESTING else json_parser.parse(line)
         except (ValueError, RuntimeError):
             if line.lstrip()[:1] == b"{" and b"\x00" not in line:
                 return BadLine(BadReason.INVALID_JSON)
@@ -358,7 +359,7 @@ def host_of(head: list[bytes]) -> str | None:
             continue
         try:
             doc = parser.parse(line)
-            attr = doc.get("attr")
+            attr = doc.get("attr") if isinstance(doc, simdjson.Object) else None
             values = attr.as_dict() if isinstance(attr, simdjson.Object) else {}
             del attr, doc
         except (ValueError, RuntimeError):

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loglake.formats import mongodb
-from loglake.formats.base import BadLine, BadReason, FileContext, LineParser
+from loglake.formats.base import BadLine, FileContext, LineParser
 from loglake.schema import Stream, arrow_schema
 
 _SQL = (Path(__file__).parent / "mongodb_block.sql").read_text()
@@ -78,8 +78,11 @@ class BlockParser:
             pa.large_string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
         )
         table = pa.table(
-            {"file_offset": pa.array(starts + base), "line_length": pa.array(lengths),
-             "line": lines}
+            {
+                "file_offset": pa.array(starts + base),
+                "line_length": pa.array(lengths),
+                "line": lines,
+            }
         )
         self.con.register("block_lines", table)
         try:
@@ -103,28 +106,30 @@ class BlockParser:
         result: BlockResult,
     ) -> bytes:
         """The block with lines SQL must not see (bad UTF-8, too long) blanked out."""
-        masked: bytearray | None = None
+        doomed: list[int] = []
         for i in np.flatnonzero(lengths > self.max_line):
-            masked = masked or bytearray(block)
-            masked[starts[i] : ends[i]] = b" " * int(ends[i] - starts[i])
+            doomed.append(int(i))
             result.bad.append((int(starts[i] + base), int(lengths[i]), "too_long", None))
-        data = bytes(masked) if masked is not None else block
-        position = 0
-        while True:
-            try:
-                data[position:].decode("utf-8")
-                break
-            except UnicodeDecodeError as exc:
-                at = position + exc.start
-                i = int(np.searchsorted(starts, at, side="right") - 1)
-                line = block[starts[i] : starts[i] + lengths[i]]
-                outcome = self.line_parser(line)
-                reason = outcome.reason.value if isinstance(outcome, BadLine) else "not_utf8"
-                result.bad.append((int(starts[i] + base), int(lengths[i]), reason, line))
-                masked = bytearray(data)
-                masked[starts[i] : ends[i]] = b" " * int(ends[i] - starts[i])
-                data = bytes(masked)
-                position = int(ends[i])
+        try:
+            block.decode("utf-8")
+        except UnicodeDecodeError:  # rare: find the offending lines one by one
+            for n in range(len(starts)):
+                line = block[starts[n] : starts[n] + lengths[n]]
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    if lengths[n] > self.max_line:
+                        continue
+                    outcome = self.line_parser(line)
+                    reason = outcome.reason.value if isinstance(outcome, BadLine) else "not_utf8"
+                    result.bad.append((int(starts[n] + base), int(lengths[n]), reason, line))
+                    doomed.append(n)
+        if not doomed:
+            return block
+        masked = bytearray(block)
+        for n in doomed:
+            masked[starts[n] : ends[n]] = b" " * int(ends[n] - starts[n])
+        data = bytes(masked)
         return data
 
     def _split(self, parsed: pa.Table, block: bytes, base: int, result: BlockResult) -> None:
@@ -182,7 +187,8 @@ def _slow_table(slow: pa.Table) -> pa.Table:
             append(ident[key])
     fields = [f for f in arrow_schema(Stream.SLOW_QUERIES) if f.name not in ("host", "file_id")]
     columns = [
-        pa.array(computed[f.name], f.type) if f.name in computed
+        pa.array(computed[f.name], f.type)
+        if f.name in computed
         else slow.column(f.name).cast(f.type)
         for f in fields
     ]

@@ -62,12 +62,12 @@ def ingest(
         progress("plan", 0, 0)
         planned = plan_inputs(inputs, manifest, staging, stdin)
         tasks: list[Task] = []
-        for item in planned:
-            if item.status == "already ingested":
+        for planned_file in planned:
+            if planned_file.status == "already ingested":
                 continue
-            tasks.extend(build_tasks(item, fmt, settings, staging, ingest_id, len(tasks)))
-            if settings.copy_source and "copy" not in item.entry:
-                copy_source(item, staging)
+            tasks.extend(build_tasks(planned_file, fmt, settings, staging, ingest_id, len(tasks)))
+            if settings.copy_source and "copy" not in planned_file.entry:
+                copy_source(planned_file, staging)
         parse_started = time.perf_counter()
         results = run_tasks(tasks, settings.effective_workers, progress)
         parse_seconds = time.perf_counter() - parse_started

@@ -73,7 +73,12 @@ def plan_file(path: Path, files: dict[str, Any], display: str | None = None) -> 
             "fingerprint"
         ):
             return PlannedFile(
-                file_id, source, print_path, "appended", entry["format"], done,
+                file_id,
+                source,
+                print_path,
+                "appended",
+                entry["format"],
+                done,
                 {"fingerprint": digest},
             )
     return PlannedFile(digest[:16], source, print_path, "new", entry={"fingerprint": digest})

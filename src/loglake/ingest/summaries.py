@@ -18,7 +18,9 @@ from loglake.schema import Stream
 TOP_N = 20
 
 
-def _files(root: Path, manifest: dict[str, Any], stream: Stream, ingest_id: str | None) -> list[str]:
+def _files(
+    root: Path, manifest: dict[str, Any], stream: Stream, ingest_id: str | None
+) -> list[str]:
     return sorted(
         str(root / rel)
         for rel, art in manifest["artifacts"].items()

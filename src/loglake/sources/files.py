@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ def expand_inputs(args: list[str]) -> list[Path]:
             raise InputError("stdin ('-') must be handled by the caller")
         path = Path(arg)
         if any(ch in arg for ch in "*?["):
-            matches = sorted(Path(p) for p in glob.glob(arg, recursive=True))
+            matches = sorted(Path(p) for p in glob.glob(arg, recursive=True))  # noqa: PTH207 - absolute or relative patterns alike
             files = [p for p in matches if p.is_file()]
             if not files:
                 raise InputError(f"{arg}: the pattern matched no files")
@@ -228,9 +227,8 @@ def lines_in_range(
                 continue
             if offset >= limit:
                 return
-            if line[-1:] == b"\r":
-                line = line[:-1]
-            yield offset, (line if len(line) <= max_line else None), len(line)
+            text = line[:-1] if line[-1:] == b"\r" else line
+            yield offset, (text if len(text) <= max_line else None), len(text)
         pos = base
         if pos >= limit:
             return

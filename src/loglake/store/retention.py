@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from loglake.errors import ConfigError
+from loglake.ingest.lock import ingest_lock
 from loglake.ingest.manifest import (
     file_map_of,
     load_manifest,
@@ -17,7 +18,6 @@ from loglake.ingest.manifest import (
     recover,
     write_json_atomic,
 )
-from loglake.ingest.lock import ingest_lock
 from loglake.ingest.summaries import write_summaries
 from loglake.layout import file_map_path, manifest_path
 

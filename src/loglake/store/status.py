@@ -42,8 +42,19 @@ def dataset_status(root: Path) -> dict[str, Any]:
             for file_id, entry in manifest["files"].items()
         ],
         "ingests": [
-            {k: ing.get(k) for k in ("ingest_id", "finished", "bytes", "rows", "bad_lines",
-                                     "bad_samples", "timings", "options")}
+            {
+                k: ing.get(k)
+                for k in (
+                    "ingest_id",
+                    "finished",
+                    "bytes",
+                    "rows",
+                    "bad_lines",
+                    "bad_samples",
+                    "timings",
+                    "options",
+                )
+            }
             for ing in manifest["ingests"][-10:]
         ],
     }
