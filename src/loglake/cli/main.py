@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from loglake import __version__
-from loglake.config import COMPRESSIONS, load_settings
-from loglake.errors import LoglakeError
+from loglake.config import COMPRESSIONS, Settings, load_settings
+from loglake.errors import ConfigError, LoglakeError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,6 +81,14 @@ def data_option(func: F) -> F:
 )
 @click.option("--copy-source", is_flag=True, default=None, help="Keep a copy under ROOT/source/.")
 @click.option("--force", is_flag=True, help="Override another ingest's lock.")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep ingesting what the files gain (survives rotation); stop with Ctrl-C.",
+)
+@click.option(
+    "--interval", type=float, default=1.0, show_default=True, help="Seconds between rounds."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handle_errors
@@ -93,6 +101,8 @@ def ingest(
     compression: str | None,
     copy_source: bool | None,
     force: bool,
+    follow: bool,
+    interval: float,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -111,16 +121,48 @@ def ingest(
         compression=compression,
         copy_source=copy_source,
     )
+    from loglake.cli.render import print_ingest_report
+
+    def show(report: dict[str, object]) -> None:
+        if as_json:
+            click.echo(json.dumps(report), nl=True)
+            sys.stdout.flush()
+        else:
+            print_ingest_report(report)
+
+    if follow:
+        _follow(list(paths), settings, fmt, force, interval, show)
+        return
     with IngestProgress(enabled=not quiet) as progress:
         report = run_ingest(
             list(paths), settings, fmt=fmt, force=force, progress=progress.update, warn=_warn
         )
-    if as_json:
-        click.echo(json.dumps(report))
-    else:
-        from loglake.cli.render import print_ingest_report
+    show(report)
 
-        print_ingest_report(report)
+
+def _follow(
+    paths: list[str],
+    settings: Settings,
+    fmt: str | None,
+    force: bool,
+    interval: float,
+    show: Callable[[dict[str, Any]], None],
+) -> None:
+    import signal
+    import threading
+
+    from loglake.ingest.follow import follow
+
+    if "-" in paths:
+        raise ConfigError("--follow reads files, not stdin")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    _err(f"Following {', '.join(paths)} every {interval:g}s; Ctrl-C to stop.")
+    try:
+        rounds = follow(paths, settings, show, _warn, fmt, force, interval, stop)
+    except KeyboardInterrupt:
+        rounds = None
+    _err("Stopped following." + (f" {rounds} rounds committed." if rounds is not None else ""))
 
 
 def _warn(message: str) -> None:

@@ -22,6 +22,7 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
+from loglake.formats.commands import command_collection
 from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
@@ -134,7 +135,12 @@ def _uuid_text(value: object) -> str | None:
 
 
 def query_identity(ns: object, op_type: object, command: object, originating: object) -> Row:
-    """db, collection, namespace, op, op_type, shape and shape_hash of a slow operation."""
+    """db, collection, namespace, op, op_type, shape and shape_hash of a slow operation.
+
+    `namespace` is kept as mongod logged it (`db.$cmd` for command-level writes and admin
+    commands), so counts match the log; `collection` is the collection the operation works
+    on, which for a `db.$cmd` command is the one the command names.
+    """
     namespace = ns if type(ns) is str else None
     db = collection = None
     if namespace:
@@ -143,11 +149,8 @@ def query_identity(ns: object, op_type: object, command: object, originating: ob
         command = None
     kind = _str_or_none(op_type)
     op = canonical_op(command, kind)
-    if collection == "$cmd" and command:
-        first = next(iter(command.values()), None)
-        if type(first) is str and first:
-            collection = first
-            namespace = f"{db}.{first}"
+    if collection == "$cmd":
+        collection = command_collection(command) or collection
     shape_source = command
     if op == "getMore":
         shape_source = originating if type(originating) is dict else None

@@ -36,6 +36,7 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
+from loglake.formats.commands import command_collection
 from loglake.formats.mongodb import connection_number, split_host_port
 from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.formats.shell_syntax import parse_document, read_fields
@@ -102,13 +103,6 @@ _FLAGS = {
     "fromMultiPlanner": "from_multi_planner",
     "replanned": "replanned",
 }
-# Commands whose first value names a collection of the database (`{ find: "orders" }`).
-_COLLECTION_COMMANDS = frozenset(
-    {"find", "aggregate", "count", "distinct", "update", "delete", "insert", "getMore"}
-    | {"findAndModify", "findandmodify", "mapReduce", "mapreduce", "geoNear", "geonear"}
-    | {"create", "drop", "createIndexes", "dropIndexes", "deleteIndexes", "listIndexes"}
-    | {"collStats", "collstats", "validate", "compact", "reIndex", "collMod", "killCursors"}
-)
 _WRAPPER_KEYS = frozenset(
     {"query", "orderby", "hint", "explain", "snapshot", "$query", "$orderby", "$hint"}
     | {"$explain", "$snapshot", "$maxScan", "$comment", "$readPreference", "$maxTimeMS"}
@@ -430,12 +424,9 @@ def slow_query_row(msg: str, context: str | None) -> Row | None:
     fields, complete = read_fields(msg, pos, space)
     db, _, coll = namespace.partition(".")
     cmd, source = _command(op_type, coll or None, fields)
-    if coll == "$cmd" and cmd:
-        name, first = next(iter(cmd.items()))
-        if name == "getMore":
-            first = cmd.get("collection")
-        if name in _COLLECTION_COMMANDS and isinstance(first, str) and first:
-            coll, namespace = first, f"{db}.{first}"
+    target = command_collection(cmd) if coll == "$cmd" else None
+    if target:  # 2.6-4.2 log CRUD commands under db.$cmd; 4.4+ under their collection
+        coll, namespace = target, f"{db}.{target}"
     raw = fields.get("command")
     if isinstance(raw, dict) and ("$truncated" in raw or "$msg" in raw):
         truncated = True

@@ -14,10 +14,10 @@ Rules:
   starts with `^` but not `^.*`, else `"?"`; `$options` and `$comment` are dropped.
 - `$expr`, `$group` and similar aggregation expressions keep operators and field paths
   (`"$a"`, `"$$NOW"`); their literals become `"?"`.
+  `$where`, `$text`, `$jsonSchema` and geo operators keep their name with value `"?"`.
 - In `$and`/`$or`/`$nor` and expression arrays, order is kept but a run of equal
   normalized items is kept once, so an `$or` of 3 or 30 equalities on one field gives
   one shape, as `$in` lists do.
-  `$where`, `$text`, `$jsonSchema` and geo operators keep their name with value `"?"`.
 - Object keys are sorted everywhere except where their order has a meaning: sort specs
   (`sort`, `$sort`) and index key specs (`hint`, `createIndexes`) keep the order given,
   with directions kept as 1/-1 (or a string such as "text", or `{"$meta": …}`). Arrays keep
@@ -59,21 +59,15 @@ _LIST_OPERATORS = frozenset({"$in", "$nin", "$all"})
 _DROPPED_OPERATORS = frozenset({"$options", "$comment"})
 _SUB_QUERY_NAMES = frozenset({"as", "coll", "foreignField", "from", "localField"})
 
-_COMMANDS = {
-    "find": "find",
-    "aggregate": "aggregate",
-    "count": "count",
-    "distinct": "distinct",
-    "update": "update",
-    "delete": "delete",
-    "insert": "insert",
+_QUERY_OPS = ("find", "aggregate", "count", "distinct", "update", "delete", "insert")
+_COMMANDS = dict(zip(_QUERY_OPS, _QUERY_OPS, strict=True)) | {
     "findAndModify": "findAndModify",
     "findandmodify": "findAndModify",
     "getMore": "getMore",
     "getmore": "getMore",
-    "$query": "find",
+    "$query": "find",  # a legacy query with modifiers
 }
-_OP_TYPES = {
+_OP_TYPES = {  # the log's attr.type, for commands logged without their name
     "query": "find",
     "getmore": "getMore",
     "update": "update",

@@ -20,7 +20,14 @@ from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.ingest.lock import ingest_lock
 from loglake.ingest.manifest import commit, load_manifest, now_iso, recompute_totals, recover
-from loglake.ingest.plan import PlannedFile, build_tasks, copy_source, plan_inputs
+from loglake.ingest.plan import (
+    SKIPPED,
+    WAITING,
+    PlannedFile,
+    build_tasks,
+    copy_source,
+    plan_inputs,
+)
 from loglake.ingest.worker import Task, TaskResult, init_worker, run_task, set_progress_counter
 from loglake.layout import gz_index_relpath, staging_dir
 from loglake.schema import Stream
@@ -46,8 +53,12 @@ def ingest(
     progress: ProgressFn = _noop,
     warn: Callable[[str], None] = _noop,
     stdin: BinaryIO | None = None,
+    complete_only: bool = False,
 ) -> dict[str, Any]:
-    """Ingest files into the dataset at `settings.root` and commit them atomically."""
+    """Ingest files into the dataset at `settings.root` and commit them atomically.
+
+    With `complete_only`, a last line without its newline is left for the next run.
+    """
     if not inputs:
         raise InputError("nothing to ingest: give one or more files, directories, globs or '-'")
     root = settings.root
@@ -60,10 +71,10 @@ def ingest(
         staging = staging_dir(root, ingest_id)
         staging.mkdir(parents=True)
         progress("plan", 0, 0)
-        planned = plan_inputs(inputs, manifest, staging, stdin)
+        planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
         tasks: list[Task] = []
         for planned_file in planned:
-            if planned_file.status == "already ingested":
+            if planned_file.status in (SKIPPED, WAITING):
                 continue
             tasks.extend(build_tasks(planned_file, fmt, settings, staging, ingest_id, len(tasks)))
             if settings.copy_source and "copy" not in planned_file.entry:
@@ -166,7 +177,7 @@ def _report(
         by_file.setdefault(r.file_id, []).append(r)
     files = []
     for item in planned:
-        mine = by_file.get(item.file_id, []) if item.status != "already ingested" else []
+        mine = by_file.get(item.file_id, []) if item.status not in (SKIPPED, WAITING) else []
         file_bad: Counter[str] = Counter()
         for r in mine:
             file_bad.update(r.bad)
@@ -226,7 +237,7 @@ def _update_manifest(
             }
     recompute_totals(manifest)
     for item in planned:
-        if item.status == "already ingested":
+        if item.status in (SKIPPED, WAITING):
             continue
         entry = manifest["files"].setdefault(item.file_id, {})
         mine = [r for r in results if r.file_id == item.file_id]

@@ -19,11 +19,16 @@ from loglake.sources.files import (
     SourceFile,
     expand_inputs,
     fingerprint,
+    head_digest,
     head_lines,
+    last_line_end,
     open_source,
     split_ranges,
     tail_lines,
 )
+
+SKIPPED = "already ingested"
+WAITING = "waiting for a complete line"
 
 
 @dataclass
@@ -33,7 +38,7 @@ class PlannedFile:
     file_id: str
     source: SourceFile
     display_path: str
-    status: str  # "new", "appended" or "already ingested"
+    status: str  # "new", "appended", SKIPPED or WAITING
     format: str | None = None
     start: int = 0
     entry: dict[str, Any] = field(default_factory=dict)
@@ -50,26 +55,35 @@ def read_stdin_to(staging: Path, stream: BinaryIO | None = None) -> Path:
     return target
 
 
-def _known_by_path(files: dict[str, Any], path: str) -> tuple[str, dict[str, Any]] | None:
-    for file_id, entry in files.items():
-        if entry.get("path") == path:
-            return file_id, entry
-    return None
+def plan_file(
+    path: Path, files: dict[str, Any], display: str | None = None, complete_only: bool = False
+) -> PlannedFile:
+    """Decide whether a file is new, grew since its last ingest, or was already ingested.
 
-
-def plan_file(path: Path, files: dict[str, Any], display: str | None = None) -> PlannedFile:
-    """Decide whether a file is new, grew since its last ingest, or was already ingested."""
+    A file whose beginning is a file already ingested (the same file grown in place, or
+    renamed by log rotation and grown) is "appended": only the new bytes are read, under
+    the same file_id. With `complete_only` a last line without its newline is left for
+    later (a live file being written).
+    """
     source = open_source(path)
     print_path = display or str(path)
+    if complete_only and not source.gzip:
+        source = replace(source, size=last_line_end(path, source.size))
+        if source.size == 0:
+            return PlannedFile("", source, print_path, WAITING)
     digest = fingerprint(path, source.size)
+    head = head_digest(path, source.size)
     for file_id, entry in files.items():
         if entry.get("fingerprint") == digest:
-            return PlannedFile(file_id, source, print_path, "already ingested", entry["format"])
-    known = _known_by_path(files, str(path))
-    if known and not source.gzip:
-        file_id, entry = known
+            return PlannedFile(file_id, source, print_path, SKIPPED, entry["format"])
+    heads: dict[int, str] = {}  # our head digest over the length each candidate had
+    for file_id, entry in files.items():
         done = int(entry.get("ingested_bytes", 0))
-        if 0 < done < source.size and fingerprint(path, source.size, done) == entry.get(
+        if source.gzip or not 0 < done < source.size:
+            continue
+        if done not in heads:
+            heads[done] = head_digest(path, done)
+        if entry.get("head") == heads[done] and fingerprint(path, source.size, done) == entry.get(
             "fingerprint"
         ):
             return PlannedFile(
@@ -79,13 +93,18 @@ def plan_file(path: Path, files: dict[str, Any], display: str | None = None) -> 
                 "appended",
                 entry["format"],
                 done,
-                {"fingerprint": digest},
+                {"fingerprint": digest, "head": head},
             )
-    return PlannedFile(digest[:16], source, print_path, "new", entry={"fingerprint": digest})
+    entry = {"fingerprint": digest, "head": head}
+    return PlannedFile(digest[:16], source, print_path, "new", entry=entry)
 
 
 def plan_inputs(
-    inputs: list[str], manifest: dict[str, Any], staging: Path, stdin: BinaryIO | None = None
+    inputs: list[str],
+    manifest: dict[str, Any],
+    staging: Path,
+    stdin: BinaryIO | None = None,
+    complete_only: bool = False,
 ) -> list[PlannedFile]:
     """Resolve the command-line inputs into planned files (stdin is copied to staging)."""
     paths: list[tuple[Path, str | None]] = []
@@ -96,12 +115,12 @@ def plan_inputs(
     planned: list[PlannedFile] = []
     seen: set[str] = set()
     for path, display in paths:
-        item = plan_file(path, manifest["files"], display)
-        if item.file_id in seen:
-            item.status = "already ingested"
+        item = plan_file(path, manifest["files"], display, complete_only and display is None)
+        if item.file_id and item.file_id in seen:
+            item.status = SKIPPED
         seen.add(item.file_id)
         if display == "<stdin>":
-            if item.status == "already ingested":
+            if item.status == SKIPPED:
                 path.unlink()
             else:
                 managed = path.with_name(f"{item.file_id}.log")

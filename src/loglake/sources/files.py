@@ -99,6 +99,27 @@ def fingerprint(path: Path, size: int, length: int | None = None) -> str:
     return digest.hexdigest()
 
 
+def head_digest(path: Path, length: int) -> str:
+    """blake2b of a file's first 64 KiB (of its first `length` bytes): a cheap first check."""
+    with path.open("rb") as f:
+        return hashlib.blake2b(f.read(min(64 * 1024, length)), digest_size=16).hexdigest()
+
+
+def last_line_end(path: Path, size: int) -> int:
+    """The offset just after the last newline of a file (0 when it has none)."""
+    with path.open("rb") as f:
+        end = size
+        while end > 0:
+            start = max(0, end - 64 * 1024)
+            f.seek(start)
+            chunk = f.read(end - start)
+            at = chunk.rfind(b"\n")
+            if at >= 0:
+                return start + at + 1
+            end = start
+    return 0
+
+
 def head_lines(source: SourceFile, start: int = 0, max_bytes: int = HEAD_BYTES) -> list[bytes]:
     """The first complete lines from `start` (decompressed for .gz), for sniffing."""
     try:

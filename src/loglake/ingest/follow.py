@@ -1,0 +1,59 @@
+"""`ingest --follow`: keep ingesting what live log files gain, like `tail -F`.
+
+Each round is an ordinary ingest (its own atomic commit), so a reader always sees whole
+rounds. Only complete lines are read; a line still being written waits for the next
+round. A file that grew is read from where the last round ended; a rotated file (renamed,
+then a new one created at the path) is recognised by its content, so the renamed file's
+last lines are read under its old file_id and the new file starts a new one; a file
+truncated in place starts over as a new file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from loglake.config import Settings
+from loglake.errors import InputError
+from loglake.ingest.pipeline import ProgressFn, ingest
+
+
+def _quiet(_phase: str, _done: int, _total: int) -> None:
+    return None
+
+
+def follow(
+    inputs: list[str],
+    settings: Settings,
+    on_round: Callable[[dict[str, Any]], None],
+    warn: Callable[[str], None],
+    fmt: str | None = None,
+    force: bool = False,
+    interval: float = 1.0,
+    stop: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+) -> int:
+    """Ingest rounds every `interval` seconds until `stop` is set; returns rounds committed."""
+    stop = stop or threading.Event()
+    committed = 0
+    while not stop.is_set():
+        try:
+            report = ingest(
+                inputs,
+                settings,
+                fmt=fmt,
+                force=force,
+                warn=warn,
+                complete_only=True,
+                progress=progress or _quiet,
+            )
+        except InputError as exc:  # e.g. the file is being rotated: try again next round
+            warn(f"follow: {exc}")
+        else:
+            if sum(report["rows"].values()) or report["bad_lines"]["total"]:
+                committed += 1
+                on_round(report)
+        force = False  # only the first round may override a lock
+        stop.wait(interval)
+    return committed
