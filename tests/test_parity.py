@@ -88,7 +88,7 @@ def test_parity_on_odd_remotes_and_types(tmp_path: Path) -> None:
     assert report_fast["rows"]["slow_queries"] == len(odd)
     assert_same_rows(fast, slow)
     rows = query(
-        fast, "slow_queries", "SELECT client_ip, client_port, namespace FROM t ORDER BY ts"
+        fast, "slow_queries", "SELECT client_ip, client_port, collection FROM t ORDER BY ts"
     )
     assert rows[0] == ("::1", 27017, "b")
     assert rows[1][:2] == ("1.2.3.4", None)
