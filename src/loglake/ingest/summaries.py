@@ -135,10 +135,15 @@ def compute_summary(root: Path, manifest: dict[str, Any], ingest_id: str | None)
 def write_summaries(root: Path, manifest: dict[str, Any], ingest_id: str | None) -> None:
     """Write one ingest's summary (when given) and the dataset summary."""
     meta = {"dataset_version": manifest["dataset_version"], "computed": now_iso()}
+    dataset = None
     if ingest_id is not None:
-        summary = {"ingest_id": ingest_id, **meta, **compute_summary(root, manifest, ingest_id)}
-        write_json_atomic(summary_path(root, ingest_id), summary)
-    write_json_atomic(root / DATASET_SUMMARY, {**meta, **compute_summary(root, manifest, None)})
+        mine = compute_summary(root, manifest, ingest_id)
+        write_json_atomic(summary_path(root, ingest_id), {"ingest_id": ingest_id, **meta, **mine})
+        if all(a["ingest_id"] == ingest_id for a in manifest["artifacts"].values()):
+            dataset = mine  # the first ingest is the whole dataset
+    if dataset is None:
+        dataset = compute_summary(root, manifest, None)
+    write_json_atomic(root / DATASET_SUMMARY, {**meta, **dataset})
 
 
 def rebuild_summaries(root: Path, manifest: dict[str, Any]) -> int:
