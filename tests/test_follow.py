@@ -33,8 +33,19 @@ def test_follow_reads_appends_waits_for_whole_lines_and_survives_rotation(tmp_pa
     log = tmp_path / "mongod.log"
     log.write_bytes(b"\n".join(LINES[:10]) + b"\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loglake", "ingest", "--follow", "--interval", "0.1", "--json",
-         "--out", str(root), str(log)],
+        [
+            sys.executable,
+            "-m",
+            "loglake",
+            "ingest",
+            "--follow",
+            "--interval",
+            "0.1",
+            "--json",
+            "--out",
+            str(root),
+            str(log),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -61,14 +72,17 @@ def test_follow_reads_appends_waits_for_whole_lines_and_survives_rotation(tmp_pa
     rounds = [json.loads(line) for line in out.decode().splitlines()]
     assert len(rounds) >= 3
     assert b"Stopped following" in err
-    (total, distinct) = query(root, "events", "SELECT count(*), count(DISTINCT (file_id, "
-                                              "file_offset)) FROM t")[0]
+    (total, distinct) = query(
+        root, "events", "SELECT count(*), count(DISTINCT (file_id, file_offset)) FROM t"
+    )[0]
     assert total == distinct == 20
     lines = {row[0] for row in query(root, "events", "SELECT line_length FROM t")}
     assert len(LINES[15]) in lines  # the half-written line was read whole
 
 
-def test_a_rotated_file_named_again_is_appended_not_duplicated(tmp_path: Path, run_ingest, settings):
+def test_a_rotated_file_named_again_is_appended_not_duplicated(
+    tmp_path: Path, run_ingest, settings
+):
     log = tmp_path / "mongod.log"
     log.write_bytes(b"\n".join(LINES[:10]) + b"\n")
     first = run_ingest(log)
