@@ -32,6 +32,16 @@ def read_source(path: Path) -> bytes:
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 
+def lines_by_offset(path: Path) -> dict[int, bytes]:
+    """Every line of a log by its byte offset, split independently of loglake."""
+    lines = {}
+    offset = 0
+    for raw in read_source(path).split(b"\n"):
+        lines[offset] = raw.removesuffix(b"\r")
+        offset += len(raw) + 1
+    return lines
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a fresh dataset root, two workers, small ranges to exercise splitting."""

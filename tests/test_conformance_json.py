@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IngestFn, query, read_source, shared
+from conftest import IngestFn, lines_by_offset, query, read_source, shared
 from loglake.store.raw import RawReader
 
 # From ../shared/data/README.md: events, slow, auth ok, auth fail, conn accepted, ended, bad, blank
@@ -109,11 +109,7 @@ def test_file_ingests_with_published_counts(name: str, run_ingest: IngestFn, set
 def test_every_offset_reads_back_its_line(name: str, run_ingest: IngestFn, settings) -> None:
     path = shared("mongodb", "json", name)
     run_ingest(path)
-    lines = {}
-    offset = 0
-    for raw in read_source(path).split(b"\n"):
-        lines[offset] = raw.rstrip(b"\r")
-        offset += len(raw) + 1
+    lines = lines_by_offset(path)
     reader = RawReader(settings.root)
     for stream in ("events", "slow_queries", "authentications", "connections"):
         rows = query(settings.root, stream, "SELECT file_id, file_offset, line_length FROM t")

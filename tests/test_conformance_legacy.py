@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import IngestFn, query, read_source, shared
+from conftest import IngestFn, lines_by_offset, query, shared
 from loglake.store.raw import RawReader
 from test_mongodb_legacy import EXPECTED
 
@@ -26,11 +26,7 @@ def test_legacy_folder_ingests_with_verified_counts(run_ingest: IngestFn, settin
 def test_legacy_offsets_read_back(run_ingest: IngestFn, settings) -> None:
     path = shared("mongodb", "legacy", "collscans.log")
     run_ingest(path)
-    lines = {}
-    offset = 0
-    for raw in read_source(path).split(b"\n"):
-        lines[offset] = raw.rstrip(b"\r")
-        offset += len(raw) + 1
+    lines = lines_by_offset(path)
     reader = RawReader(settings.root)
     rows = query(settings.root, "slow_queries", "SELECT file_id, file_offset, line_length FROM t")
     assert len(rows) == EXPECTED["collscans.log"][1]

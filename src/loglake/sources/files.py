@@ -206,66 +206,18 @@ def lines_in_range(
     A line longer than `max_line` is yielded as (offset, None, length) without being kept.
     Trailing `\\r` of CRLF endings is removed from the line and from its length.
     """
-    pos = start
-    skip_first = start > 0
-    if skip_first:
-        pos = start - 1
-    tail = b""
-    limit = end if end is not None else float("inf")
-    overlong_at = -1  # offset of a line being skipped because it is too long
-    overlong_report = True  # False for the partial first line of a range
-    last_byte = b""
-    while True:
-        block = stream.read(BLOCK_BYTES)
-        if on_block is not None:
-            on_block(len(block))
-        if not block:
-            break
-        if overlong_at >= 0:
-            cut = block.find(b"\n")
-            if cut < 0:
-                pos += len(block)
-                last_byte = block[-1:]
-                continue
-            pos += cut
-            before = block[cut - 1 : cut] if cut else last_byte
-            if overlong_report:
-                yield overlong_at, None, pos - overlong_at - (before == b"\r")
-            pos += 1
-            overlong_at = -1
-            block = block[cut + 1 :]
-            if pos >= limit:
-                return
-        data = tail + block if tail else block
-        lines = data.split(b"\n")
-        tail = lines.pop()
-        base = pos
-        for line in lines:
-            offset = base
-            base += len(line) + 1
-            if skip_first:
-                skip_first = False
-                continue
-            if offset >= limit:
-                return
-            text = line[:-1] if line[-1:] == b"\r" else line
-            yield offset, (text if len(text) <= max_line else None), len(text)
-        pos = base
-        if pos >= limit:
-            return
-        if len(tail) > max_line + 1:
-            overlong_report = not skip_first
-            skip_first = False
-            overlong_at = pos
-            pos += len(tail)
-            last_byte = tail[-1:]
-            tail = b""
-    if overlong_at >= 0:
-        if overlong_report:
-            yield overlong_at, None, pos - overlong_at - (last_byte == b"\r")
-    elif tail and not skip_first and pos < limit:
-        line = tail[:-1] if tail[-1:] == b"\r" else tail
-        yield pos, (line if len(line) <= max_line else None), len(line)
+    for offset, block, length in blocks_in_range(stream, start, end, max_line, on_block):
+        if block is None:
+            yield offset, None, length
+            continue
+        parts = block.split(b"\n")
+        if block.endswith(b"\n"):
+            parts.pop()
+        pos = offset
+        for part in parts:
+            text = part[:-1] if part[-1:] == b"\r" else part
+            yield pos, (text if len(text) <= max_line else None), len(text)
+            pos += len(part) + 1
 
 
 def blocks_in_range(
