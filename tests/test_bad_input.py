@@ -199,3 +199,24 @@ def test_parser_never_raises_on_odd_attributes(msg_id: int, attr: object) -> Non
     )
     result = make_parser(FileContext(file_id="x", path="x"))(line)
     assert isinstance(result, Parsed)
+
+
+def test_lines_only_pythons_json_accepts_are_kept(tmp_path: Path, run_ingest: IngestFn, settings):
+    # integers beyond 64 bits and NaN are refused by the fast parsers but are JSON to Python
+    head = '{"t":{"$date":"2024-01-01T00:00:0%d.000Z"},"s":"I","c":"COMMAND","id":%d,"ctx":"conn1"'
+    lines = [
+        head % (1, 51803) + ',"msg":"Slow query","attr":{"ns":"a.b","cursorid":'
+        '123456789012345678901234,"durationMillis":7,"command":{"find":"b"}}}',
+        head % (2, 51803) + ',"msg":"Slow query","attr":{"ns":"a.b","durationMillis":NaN}}',
+        head % (3, 12345) + ',"msg":"x","attr":{"big":99999999999999999999999}}',
+    ]
+    log = tmp_path / "odd-numbers.log"
+    log.write_text("\n".join(lines) + "\n")
+    report = run_ingest(log)
+    assert report["rows"]["events"] == 3
+    assert report["rows"]["slow_queries"] == 2
+    assert report["bad_lines"] == {"total": 0}
+    durations = [
+        r[0] for r in query(settings.root, "slow_queries", "SELECT duration_ms FROM t ORDER BY ts")
+    ]
+    assert durations[0] == 7

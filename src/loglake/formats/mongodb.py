@@ -7,6 +7,7 @@ connections, client metadata) are materialized as dicts.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -281,9 +282,11 @@ def make_parser(ctx: FileContext) -> LineParser:
         try:
             doc = orjson.loads(line) if _prefix_id(line) in INTERESTING else json_parser.parse(line)
         except (ValueError, RuntimeError):
-            if line.lstrip()[:1] == b"{" and b"\x00" not in line:
-                return BadLine(BadReason.INVALID_JSON)
-            return BadLine(classify_garbage(line))
+            doc = _lenient_json(line)  # integers beyond 64 bits, NaN: valid to Python's json
+            if doc is None:
+                if line.lstrip()[:1] == b"{" and b"\x00" not in line:
+                    return BadLine(BadReason.INVALID_JSON)
+                return BadLine(classify_garbage(line))
         try:
             return _record(doc, iso)
         except (AttributeError, KeyError, TypeError, ValueError, RuntimeError):
@@ -292,6 +295,16 @@ def make_parser(ctx: FileContext) -> LineParser:
             del doc
 
     return parse
+
+
+def _lenient_json(line: bytes) -> Any:
+    """Python's json reading of a line the fast parsers refused, or None."""
+    if line.lstrip()[:1] != b"{":
+        return None
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
