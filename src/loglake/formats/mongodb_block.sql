@@ -74,7 +74,7 @@ SELECT
          THEN TRY_CAST(regexp_extract(k.attr.remote, ':([0-9]+)$', 1) AS INTEGER) END
         AS client_port,
     k.attr.appName AS app_name,
-    CASE WHEN regexp_full_match(j.ctx, 'conn[0-9]{1,18}')
+    CASE WHEN k IS NOT NULL AND regexp_full_match(j.ctx, 'conn[0-9]{1,18}')
          THEN CAST(substr(j.ctx, 5) AS BIGINT) END AS connection_id,
     k.attr.durationMillis AS duration_ms,
     k.attr.docsExamined AS docs_examined,
