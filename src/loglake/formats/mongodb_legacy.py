@@ -12,7 +12,7 @@ hand-made); like mtools we do not glue them to the line before: they keep their 
 they can still be read back, and they are counted as bad lines.
 
 Slow operations (`<op> <ns> … <N>ms` for query, getmore, update, remove, insert, command,
-killcursors) also give a slow_queries row, their command documents read by `shell_syntax`.
+killcursors) also give a slow_queries row, built by `mongodb_legacy_ops`.
 Authentication and connection messages give authentications and connections rows. In 2.x
 logs (no severity) the `authenticate db: …` line is the only record of a successful login
 and counts as a success; a failed 2.x login therefore also leaves one such success row
@@ -36,10 +36,9 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
-from loglake.formats.commands import command_collection
 from loglake.formats.mongodb import connection_number, split_host_port
-from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
-from loglake.formats.shell_syntax import parse_document, read_fields
+from loglake.formats.mongodb_legacy_ops import OP_PREFIXES, parse_int, slow_query_row
+from loglake.formats.shell_syntax import parse_document
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
 
@@ -66,48 +65,7 @@ _SNIFF = re.compile(rf"(?:{_ISO}|{_CTIME}) +(?:\[|[IWEFDU][1-5]? +(?:[A-Z][A-Z0-
 _CONTROL = bytes(range(9)) + bytes(range(14, 32))  # as base.classify_garbage
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-_OPS = ("query", "getmore", "update", "remove", "insert", "command", "killcursors")
-_OP_PREFIXES = (*(op + " " for op in _OPS), "warning: log line attempted")
 _AUTH_PREFIXES = ("Successfully authenticated", "Failed to authenticate", "SASL ", "auth: ")
-_NS = re.compile(r"([^\s:{]+)(?= )")
-_STAGE = re.compile(r"[A-Z][A-Z_]*")
-# Field -> column for the counters and strings of a slow operation (2.x names included).
-_COUNTERS = {
-    "docsExamined": "docs_examined",
-    "nscannedObjects": "docs_examined",
-    "keysExamined": "keys_examined",
-    "nscanned": "keys_examined",
-    "nreturned": "nreturned",
-    "nMatched": "nmatched",
-    "nModified": "nmodified",
-    "nupdated": "nmodified",
-    "ninserted": "ninserted",
-    "ndeleted": "ndeleted",
-    "keysInserted": "keys_inserted",
-    "keysDeleted": "keys_deleted",
-    "reslen": "reslen",
-    "numYields": "num_yields",
-    "writeConflicts": "write_conflicts",
-    "planningTimeMicros": "planning_micros",
-    "errCode": "error_code",
-}
-_STRINGS = {
-    "queryHash": "query_hash",
-    "planCacheKey": "plan_cache_key",
-    "errName": "error_name",
-}
-_FLAGS = {
-    "hasSortStage": "has_sort_stage",
-    "scanAndOrder": "has_sort_stage",
-    "usedDisk": "used_disk",
-    "fromMultiPlanner": "from_multi_planner",
-    "replanned": "replanned",
-}
-_WRAPPER_KEYS = frozenset(
-    {"query", "orderby", "hint", "explain", "snapshot", "$query", "$orderby", "$hint"}
-    | {"$explain", "$snapshot", "$maxScan", "$comment", "$readPreference", "$maxTimeMS"}
-    | {"$min", "$max", "$returnKey", "$showDiskLoc"}
-)
 # Authentication outcomes; a pattern with an `err` group is a failure.
 _AUTH_RESULTS = tuple(
     re.compile(pattern)
@@ -240,7 +198,7 @@ class _Parser:
 
     def _classify(self, event: Row, msg: str, context: str | None, old: bool) -> Parsed:
         row: Row | None
-        if msg.endswith("ms") and msg.startswith(_OP_PREFIXES):
+        if msg.endswith("ms") and msg.startswith(OP_PREFIXES):
             row, stream = slow_query_row(msg, context), Stream.SLOW_QUERIES
         elif msg.startswith(("connection accepted", "end connection", "received client")):
             row, stream = connection_row(msg, context), Stream.CONNECTIONS
@@ -312,7 +270,7 @@ def connection_row(msg: str, context: str | None) -> Row | None:
     """The connections row of an accepted, ended or client-metadata message, or None."""
     conn: int | None
     if m := _ACCEPTED.match(msg):
-        event, conn = "accepted", _number(m["id"]) if m["id"].isdigit() else None
+        event, conn = "accepted", parse_int(m["id"]) if m["id"].isdigit() else None
     elif m := _ENDED.match(msg):
         event, conn = "ended", connection_number(context)
     elif m := _METADATA.match(msg):
@@ -344,126 +302,3 @@ def _sub(doc: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _number(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return int(float(text))
-        except (ValueError, OverflowError):
-            return None
-
-
-def _unwrap(query: dict[str, Any], coll: str | None) -> dict[str, Any]:
-    """A legacy query document as a find command (`$query`/`$orderby` wrappers unwrapped)."""
-    first = next(iter(query), None)
-    if first in ("find", "aggregate") and isinstance(query[first], str):
-        return query  # already a command (3.2+ getmore `query:`)
-    inner_key = "$query" if "$query" in query else "query"
-    if inner_key in query and (inner_key == "$query" or query.keys() <= _WRAPPER_KEYS):
-        cmd: dict[str, Any] = {"find": coll, "filter": query[inner_key]}
-        for src, dst in (("$orderby", "sort"), ("orderby", "sort"), ("$hint", "hint")):
-            if src in query:
-                cmd[dst] = query[src]
-        return cmd
-    return {"find": coll, "filter": query}
-
-
-def _command(op_type: str, coll: str | None, fields: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    """(the command in its modern form, the source of its shape) for one slow operation."""
-    doc, query = fields.get("command"), fields.get("query")
-    doc = doc if isinstance(doc, dict) else None
-    query = query if isinstance(query, dict) else None
-    if op_type == "command":
-        cmd = doc or {}
-        if isinstance(cmd.get("$truncated"), str):  # 3.6+: the start of the command, as text
-            cmd, _, _ = parse_document(cmd["$truncated"])
-            cmd = cmd if isinstance(cmd, dict) else {}
-        name = fields.get("command.name")
-        if name and (not cmd or str(next(iter(cmd))).lower() != name.lower()):
-            cmd = {name: 1}  # `{ $msg: "query not recording (too large)" }` and the like
-        origin = fields.get("originatingCommand")
-        return cmd, origin if isinstance(origin, dict) else cmd
-    if op_type == "query":
-        cmd = _unwrap(query if query is not None else {}, coll)
-        return cmd, cmd
-    if op_type == "getmore":
-        cmd = {"getMore": _number(str(fields.get("cursorid", 0))), "collection": coll}
-        return cmd, _unwrap(query, coll) if query is not None else None
-    if op_type in ("update", "remove"):
-        stmt = doc if doc is not None and "q" in doc else {"q": query or {}}
-        if op_type == "update":
-            if "u" not in stmt:
-                stmt["u"] = fields.get("update") or {}
-            return {"update": coll, "updates": [stmt]}, {"update": coll, "updates": [stmt]}
-        return {"delete": coll, "deletes": [stmt]}, {"delete": coll, "deletes": [stmt]}
-    cmd = {"insert" if op_type == "insert" else "killCursors": coll}
-    return cmd, cmd
-
-
-def slow_query_row(msg: str, context: str | None) -> Row | None:
-    """The slow_queries row of a `<op> <ns> … <N>ms` message, or None if it is not one."""
-    truncated = False
-    if msg.startswith("warning: log line attempted"):  # mongod kept only head and tail
-        msg = msg[msg.find(" ... ") + 5 :]
-        truncated = True
-    space = msg.rfind(" ")
-    duration = msg[space + 1 : -2]
-    op_type, _, _ = msg.partition(" ")
-    if not duration.isdigit() or op_type not in _OPS:
-        return None
-    pos = len(op_type) + 1
-    while msg.startswith(" ", pos):
-        pos += 1
-    ns_match = _NS.match(msg, pos, space + 1)
-    namespace = ns_match[1] if ns_match else ""
-    if ns_match:
-        pos = ns_match.end()
-    fields, complete = read_fields(msg, pos, space)
-    db, _, coll = namespace.partition(".")
-    cmd, source = _command(op_type, coll or None, fields)
-    target = command_collection(cmd) if coll == "$cmd" else None
-    if target:  # 2.6-4.2 log CRUD commands under db.$cmd; 4.4+ under their collection
-        coll, namespace = target, f"{db}.{target}"
-    raw = fields.get("command")
-    if isinstance(raw, dict) and ("$truncated" in raw or "$msg" in raw):
-        truncated = True
-    op = canonical_op(cmd, op_type)
-    shape = shape_json(shape_of(op, source if isinstance(source, dict) else None))
-    row: Row = {
-        "engine": "mongodb",
-        "db": db or None,
-        "collection": coll or None,
-        "namespace": namespace or None,
-        "op": op,
-        "op_type": op_type,
-        "connection_id": connection_number(context),
-        "duration_ms": float(duration),
-        "shape": shape,
-        "shape_hash": shape_hash(namespace, op, shape),
-        "truncated": truncated or not complete,
-    }
-    _fill_metrics(row, fields)
-    return row
-
-
-def _fill_metrics(row: Row, fields: dict[str, Any]) -> None:
-    """Counters, flags, plan and error columns from the scanned fields."""
-    row["app_name"] = fields.get("appName")
-    for key, value in fields.items():
-        if key in _COUNTERS:
-            row[_COUNTERS[key]] = _number(value)
-        elif key in _STRINGS:
-            row[_STRINGS[key]] = value
-        elif key in _FLAGS:
-            row[_FLAGS[key]] = value in ("1", "true")
-    summary = fields.get("planSummary")
-    if summary:
-        row["plan_summary"] = summary
-        row["plan"] = _STAGE.match(summary)[0]  # type: ignore[index]
-    if "code" in fields and fields["exception"]:  # `code:` is an error code only here
-        row["error_code"] = _number(fields["code"])
-    for name, value in fields.get("storage", ()):
-        row["bytes_read" if name == "bytesRead" else "time_reading_micros"] = int(value)
