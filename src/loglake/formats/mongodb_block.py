@@ -11,6 +11,7 @@ so both paths produce the same rows.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -172,6 +173,9 @@ class BlockParser:
         slow = good.filter(pc.equal(good.column("msg_id"), mongodb.SLOW_QUERY))
         if slow.num_rows:
             result.tables[Stream.SLOW_QUERIES] = _slow_table(slow)
+        conns = good.filter(pc.is_valid(good.column("conn_attr")))
+        if conns.num_rows:
+            result.rows.extend(_connection_rows(conns))
 
 
 def _select(table: pa.Table, stream: Stream) -> pa.Table:
@@ -209,10 +213,31 @@ def _slow_table(slow: pa.Table) -> pa.Table:
     )
 
 
+def _connection_rows(conns: pa.Table) -> list[tuple[Stream, dict[str, Any]]]:
+    """Connection rows, built from their attributes by the per-line parser's own function."""
+    rows = []
+    columns = [
+        conns.column(name).to_pylist()
+        for name in ("msg_id", "context", "conn_attr", "file_offset", "line_length")
+    ]
+    stamps = conns.column("ts").cast(pa.int64()).to_pylist()
+    for msg_id, context, text, offset, length, ts in zip(*columns, stamps, strict=True):
+        attr = _loads(text)
+        row = mongodb.connection_row(msg_id, attr if type(attr) is dict else {}, context)
+        row["ts"] = ts
+        row["file_offset"] = offset
+        row["line_length"] = length
+        rows.append((Stream.CONNECTIONS, row))
+    return rows
+
+
 def _loads(text: str | None) -> Any:
     if text is None:
         return None
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return None
+        try:
+            return json.loads(text)  # what the per-line parser falls back to, too
+        except (ValueError, RecursionError):
+            return None
