@@ -53,7 +53,7 @@ def _connection_of(_pid: int) -> Any:
     con = duckdb.connect()
     con.execute("SET threads = 1")  # parallelism comes from worker processes
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET memory_limit = '512MB'")  # bounded per worker; blocks are ~8 MB
+    con.execute("SET memory_limit = '256MB'")  # bounded per worker; blocks are ~8 MB
     return con
 
 
