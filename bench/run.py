@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 RESULTS = REPO / "docs" / "benchmarks.md"
 MB = 1_000_000
+NOTES_MARK = (
+    "<!-- notes below are written by hand and kept when the results above are rewritten -->"
+)
 
 
 def parse_size(text: str) -> int:
@@ -178,7 +181,7 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
         "",
         "Measured by `make bench` (bench/run.py) on this project's 2-core machine; every",
         "number below comes from one run of that command, baseline included. Regenerate",
-        "with the command; do not edit by hand.",
+        "with the command; only the notes at the end are written by hand.",
         "",
         f"- command: `{cmd}`",
         f"- when: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
@@ -212,7 +215,10 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     if growth is not None:
         lines += ["", f"Peak RSS growth from the smallest to the largest input: {growth:+.1%}."]
     lines += ["", "Raw results:", "", "```json", *[json.dumps(r) for r in rows], "```", ""]
-    RESULTS.write_text("\n".join(lines))
+    notes = ""
+    if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
+        notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
+    RESULTS.write_text("\n".join(lines) + "\n" + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 
 
