@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import SHARED_DATA, TEST_DATA, query
 from loglake.config import Settings
+from loglake.errors import InputError
 from loglake.generate import GenSpec, generate
 from loglake.ingest.pipeline import ingest
 
@@ -93,3 +96,50 @@ def test_parity_on_odd_remotes_and_types(tmp_path: Path) -> None:
     assert rows[0] == ("::1", 27017, "b")
     assert rows[1][:2] == ("1.2.3.4", None)
     assert rows[3][:2] == (None, None)
+
+
+REAL = [line for line in (TEST_DATA / "mongod-4.4-auth.log").read_bytes().split(b"\n") if line]
+
+
+def _mutate(line: bytes, how: int, at: int) -> bytes:
+    cut = at % (len(line) + 1)
+    return [
+        line,
+        line[:cut],  # truncated write
+        line[:cut] + b"\x00" * 8 + line[cut:],  # NUL run inside
+        line[:cut] + b"\xff\xfe" + line[cut:],  # invalid UTF-8
+        line[:cut] + b"\r" + line[cut:],  # stray carriage return
+        b"   ",  # blank
+        line + b"\r",  # CRLF
+        b"2019-06-01T10:00:00.123+0000 I COMMAND [conn1] text of another format",
+    ][how]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(REAL) - 1), st.integers(0, 7), st.integers(0, 10_000)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_parity_on_random_damage(tmp_path_factory, picks) -> None:
+    tmp_path = tmp_path_factory.mktemp("damage")
+    log = tmp_path / "damaged.log"
+    log.write_bytes(b"\n".join(_mutate(REAL[i], how, at) for i, how, at in picks) + b"\n")
+    if not log.read_bytes().strip():
+        return
+    try:
+        fast, slow, report_fast, report_slow = both_ways(tmp_path, log)
+    except InputError as exc:  # nothing readable: the per-line path must say so too
+        per_line = Settings(root=tmp_path / "again", workers=1, vectorized=False)
+        with pytest.raises(InputError) as again:
+            ingest([str(log)], per_line)
+        assert str(again.value).split(":")[-1] == str(exc).split(":")[-1]
+        return
+    assert report_fast["rows"] == report_slow["rows"]
+    assert report_fast["bad_lines"] == report_slow["bad_lines"]
+    assert report_fast["files"][0]["blank_lines"] == report_slow["files"][0]["blank_lines"]
+    assert_same_rows(fast, slow)
