@@ -14,7 +14,7 @@ import pytest
 
 from conftest import TEST_DATA, IngestFn, query
 from loglake.config import Settings
-from loglake.errors import LockError
+from loglake.errors import InputError, LockError
 from loglake.ingest.lock import ingest_lock
 from loglake.ingest.manifest import load_manifest
 
@@ -203,3 +203,40 @@ def test_clean_before_drops_old_partitions(tmp_path: Path, run_ingest: IngestFn,
     assert set(manifest["streams"]["events"]["partitions"]) == {"2023-01-03"}
     assert query(settings.root, "events", "SELECT count(*) FROM t")[0][0] == 225
     assert not (settings.root / "events" / "date=2023-01-01").exists()
+
+
+def test_directories_skip_files_that_are_not_logs(tmp_path: Path, run_ingest: IngestFn, settings):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "mongod.log").write_bytes(SETUP.read_bytes())
+    (folder / "README.txt").write_text("notes about these logs\n")
+    (folder / "empty.log").write_bytes(b"")
+    report = run_ingest(folder)
+    assert report["rows"]["events"] == 225
+    status = {Path(f["path"]).name: f["status"] for f in report["files"]}
+    assert status["mongod.log"] == "new"
+    assert status["README.txt"] == "skipped: not a log of a known format"
+    assert status["empty.log"] == "skipped: the file is empty"
+
+
+def test_a_named_file_that_is_not_a_log_is_an_error(tmp_path: Path, run_ingest: IngestFn):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just some text\nand more\n")
+    with pytest.raises(InputError, match="matched no known format; pass --format"):
+        run_ingest(notes)
+    folder = tmp_path / "only-notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("text\n")
+    with pytest.raises(InputError, match="no file is a log of a known format"):
+        run_ingest(folder)
+
+
+def test_whole_shared_folder_reads_every_mongodb_log_and_skips_the_rest(run_ingest: IngestFn):
+    from conftest import SHARED_DATA
+
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data not present")
+    report = run_ingest(SHARED_DATA)
+    for f in report["files"]:
+        is_mongo = "/mongodb/" in f["path"]
+        assert (f["status"] == "new") == is_mongo, f

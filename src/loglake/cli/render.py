@@ -11,7 +11,11 @@ _console = Console()
 
 
 def _mb(nbytes: float) -> str:
-    return f"{nbytes / 1e6:,.1f} MB"
+    """A size for people: 512 B, 12.3 KB, 45.6 MB, 1.2 GB."""
+    for unit, factor in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if nbytes >= factor:
+            return f"{nbytes / factor:,.1f} {unit}"
+    return f"{nbytes:,.0f} B"
 
 
 def print_ingest_report(report: dict[str, Any]) -> None:

@@ -21,8 +21,6 @@ from loglake.errors import InputError
 from loglake.ingest.lock import ingest_lock
 from loglake.ingest.manifest import commit, load_manifest, now_iso, recompute_totals, recover
 from loglake.ingest.plan import (
-    SKIPPED,
-    WAITING,
     PlannedFile,
     build_tasks,
     copy_source,
@@ -74,11 +72,19 @@ def ingest(
         planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
         tasks: list[Task] = []
         for planned_file in planned:
-            if planned_file.status in (SKIPPED, WAITING):
+            if not planned_file.to_read:
                 continue
             tasks.extend(build_tasks(planned_file, fmt, settings, staging, ingest_id, len(tasks)))
+            if not planned_file.to_read:
+                warn(f"{planned_file.display_path}: {planned_file.status}")
+                continue
             if settings.copy_source and "copy" not in planned_file.entry:
                 copy_source(planned_file, staging)
+        if not tasks and planned and all(p.status.startswith("skipped:") for p in planned):
+            raise InputError(
+                "nothing to ingest: no file is a log of a known format "
+                f"({len(planned)} skipped); pass --format to read them anyway"
+            )
         parse_started = time.perf_counter()
         results = run_tasks(tasks, settings.effective_workers, progress)
         parse_seconds = time.perf_counter() - parse_started
@@ -177,7 +183,7 @@ def _report(
         by_file.setdefault(r.file_id, []).append(r)
     files = []
     for item in planned:
-        mine = by_file.get(item.file_id, []) if item.status not in (SKIPPED, WAITING) else []
+        mine = by_file.get(item.file_id, []) if item.to_read else []
         file_bad: Counter[str] = Counter()
         for r in mine:
             file_bad.update(r.bad)
@@ -237,7 +243,7 @@ def _update_manifest(
             }
     recompute_totals(manifest)
     for item in planned:
-        if item.status in (SKIPPED, WAITING):
+        if not item.to_read:
             continue
         entry = manifest["files"].setdefault(item.file_id, {})
         mine = [r for r in results if r.file_id == item.file_id]

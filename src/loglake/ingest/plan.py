@@ -29,6 +29,7 @@ from loglake.sources.files import (
 
 SKIPPED = "already ingested"
 WAITING = "waiting for a complete line"
+NOT_A_LOG = "skipped: not a log of a known format"
 
 
 @dataclass
@@ -38,10 +39,16 @@ class PlannedFile:
     file_id: str
     source: SourceFile
     display_path: str
-    status: str  # "new", "appended", SKIPPED or WAITING
+    status: str  # "new" or "appended" (to read), or why it is skipped
     format: str | None = None
     start: int = 0
     entry: dict[str, Any] = field(default_factory=dict)
+    explicit: bool = True  # named on the command line (not found in a directory or glob)
+
+    @property
+    def to_read(self) -> bool:
+        """Whether this ingest reads the file."""
+        return self.status in ("new", "appended")
 
 
 def read_stdin_to(staging: Path, stream: BinaryIO | None = None) -> Path:
@@ -107,15 +114,22 @@ def plan_inputs(
     complete_only: bool = False,
 ) -> list[PlannedFile]:
     """Resolve the command-line inputs into planned files (stdin is copied to staging)."""
-    paths: list[tuple[Path, str | None]] = []
+    paths: list[tuple[Path, str | None, bool]] = []
     regular = [arg for arg in inputs if arg != "-"]
     if "-" in inputs:
-        paths.append((read_stdin_to(staging, stdin), "<stdin>"))
-    paths.extend((p, None) for p in expand_inputs(regular))
+        paths.append((read_stdin_to(staging, stdin), "<stdin>", True))
+    paths.extend((p, None, explicit) for p, explicit in expand_inputs(regular))
     planned: list[PlannedFile] = []
     seen: set[str] = set()
-    for path, display in paths:
-        item = plan_file(path, manifest["files"], display, complete_only and display is None)
+    for path, display, explicit in paths:
+        try:
+            item = plan_file(path, manifest["files"], display, complete_only and display is None)
+        except InputError as exc:
+            if explicit:
+                raise
+            source = SourceFile(path=path, size=0, gzip=False, mtime=0.0)
+            item = PlannedFile("", source, str(path), f"skipped: {str(exc).split(': ', 1)[-1]}")
+        item.explicit = explicit
         if item.file_id and item.file_id in seen:
             item.status = SKIPPED
         seen.add(item.file_id)
@@ -141,6 +155,22 @@ def copy_source(item: PlannedFile, staging: Path) -> None:
     item.entry["copy"] = relpath
 
 
+def detect_format(item: PlannedFile, fmt: str | None) -> LogFormat | None:
+    """The format to read a planned file with; None (and the file skipped) when a file
+    found in a directory or by a pattern is not a log of a known format."""
+    if fmt:
+        return LogFormat(fmt)
+    if item.status == "appended" and item.format:
+        return LogFormat(item.format)
+    try:
+        return sniff_format(head_lines(item.source, item.start), item.display_path)
+    except InputError:
+        if item.explicit:
+            raise
+        item.status = NOT_A_LOG
+        return None
+
+
 def build_tasks(
     item: PlannedFile,
     fmt: str | None,
@@ -150,10 +180,10 @@ def build_tasks(
     first_task_no: int,
 ) -> list[Task]:
     """The tasks that parse one planned file (several byte ranges when it can be split)."""
+    chosen = detect_format(item, fmt)
+    if chosen is None:
+        return []
     head = head_lines(item.source, item.start)
-    chosen = LogFormat(fmt) if fmt else sniff_format(head, item.display_path)
-    if item.format and item.format != chosen.value and item.status == "appended":
-        chosen = LogFormat(item.format)
     item.format = chosen.value
     module = format_module(chosen)
     mtime_year = dt.datetime.fromtimestamp(item.source.mtime, tz=dt.UTC).year

@@ -39,9 +39,13 @@ def is_gzip(path: Path) -> bool:
         return f.read(2) == _GZIP_MAGIC
 
 
-def expand_inputs(args: list[str]) -> list[Path]:
-    """Files named by the arguments: files, directories (recursively) and glob patterns."""
-    found: list[Path] = []
+def expand_inputs(args: list[str]) -> list[tuple[Path, bool]]:
+    """Files named by the arguments (directories recursively, glob patterns expanded).
+
+    Each comes with whether it was named explicitly: a file found in a directory or by a
+    pattern may be skipped when it is not a log; a file named on its own may not.
+    """
+    found: list[tuple[Path, bool]] = []
     for arg in args:
         if arg == "-":
             raise InputError("stdin ('-') must be handled by the caller")
@@ -51,22 +55,23 @@ def expand_inputs(args: list[str]) -> list[Path]:
             files = [p for p in matches if p.is_file()]
             if not files:
                 raise InputError(f"{arg}: the pattern matched no files")
-            found.extend(files)
+            found.extend((p, False) for p in files)
         elif path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
             if not files:
                 raise InputError(f"{arg}: the directory holds no files")
-            found.extend(files)
+            found.extend((p, False) for p in files)
         elif path.is_file():
-            found.append(path)
+            found.append((path, True))
         elif path.exists():
             raise InputError(f"{arg}: not a regular file")
         else:
             raise InputError(f"{arg}: no such file or directory")
-    unique: dict[Path, None] = {}
-    for p in found:
-        unique.setdefault(p.resolve(), None)
-    return list(unique)
+    unique: dict[Path, bool] = {}
+    for p, explicit in found:
+        key = p.resolve()
+        unique[key] = unique.get(key, False) or explicit
+    return list(unique.items())
 
 
 def open_source(path: Path) -> SourceFile:
