@@ -143,3 +143,34 @@ def test_parity_on_random_damage(tmp_path_factory, picks) -> None:
     assert report_fast["bad_lines"] == report_slow["bad_lines"]
     assert report_fast["files"][0]["blank_lines"] == report_slow["files"][0]["blank_lines"]
     assert_same_rows(fast, slow)
+
+
+def test_a_gzip_dealt_out_to_workers_gives_the_rows_of_the_plain_file(tmp_path: Path) -> None:
+    import gzip
+
+    plain = tmp_path / "gen.log"
+    with plain.open("wb") as out:
+        generate(GenSpec(seed=5, target_bytes=3_000_000, faults=True, fault_rate=1 / 200), out)
+    packed = tmp_path / "gen.log.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=1))
+    small = 256 * 1024  # many chunks, so lines straddle chunk borders
+    one = Settings(root=tmp_path / "plain", workers=1, range_bytes=small)
+    many = Settings(root=tmp_path / "gz", workers=2, range_bytes=small)
+    report_plain = ingest([str(plain)], one)
+    report_gz = ingest([str(packed)], many)
+    assert report_gz["rows"] == report_plain["rows"]
+    assert report_gz["bad_lines"] == report_plain["bad_lines"]
+    assert report_gz["bytes"] == packed.stat().st_size
+    for stream in STREAMS:
+        sql = "SELECT * EXCLUDE (date, file_id) FROM t ORDER BY file_offset"
+        assert query(one.root, stream, sql) == query(many.root, stream, sql), stream
+    from loglake.store.raw import RawReader
+
+    reader = RawReader(many.root)
+    lines = {}
+    offset = 0
+    for raw in plain.read_bytes().split(b"\n"):
+        lines[offset] = raw.removesuffix(b"\r")
+        offset += len(raw) + 1
+    for row in query(many.root, "slow_queries", "SELECT file_id, file_offset, line_length FROM t"):
+        assert reader.read_line(*row) == lines[row[1]]

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,12 +26,20 @@ from loglake.ingest.plan import (
     copy_source,
     plan_inputs,
 )
-from loglake.ingest.worker import Task, TaskResult, init_worker, run_task, set_progress_counter
+from loglake.ingest.worker import (
+    Task,
+    TaskResult,
+    gzip_chunks,
+    init_worker,
+    run_task,
+    set_progress_counter,
+)
 from loglake.layout import gz_index_relpath, staging_dir
 from loglake.schema import Stream
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done bytes, total bytes)
 MAX_SAMPLES = 20
+FAN_OUT_CHUNK = 32 * 1024 * 1024  # decompressed bytes per task when a .gz is dealt out
 
 
 def _noop(*_args: Any) -> None:
@@ -134,7 +142,7 @@ def run_tasks(tasks: list[Task], workers: int, progress: ProgressFn) -> list[Tas
     ticker = threading.Thread(target=report_progress, daemon=True)
     ticker.start()
     try:
-        if workers <= 1 or len(tasks) <= 1:
+        if workers <= 1 or (len(tasks) <= 1 and not any(t.fan_out for t in tasks)):
             set_progress_counter(counter)
             try:
                 results = [run_task(t) for t in tasks]
@@ -150,14 +158,27 @@ def run_tasks(tasks: list[Task], workers: int, progress: ProgressFn) -> list[Tas
 
 
 def _run_pool(tasks: list[Task], workers: int, counter: Any) -> list[TaskResult]:
-    ordered = sorted(tasks, key=_task_bytes, reverse=True)  # big (gzip) files first
+    direct = sorted((t for t in tasks if not t.fan_out), key=_task_bytes, reverse=True)
+    fan_out = any(t.fan_out for t in tasks)
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
+        max_workers=workers if fan_out else min(workers, len(tasks)),
         mp_context=mp.get_context("fork"),
         initializer=init_worker,
         initargs=(counter, os.getpid()),
     ) as pool:
-        futures = [pool.submit(run_task, t) for t in ordered]
+        futures = [pool.submit(run_task, t) for t in direct]
+        number = len(tasks)
+        set_progress_counter(counter)  # the chunks of a .gz are read (and counted) here
+        try:
+            for task in (t for t in tasks if t.fan_out):
+                chunk = min(task.chunk_bytes, FAN_OUT_CHUNK)
+                for part in gzip_chunks(task, chunk, number):
+                    while sum(not f.done() for f in futures) > workers:  # bounded memory
+                        wait(futures, return_when=FIRST_COMPLETED)
+                    futures.append(pool.submit(run_task, part))
+                    number += 1
+        finally:
+            set_progress_counter(None)
         return [f.result() for f in as_completed(futures)]
 
 

@@ -206,6 +206,9 @@ def build_tasks(
     else:
         ranges = [(item.start, None)]
     gz_index = staging / gz_index_relpath(item.file_id) if item.source.gzip else None
+    fan_out = (
+        item.source.gzip and getattr(module, "SPLITTABLE", False) and settings.effective_workers > 1
+    )
     return [
         Task(
             task_no=first_task_no + n,
@@ -222,6 +225,8 @@ def build_tasks(
             max_line=settings.max_line_bytes,
             gz_index=gz_index,
             vectorized=settings.vectorized,
+            fan_out=fan_out,
+            chunk_bytes=settings.range_bytes,
         )
         for n, (start, end) in enumerate(ranges)
     ]

@@ -7,13 +7,14 @@ progress counter and return a picklable `TaskResult`.
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO
@@ -86,6 +87,10 @@ class Task:
     max_line: int
     gz_index: Path | None = None
     vectorized: bool = True
+    fan_out: bool = False  # a .gz file the parent reads and deals out to workers in chunks
+    chunk_bytes: int = 32 * 1024 * 1024  # decompressed bytes per dealt-out chunk
+    payload: bytes | None = None  # a chunk of complete lines starting at `start`
+    input_bytes: int = 0  # compressed bytes the chunk came from (for the report)
 
 
 @dataclass
@@ -121,9 +126,19 @@ def _sample(result: TaskResult, reason: str, offset: int, line: bytes | None, si
     )
 
 
+@dataclass(frozen=True)
+class Span:
+    """Which lines of a stream to read, and what to add to offsets in the stream."""
+
+    start: int
+    end: int | None
+    base: int
+
+
 def _parse_lines(
     task: Task,
     stream: BinaryIO,
+    span: Span,
     on_block: Callable[[int], None],
     writer: PartitionedWriter,
     result: TaskResult,
@@ -134,7 +149,9 @@ def _parse_lines(
     add = writer.add
     events = Stream.EVENTS
     rows = result.rows
-    for offset, line, size in lines_in_range(stream, task.start, task.end, task.max_line, on_block):
+    lines = lines_in_range(stream, span.start, span.end, task.max_line, on_block)
+    for stream_offset, line, size in lines:
+        offset = stream_offset + span.base
         result.lines += 1
         if line is None:
             _bad(result, BadReason.TOO_LONG.value, offset, None, size)
@@ -163,6 +180,7 @@ def _parse_lines(
 def _parse_blocks(
     task: Task,
     stream: BinaryIO,
+    span: Span,
     on_block: Callable[[int], None],
     writer: PartitionedWriter,
     result: TaskResult,
@@ -171,9 +189,10 @@ def _parse_blocks(
     """The vectorized path: blocks of lines parsed at once by the format's block parser."""
     parser = module.block_parser(task.ctx, task.max_line)
     try:
-        for offset, block, size in blocks_in_range(
-            stream, task.start, task.end, task.max_line, on_block
+        for stream_offset, block, size in blocks_in_range(
+            stream, span.start, span.end, task.max_line, on_block
         ):
+            offset = stream_offset + span.base
             if block is None:
                 result.lines += 1
                 _bad(result, BadReason.TOO_LONG.value, offset, None, size)
@@ -215,7 +234,7 @@ def _bad(result: TaskResult, reason: str, offset: int, line: bytes | None, size:
 
 
 def run_task(task: Task) -> TaskResult:
-    """Parse one byte range and stage its rows as Parquet."""
+    """Parse one byte range (or one chunk dealt out by the parent) and stage it as Parquet."""
     started = time.perf_counter()
     result = TaskResult(task_no=task.task_no, file_id=task.ctx.file_id)
     writer = PartitionedWriter(
@@ -225,6 +244,15 @@ def run_task(task: Task) -> TaskResult:
         task.compression,
         task.chunk_rows,
     )
+    module = format_module(task.format)
+    parse = _parse_blocks if task.vectorized and hasattr(module, "block_parser") else _parse_lines
+    if task.payload is not None:  # the parent read it and counted its progress
+        with io.BytesIO(task.payload) as chunk:
+            parse(task, chunk, Span(0, None, task.start), lambda _n: None, writer, result, module)
+            result.files = writer.close()
+        result.bytes = task.input_bytes
+        result.seconds = time.perf_counter() - started
+        return result
     stream, position = open_stream(task.source, task.gz_index)
     if task.start > 0:
         stream.seek(task.start - 1)
@@ -236,12 +264,8 @@ def run_task(task: Task) -> TaskResult:
         _advance(now - read_so_far[0])
         read_so_far[0] = now
 
-    module = format_module(task.format)
     try:
-        if task.vectorized and hasattr(module, "block_parser"):
-            _parse_blocks(task, stream, on_block, writer, result, module)
-        else:
-            _parse_lines(task, stream, on_block, writer, result, module)
+        parse(task, stream, Span(task.start, task.end, 0), on_block, writer, result, module)
         result.files = writer.close()
     finally:
         on_block(0)
@@ -249,3 +273,56 @@ def run_task(task: Task) -> TaskResult:
         finish_stream(stream)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def gzip_chunks(task: Task, chunk_bytes: int, first_no: int) -> Iterator[Task]:
+    """Deal a .gz file out as tasks of complete lines (read here, parsed by workers).
+
+    Reading builds the file's seek index, exported to staging when the file is done.
+    """
+    stream, position = open_stream(task.source, task.gz_index)
+    try:
+        base = done = 0
+        tail = b""
+        number = first_no
+        while True:
+            data = stream.read(chunk_bytes)
+            if not data:
+                break
+            buffer = tail + data if tail else data
+            cut = buffer.rfind(b"\n") + 1
+            if cut == 0 and len(buffer) <= task.max_line + chunk_bytes:
+                tail = buffer  # one line longer than a chunk: keep reading
+                continue
+            cut = cut or len(buffer)
+            payload, tail = buffer[:cut], buffer[cut:]
+            now = position()
+            _advance(now - done)
+            yield replace(
+                task,
+                task_no=number,
+                payload=payload,
+                start=base,
+                end=None,
+                gz_index=None,
+                fan_out=False,
+                input_bytes=now - done,
+            )
+            done = now
+            base += len(payload)
+            number += 1
+        now = position()
+        _advance(now - done)
+        if tail or now > done:
+            yield replace(
+                task,
+                task_no=number,
+                payload=tail,
+                start=base,
+                end=None,
+                gz_index=None,
+                fan_out=False,
+                input_bytes=now - done,
+            )
+    finally:
+        finish_stream(stream)
