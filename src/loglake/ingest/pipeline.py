@@ -115,7 +115,7 @@ def ingest(
             report["dataset_version"] = manifest["dataset_version"]
             report["seconds"] = round(time.perf_counter() - started, 3)
             progress("summaries", 0, 0)
-            _write_summaries(root, ingest_id, manifest)
+            _write_summaries(root, ingest_id, manifest, dataset_too=not complete_only)
         else:
             staging_cleanup(staging)
     report["seconds"] = round(time.perf_counter() - started, 3)
@@ -307,7 +307,9 @@ def _update_manifest(
     )
 
 
-def _write_summaries(root: Path, ingest_id: str, manifest: dict[str, Any]) -> None:
+def _write_summaries(
+    root: Path, ingest_id: str, manifest: dict[str, Any], dataset_too: bool
+) -> None:
     from loglake.ingest.summaries import write_summaries
 
-    write_summaries(root, manifest, ingest_id)
+    write_summaries(root, manifest, ingest_id, dataset_too)

@@ -132,8 +132,14 @@ def compute_summary(root: Path, manifest: dict[str, Any], ingest_id: str | None)
     return out
 
 
-def write_summaries(root: Path, manifest: dict[str, Any], ingest_id: str | None) -> None:
-    """Write one ingest's summary (when given) and the dataset summary."""
+def write_summaries(
+    root: Path, manifest: dict[str, Any], ingest_id: str | None, dataset_too: bool = True
+) -> None:
+    """Write one ingest's summary (when given) and the dataset summary.
+
+    Without `dataset_too` the dataset summary is left stale (it records the version it was
+    computed for, and readers recompute it when that is not the current one).
+    """
     meta = {"dataset_version": manifest["dataset_version"], "computed": now_iso()}
     dataset = None
     if ingest_id is not None:
@@ -142,6 +148,8 @@ def write_summaries(root: Path, manifest: dict[str, Any], ingest_id: str | None)
         if all(a["ingest_id"] == ingest_id for a in manifest["artifacts"].values()):
             dataset = mine  # the first ingest is the whole dataset
     if dataset is None:
+        if not dataset_too:
+            return
         dataset = compute_summary(root, manifest, None)
     write_json_atomic(root / DATASET_SUMMARY, {**meta, **dataset})
 
