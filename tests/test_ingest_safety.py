@@ -240,3 +240,33 @@ def test_whole_shared_folder_reads_every_mongodb_log_and_skips_the_rest(run_inge
     for f in report["files"]:
         is_mongo = "/mongodb/" in f["path"]
         assert (f["status"] == "new") == is_mongo, f
+
+
+def test_compaction_merges_small_files_and_keeps_every_row(
+    tmp_path: Path, run_ingest: IngestFn, settings
+):
+    from loglake.ingest.compact import compact
+
+    lines = SETUP.read_bytes().split(b"\n")
+    log = tmp_path / "mongod.log"
+    log.write_bytes(b"")
+    for n in range(0, 200, 20):  # ten appends: ten ingests, ten files per partition
+        with log.open("ab") as f:
+            f.write(b"\n".join(lines[n : n + 20]) + b"\n")
+        run_ingest(log)
+    before = query(settings.root, "events", "SELECT * EXCLUDE (date) FROM t ORDER BY file_offset")
+    assert len(before) == 200
+    manifest = load_manifest(settings.root)
+    assert sum(1 for a in manifest["artifacts"].values() if a["stream"] == "events") == 10
+    done = compact(settings.root)
+    assert done["files_before"] >= 10
+    manifest = load_manifest(settings.root)
+    events = [rel for rel, a in manifest["artifacts"].items() if a["stream"] == "events"]
+    assert len(events) == 1
+    assert manifest["streams"]["events"]["rows"] == 200
+    on_disk = sorted(str(p.relative_to(settings.root)) for p in settings.root.rglob("*.parquet"))
+    assert on_disk == sorted(manifest["artifacts"])
+    after = query(settings.root, "events", "SELECT * EXCLUDE (date) FROM t ORDER BY file_offset")
+    assert after == before
+    run_ingest(log)  # and the dataset stays usable
+    assert query(settings.root, "events", "SELECT count(*) FROM t")[0][0] == 200

@@ -12,6 +12,8 @@ LOCK = ".ingest.lock"
 SOURCE_DIR = "source"
 SUMMARIES = "summaries"
 DATASET_SUMMARY = "summaries/dataset.json"
+# a Parquet file of a stream's date partition, relative to the root
+PARTITION_FILE = "{stream}/{column}={date}/part-{part}.parquet"
 
 
 def manifest_path(root: Path) -> Path:

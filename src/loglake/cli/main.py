@@ -222,6 +222,32 @@ def rebuild_summaries_cmd(root: str | None) -> None:
 
 @cli.command()
 @data_option
+@click.option(
+    "--min-files",
+    type=click.IntRange(min=2),
+    default=8,
+    show_default=True,
+    help="Merge partitions holding at least this many files.",
+)
+@handle_errors
+def compact(root: str | None, min_files: int) -> None:
+    """Merge each crowded date partition's small Parquet files into one."""
+    from loglake.ingest.compact import compact as run_compact
+    from loglake.ingest.lock import ingest_lock
+    from loglake.store.status import require_dataset
+
+    settings = load_settings().with_options(root=root)
+    require_dataset(settings.root)
+    with ingest_lock(settings.root, "compact", force=False, warn=_warn):
+        done = run_compact(settings.root, min_files, settings.compression)
+    _err(
+        f"Compacted {done['partitions']} partitions: "
+        f"{done['files_before']} files -> {done['files_after']}"
+    )
+
+
+@cli.command()
+@data_option
 @click.option("--before", required=True, help="Drop partitions dated before YYYY-MM-DD (UTC).")
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -1,8 +1,9 @@
 """`ingest --follow`: keep ingesting what live log files gain, like `tail -F`.
 
 Each round is an ordinary ingest (its own atomic commit), so a reader always sees whole
-rounds. Only complete lines are read; a line still being written waits for the next
-round. A file that grew is read from where the last round ended; a rotated file (renamed,
+rounds; every COMPACT_EVERY rounds the small files the rounds wrote are merged. Only
+complete lines are read; a line still being written waits for the next round. A file that
+grew is read from where the last round ended; a rotated file (renamed,
 then a new one created at the path) is recognised by its content, so the renamed file's
 last lines are read under its old file_id and the new file starts a new one; a file
 truncated in place starts over as a new file.
@@ -17,6 +18,16 @@ from typing import Any
 from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.ingest.pipeline import ProgressFn, ingest
+
+COMPACT_EVERY = 50  # rounds with new data between compactions of crowded partitions
+
+
+def _compact(settings: Settings, warn: Callable[[str], None]) -> None:
+    from loglake.ingest.compact import compact
+    from loglake.ingest.lock import ingest_lock
+
+    with ingest_lock(settings.root, "follow-compaction", force=False, warn=warn):
+        compact(settings.root, compression=settings.compression)
 
 
 def _quiet(_phase: str, _done: int, _total: int) -> None:
@@ -54,6 +65,8 @@ def follow(
             if sum(report["rows"].values()) or report["bad_lines"]["total"]:
                 committed += 1
                 on_round(report)
+                if committed % COMPACT_EVERY == 0:
+                    _compact(settings, warn)
         force = False  # only the first round may override a lock
         stop.wait(interval)
     return committed

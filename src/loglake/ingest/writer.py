@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from loglake.formats.timestamps import date_of
+from loglake.layout import PARTITION_FILE
 from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema
 
 _CONSTANT = ("host", "file_id")
@@ -111,7 +112,7 @@ class PartitionedWriter:
                     date=buf.relpath.split("/")[1].split("=", 1)[1],
                     rows=buf.written,
                     bytes=path.stat().st_size,
-                    sha256=_sha256(path),
+                    sha256=file_digest(path),
                 )
             )
         self._buffers.clear()
@@ -125,7 +126,9 @@ class PartitionedWriter:
         table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
         if buf.writer is None:
             date = date_of(day * _US_PER_DAY)
-            buf.relpath = f"{stream.value}/{PARTITION_COLUMN}={date}/part-{self.part_name}.parquet"
+            buf.relpath = PARTITION_FILE.format(
+                stream=stream.value, column=PARTITION_COLUMN, date=date, part=self.part_name
+            )
             path = self.staging / buf.relpath
             path.parent.mkdir(parents=True, exist_ok=True)
             buf.writer = pq.ParquetWriter(path, schema, compression=self.compression)
@@ -193,7 +196,8 @@ def _sanitized(rows: list[dict[str, Any]], fld: pa.Field) -> pa.Array:
     return pa.array(values, fld.type)
 
 
-def _sha256(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """The sha256 of a file, as recorded for every artifact in the manifest."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(1024 * 1024):
