@@ -42,3 +42,24 @@ def test_year_rollover_through_ingest(run_ingest: IngestFn, settings) -> None:
     assert len(dates) == 2
     first, second = sorted(dates)
     assert second == first + 1
+
+
+def test_iso_dated_legacy_logs_are_split_across_workers_with_the_same_rows(tmp_path) -> None:
+    from loglake.config import Settings
+    from loglake.ingest.manifest import load_manifest
+    from loglake.ingest.pipeline import ingest
+
+    folder = shared("mongodb", "legacy")
+    one = Settings(root=tmp_path / "one", workers=1)
+    many = Settings(root=tmp_path / "many", workers=2, range_bytes=16 * 1024)
+    report_one = ingest([str(folder)], one)
+    report_many = ingest([str(folder)], many)
+    assert report_many["rows"] == report_one["rows"]
+    assert report_many["bad_lines"] == report_one["bad_lines"]
+    # the 4.0 logs were cut into many ranges; the 2.x ctime logs were not
+    parts = load_manifest(many.root)["artifacts"]
+    tasks = {rel.rsplit("-", 1)[1] for rel in parts}
+    assert len(tasks) > len(EXPECTED)
+    for stream in ("events", "slow_queries", "authentications", "connections"):
+        sql = "SELECT * EXCLUDE (date) FROM t ORDER BY file_id, file_offset"
+        assert query(one.root, stream, sql) == query(many.root, stream, sql), stream

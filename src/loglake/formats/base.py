@@ -4,7 +4,9 @@ A format module (one per format, e.g. `formats/mongodb.py`) defines:
 
 - `NAME`: the format's name (a `LogFormat` value).
 - `SPLITTABLE`: whether a file may be cut into byte ranges parsed independently
-  (False when a line's meaning depends on earlier lines, e.g. ctime dates without a year).
+  (False when a line's meaning depends on earlier lines, e.g. ctime dates without a year),
+  or instead `splittable(head_lines) -> bool` to judge per file; optionally `WARMUP_BYTES`,
+  how much of the input before a range its parser reads (and discards) to learn state.
 - `sniff(lines: list[bytes]) -> float`: confidence 0..1 that these first non-blank lines
   are of this format.
 - `make_parser(ctx: FileContext) -> LineParser`: a callable turning one line (bytes, no

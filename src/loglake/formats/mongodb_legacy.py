@@ -3,8 +3,9 @@
 Timestamps are ISO-8601 with an offset (`2019-06-01T10:00:00.123+0000`, `…Z`) or ctime
 (`Mon Jun  1 10:00:00.123`, 2.2-2.4 and `--timeStampFormat ctime`). A ctime date has no year
 and no zone: the first line is in `ctx.year_hint`, the year goes up whenever the month goes
-back (December -> January), and the time is taken as UTC. So a file is parsed by one worker,
-in order (`SPLITTABLE = False`).
+back (December -> January), and the time is taken as UTC. So a ctime file is parsed by one
+worker, in order; an ISO-dated file may be cut into byte ranges (`splittable`), each range's
+parser first reading the WARMUP_BYTES before it to learn its connections' mechanisms.
 
 A line that does not start with a timestamp is a `BadLine(OTHER_FORMAT)`. That includes the
 rare continuation lines of a multi-line message (the mtools test logs have two, both
@@ -43,7 +44,14 @@ from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
 
 NAME = LogFormat.MONGODB_LEGACY
-SPLITTABLE = False
+WARMUP_BYTES = 256 * 1024
+
+
+def splittable(head: list[bytes]) -> bool:
+    """Whether a file can be cut into ranges: every dated line among `head` is ISO-dated."""
+    stamps = [m for line in head if (m := _STAMP.match(line))]
+    return bool(stamps) and all(m.group(1) for m in stamps)
+
 
 _MESSAGE_LIMIT = 4096
 _CACHE_LIMIT = 100_000

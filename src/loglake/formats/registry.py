@@ -27,6 +27,14 @@ def format_module(fmt: LogFormat | str) -> ModuleType:
     return importlib.import_module(_MODULES[key])
 
 
+def is_splittable(module: ModuleType, head: list[bytes]) -> bool:
+    """Whether a file of this format may be cut into byte ranges parsed independently."""
+    judge = getattr(module, "splittable", None)
+    if callable(judge):
+        return bool(judge(head))
+    return bool(getattr(module, "SPLITTABLE", False))
+
+
 def sniff_format(lines: list[bytes], source: str) -> LogFormat:
     """The format of a file, judged from its first non-blank lines."""
     sample = [line for line in lines if line.strip()][:SNIFF_LINES]

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.formats.base import FileContext, LogFormat
-from loglake.formats.registry import format_module, sniff_format
+from loglake.formats.registry import format_module, is_splittable, sniff_format
 from loglake.ingest.worker import Task
 from loglake.layout import SOURCE_DIR, gz_index_relpath
 from loglake.sources.files import (
@@ -197,7 +197,7 @@ def build_tasks(
     ctx = FileContext(file_id=item.file_id, path=str(item.source.path), year_hint=year_hint)
     if item.source.gzip:
         ranges: list[tuple[int, int | None]] = [(0, None)]
-    elif getattr(module, "SPLITTABLE", False):
+    elif is_splittable(module, head):
         ranges = list(
             split_ranges(
                 item.start, item.source.size, settings.range_bytes, settings.effective_workers
@@ -207,7 +207,10 @@ def build_tasks(
         ranges = [(item.start, None)]
     gz_index = staging / gz_index_relpath(item.file_id) if item.source.gzip else None
     fan_out = (
-        item.source.gzip and getattr(module, "SPLITTABLE", False) and settings.effective_workers > 1
+        item.source.gzip
+        and is_splittable(module, head)
+        and not getattr(module, "WARMUP_BYTES", 0)  # a dealt-out chunk has nothing before it
+        and settings.effective_workers > 1
     )
     return [
         Task(

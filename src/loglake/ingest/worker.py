@@ -146,6 +146,14 @@ def _parse_lines(
 ) -> None:
     """The per-line path: one parser call per line."""
     parse = module.make_parser(task.ctx)
+    warmup = getattr(module, "WARMUP_BYTES", 0)
+    if warmup and span.start > 0 and span.base == 0:  # learn state from the lines before
+        begin = max(0, span.start - warmup)
+        stream.seek(max(0, begin - 1))
+        for _offset, line, _size in lines_in_range(stream, begin, span.start, task.max_line):
+            if line is not None and line.strip():
+                parse(line)
+        stream.seek(span.start - 1)
     add = writer.add
     events = Stream.EVENTS
     rows = result.rows

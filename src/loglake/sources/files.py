@@ -161,7 +161,8 @@ def split_ranges(start: int, size: int, range_bytes: int, workers: int) -> list[
     span = size - start
     if span <= 0:
         return []
-    count = max(1, min(span // (4 * 1024 * 1024), max(workers * 4, -(-span // range_bytes))))
+    smallest = min(4 * 1024 * 1024, range_bytes)
+    count = max(1, min(span // smallest, max(workers * 4, -(-span // range_bytes))))
     step = -(-span // count)
     return [(s, min(s + step, size)) for s in range(start, size, step)]
 
