@@ -148,6 +148,8 @@ def test_garbage_only_file_fails_without_committing(tmp_path: Path, run_ingest: 
     with pytest.raises(InputError, match="no log lines could be read"):
         run_ingest(log, fmt="mongodb")
     assert not (settings.root / "manifest.json").exists()
+    assert not any((settings.root / ".staging").iterdir())  # nothing left behind
+    assert not (settings.root / ".ingest.lock").exists()
 
 
 def test_corrupt_gzip_is_a_clear_error(tmp_path: Path, run_ingest: IngestFn):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -76,57 +77,62 @@ def ingest(
         manifest = load_manifest(root)
         staging = staging_dir(root, ingest_id)
         staging.mkdir(parents=True)
-        progress("plan", 0, 0)
-        planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
-        tasks: list[Task] = []
-        for planned_file in planned:
-            if not planned_file.to_read:
-                continue
-            tasks.extend(build_tasks(planned_file, fmt, settings, staging, ingest_id, len(tasks)))
-            if not planned_file.to_read:
-                warn(f"{planned_file.display_path}: {planned_file.status}")
-                continue
-            if settings.copy_source and "copy" not in planned_file.entry:
-                copy_source(planned_file, staging)
-        if not tasks and planned and all(p.status.startswith("skipped:") for p in planned):
-            raise InputError(
-                "nothing to ingest: no file is a log of a known format "
-                f"({len(planned)} skipped); pass --format to read them anyway"
-            )
-        parse_started = time.perf_counter()
-        results = run_tasks(tasks, settings.effective_workers, progress)
-        parse_seconds = time.perf_counter() - parse_started
-        report = _report(ingest_id, planned, results, manifest)
-        good = sum(r.rows["events"] for r in results)
-        if tasks and good == 0:
-            raise InputError(
-                "no log lines could be read: "
-                + ", ".join(f"{k}: {v}" for k, v in report["bad_lines"].items() if k != "total")
-                + "; check the files, or pass --format"
-            )
-        if tasks:
-            progress("commit", 0, 0)
-            _update_manifest(manifest, ingest_id, planned, results, report, settings, fmt)
-            manifest["ingests"][-1]["timings"] = {
-                "parse": round(parse_seconds, 3),
-                "total": round(time.perf_counter() - started, 3),
-            }
-            commit(root, staging, manifest)
-            report["dataset_version"] = manifest["dataset_version"]
-            report["seconds"] = round(time.perf_counter() - started, 3)
-            progress("summaries", 0, 0)
-            _write_summaries(root, ingest_id, manifest, dataset_too=not complete_only)
-        else:
-            staging_cleanup(staging)
+        try:
+            progress("plan", 0, 0)
+            planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
+            tasks = _plan_tasks(planned, fmt, settings, staging, ingest_id, warn)
+            parse_started = time.perf_counter()
+            results = run_tasks(tasks, settings.effective_workers, progress)
+            parse_seconds = time.perf_counter() - parse_started
+            report = _report(ingest_id, planned, results, manifest)
+            if tasks and not sum(r.rows["events"] for r in results):
+                raise InputError(
+                    "no log lines could be read: "
+                    + ", ".join(f"{k}: {v}" for k, v in report["bad_lines"].items() if k != "total")
+                    + "; check the files, or pass --format"
+                )
+            if tasks:
+                progress("commit", 0, 0)
+                _update_manifest(manifest, ingest_id, planned, results, report, settings, fmt)
+                manifest["ingests"][-1]["timings"] = {
+                    "parse": round(parse_seconds, 3),
+                    "total": round(time.perf_counter() - started, 3),
+                }
+                commit(root, staging, manifest)
+                report["dataset_version"] = manifest["dataset_version"]
+                progress("summaries", 0, 0)
+                _write_summaries(root, ingest_id, manifest, dataset_too=not complete_only)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # committed files have left it already
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
 
 
-def staging_cleanup(staging: Path) -> None:
-    """Remove an ingest's staging directory."""
-    import shutil
-
-    shutil.rmtree(staging, ignore_errors=True)
+def _plan_tasks(
+    planned: list[PlannedFile],
+    fmt: str | None,
+    settings: Settings,
+    staging: Path,
+    ingest_id: str,
+    warn: Callable[[str], None],
+) -> list[Task]:
+    """The tasks that read the planned files (and managed copies, with --copy-source)."""
+    tasks: list[Task] = []
+    for planned_file in planned:
+        if not planned_file.to_read:
+            continue
+        tasks.extend(build_tasks(planned_file, fmt, settings, staging, ingest_id, len(tasks)))
+        if not planned_file.to_read:
+            warn(f"{planned_file.display_path}: {planned_file.status}")
+            continue
+        if settings.copy_source and "copy" not in planned_file.entry:
+            copy_source(planned_file, staging)
+    if not tasks and planned and all(p.status.startswith("skipped:") for p in planned):
+        raise InputError(
+            "nothing to ingest: no file is a log of a known format "
+            f"({len(planned)} skipped); pass --format to read them anyway"
+        )
+    return tasks
 
 
 def run_tasks(tasks: list[Task], workers: int, progress: ProgressFn) -> list[TaskResult]:
