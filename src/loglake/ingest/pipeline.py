@@ -143,7 +143,9 @@ def run_tasks(tasks: list[Task], workers: int, progress: ProgressFn) -> list[Tas
 
     def report_progress() -> None:
         while not done.wait(0.2):
-            progress("parse", counter.value, total)
+            # read without the counter's lock: workers are forked while this thread runs,
+            # and a child must never inherit that lock held
+            progress("parse", counter.get_obj().value, total)
 
     ticker = threading.Thread(target=report_progress, daemon=True)
     ticker.start()
