@@ -3,16 +3,17 @@
 -- 2 = left to the per-line parser (unreadable here, or an authentication message).
 -- Connection messages are read here; their attributes go to Python as JSON text.
 -- Two passes: every line's header, then the attributes of slow queries only (one
--- json_transform with a wide spec over every line is several times slower).
+-- json_transform with a wide spec over every line is several times slower). json_valid()
+-- keeps invalid lines away from TRY(), whose error path is slow.
 WITH head AS (
     SELECT
         file_offset,
         line_length,
         line,
-        TRY(json_transform(line, '{
+        CASE WHEN json_valid(line) THEN TRY(json_transform(line, '{
             "t": {"$date": "VARCHAR"}, "s": "VARCHAR", "c": "VARCHAR", "id": "BIGINT",
             "ctx": "VARCHAR", "msg": "VARCHAR", "truncated": "JSON"
-        }')) AS j
+        }')) END AS j
     FROM block_lines
 ),
 typed AS (
