@@ -51,7 +51,27 @@ def test_parity_on_a_generated_log_with_faults(tmp_path: Path) -> None:
     assert report_fast["bad_lines"] == report_slow["bad_lines"]
     assert report_fast["rows"]["events"] == stats.events
     assert report_fast["rows"]["slow_queries"] == stats.slow
-    assert report_fast["bad_lines"]["total"] == sum(stats.bad_lines.values())
+    assert report_fast["bad_lines"] == {"total": sum(stats.bad_lines.values()), **stats.bad_lines}
+    assert report_fast["files"][0]["blank_lines"] == stats.blank_lines
+    assert report_fast["rows"]["authentications"] == stats.auth_ok + stats.auth_fail
+    conns = dict(query(fast, "connections", "SELECT event, count(*) FROM t GROUP BY 1"))
+    assert conns == {
+        "accepted": stats.conn_accepted,
+        "ended": stats.conn_ended,
+        "metadata": stats.metadata,
+    }
+    (total,) = query(fast, "slow_queries", "SELECT sum(duration_ms) FROM t")[0]
+    assert total == stats.total_duration_ms
+    per_ns = dict(query(fast, "slow_queries", "SELECT namespace, count(*) FROM t GROUP BY 1"))
+    assert per_ns == stats.per_namespace
+    per_hash = dict(
+        query(
+            fast,
+            "slow_queries",
+            "SELECT query_hash, count(*) FROM t WHERE query_hash IS NOT NULL GROUP BY 1",
+        )
+    )
+    assert per_hash == stats.per_query_hash
     assert_same_rows(fast, slow)
 
 
