@@ -9,9 +9,14 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
+
+# No per-example deadline: CI machines are shared and a slow example is not a failure.
+hypothesis_settings.register_profile("loglake", deadline=None)
+hypothesis_settings.load_profile("loglake")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
