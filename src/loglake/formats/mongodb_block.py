@@ -169,13 +169,22 @@ class BlockParser:
                 outcome.row.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
                 result.rows.append((outcome.stream, outcome.row))
         good = parsed.filter(pc.equal(parsed.column("status"), 1))
-        result.tables[Stream.EVENTS] = _select(good, Stream.EVENTS)
+        events = _select(good, Stream.EVENTS)
         slow = good.filter(pc.equal(good.column("msg_id"), mongodb.SLOW_QUERY))
         if slow.num_rows:
             result.tables[Stream.SLOW_QUERIES] = _slow_table(slow)
-        conns = good.filter(pc.is_valid(good.column("conn_attr")))
-        if conns.num_rows:
-            result.rows.extend(_connection_rows(conns))
+        has_attr = pc.is_valid(good.column("attr_json"))
+        others = good.filter(has_attr)
+        if others.num_rows:
+            rows, users = _other_rows(others)
+            result.rows.extend(rows)
+            if any(user is not None for user in users):  # authentication lines name a user
+                column = [None] * good.num_rows
+                for position, user in zip(np.flatnonzero(has_attr), users, strict=True):
+                    column[position] = user
+                at = events.schema.get_field_index("user")
+                events = events.set_column(at, "user", pa.array(column, pa.string()))
+        result.tables[Stream.EVENTS] = events
 
 
 def _select(table: pa.Table, stream: Stream) -> pa.Table:
@@ -213,22 +222,32 @@ def _slow_table(slow: pa.Table) -> pa.Table:
     )
 
 
-def _connection_rows(conns: pa.Table) -> list[tuple[Stream, dict[str, Any]]]:
-    """Connection rows, built from their attributes by the per-line parser's own function."""
-    rows = []
+def _other_rows(table: pa.Table) -> tuple[list[tuple[Stream, dict[str, Any]]], list[Any]]:
+    """Connection and authentication rows, built by the per-line parser's own functions
+    from their attributes; also the user each line names (for its event)."""
+    rows: list[tuple[Stream, dict[str, Any]]] = []
+    users: list[Any] = []
     columns = [
-        conns.column(name).to_pylist()
-        for name in ("msg_id", "context", "conn_attr", "file_offset", "line_length")
+        table.column(name).to_pylist()
+        for name in ("msg_id", "context", "attr_json", "file_offset", "line_length")
     ]
-    stamps = conns.column("ts").cast(pa.int64()).to_pylist()
+    stamps = table.column("ts").cast(pa.int64()).to_pylist()
     for msg_id, context, text, offset, length, ts in zip(*columns, stamps, strict=True):
         attr = _loads(text)
-        row = mongodb.connection_row(msg_id, attr if type(attr) is dict else {}, context)
+        attr = attr if type(attr) is dict else {}
+        if msg_id in mongodb.AUTH_OK or msg_id in mongodb.AUTH_FAIL:
+            row = mongodb.auth_row(msg_id, attr, context)
+            stream = Stream.AUTHENTICATIONS
+            users.append(row["user"])
+        else:
+            row = mongodb.connection_row(msg_id, attr, context)
+            stream = Stream.CONNECTIONS
+            users.append(None)
         row["ts"] = ts
         row["file_offset"] = offset
         row["line_length"] = length
-        rows.append((Stream.CONNECTIONS, row))
-    return rows
+        rows.append((stream, row))
+    return rows, users
 
 
 def _loads(text: str | None) -> Any:

@@ -1,7 +1,7 @@
 -- One block of mongod JSON log lines -> events and slow-query columns.
 -- Input view block_lines(file_offset, line_length, line). status: 1 = read here,
--- 2 = left to the per-line parser (unreadable here, or an authentication message).
--- Connection messages are read here; their attributes go to Python as JSON text.
+-- 2 = left to the per-line parser (unreadable here). The attributes of connection and
+-- authentication messages go to Python as JSON text, for the per-line parser's builders.
 -- Two passes: every line's header, then the attributes of slow queries only (one
 -- json_transform with a wide spec over every line is several times slower). json_valid()
 -- keeps invalid lines away from TRY(), whose error path is slow.
@@ -25,8 +25,9 @@ parsed AS (
         line_length,
         j,
         ts,
-        CASE WHEN j.id IN (22943, 22944, 51800) AND ts IS NOT NULL
-             THEN json_extract(line, '$.attr')::VARCHAR END AS conn_attr,
+        CASE WHEN j.id IN (22943, 22944, 51800, 20250, 20249, 5286306, 5286307)
+             AND ts IS NOT NULL
+             THEN json_extract(line, '$.attr')::VARCHAR END AS attr_json,
         CASE WHEN j.id = 51803 AND ts IS NOT NULL THEN TRY(json_transform(line, '{
             "attr": {
                 "type": "VARCHAR", "ns": "VARCHAR", "command": "JSON",
@@ -50,7 +51,7 @@ SELECT
     file_offset,
     line_length,
     CASE
-        WHEN ts IS NULL OR j.id IN (20250, 20249, 5286306, 5286307) THEN 2
+        WHEN ts IS NULL THEN 2
         ELSE 1
     END::TINYINT AS status,
     ts,
@@ -59,7 +60,7 @@ SELECT
     j.c AS component,
     j.id AS msg_id,
     j.ctx AS context,
-    conn_attr,
+    attr_json,
     left(j.msg, 4096) AS message,
     NULL::VARCHAR AS "user",
     NULL::VARCHAR AS attrs,
