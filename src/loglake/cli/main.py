@@ -233,13 +233,11 @@ def rebuild_summaries_cmd(root: str | None) -> None:
 def compact(root: str | None, min_files: int) -> None:
     """Merge each crowded date partition's small Parquet files into one."""
     from loglake.ingest.compact import compact as run_compact
-    from loglake.ingest.lock import ingest_lock
     from loglake.store.status import require_dataset
 
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
-    with ingest_lock(settings.root, "compact", force=False, warn=_warn):
-        done = run_compact(settings.root, min_files, settings.compression)
+    done = run_compact(settings.root, min_files, settings.compression, _warn)
     _err(
         f"Compacted {done['partitions']} partitions: "
         f"{done['files_before']} files -> {done['files_after']}"

@@ -9,14 +9,17 @@ either the old files or the new one listed, and `recover` removes the other).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from loglake.ingest.manifest import commit, load_manifest
+from loglake.ingest.lock import ingest_lock
+from loglake.ingest.manifest import commit, load_manifest, recover
 from loglake.ingest.writer import file_digest
 from loglake.layout import PARTITION_FILE, staging_dir
 from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema
@@ -32,8 +35,20 @@ def crowded_partitions(manifest: dict[str, Any], min_files: int = MIN_FILES) -> 
     return sorted(key for key, n in counts.items() if n >= min_files)
 
 
-def compact(root: Path, min_files: int = MIN_FILES, compression: str = "zstd") -> dict[str, int]:
-    """Merge crowded partitions (the caller holds the ingest lock); returns what was done."""
+def compact(
+    root: Path,
+    min_files: int = MIN_FILES,
+    compression: str = "zstd",
+    warn: Callable[[str], None] = lambda _message: None,
+) -> dict[str, int]:
+    """Merge crowded partitions under the ingest lock; returns what was done."""
+    with ingest_lock(root, f"compact-{os.getpid()}", force=False, warn=warn):
+        for item in recover(root):
+            warn(f"cleaned up after an interrupted ingest: {item}")
+        return _compact(root, min_files, compression)
+
+
+def _compact(root: Path, min_files: int, compression: str) -> dict[str, int]:
     manifest = load_manifest(root)
     crowded = crowded_partitions(manifest, min_files)
     if not crowded:

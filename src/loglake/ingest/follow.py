@@ -17,17 +17,10 @@ from typing import Any
 
 from loglake.config import Settings
 from loglake.errors import InputError
+from loglake.ingest.compact import compact
 from loglake.ingest.pipeline import ProgressFn, ingest
 
 COMPACT_EVERY = 50  # rounds with new data between compactions of crowded partitions
-
-
-def _compact(settings: Settings, warn: Callable[[str], None]) -> None:
-    from loglake.ingest.compact import compact
-    from loglake.ingest.lock import ingest_lock
-
-    with ingest_lock(settings.root, "follow-compaction", force=False, warn=warn):
-        compact(settings.root, compression=settings.compression)
 
 
 def _quiet(_phase: str, _done: int, _total: int) -> None:
@@ -66,7 +59,7 @@ def follow(
                 committed += 1
                 on_round(report)
                 if committed % COMPACT_EVERY == 0:
-                    _compact(settings, warn)
+                    compact(settings.root, compression=settings.compression, warn=warn)
         force = False  # only the first round may override a lock
         stop.wait(interval)
     return committed

@@ -40,7 +40,6 @@ from loglake.schema import Stream
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done bytes, total bytes)
 MAX_SAMPLES = 20
-FAN_OUT_CHUNK = 32 * 1024 * 1024  # decompressed bytes per task when a .gz is dealt out
 
 
 def _noop(*_args: Any) -> None:
@@ -179,8 +178,7 @@ def _run_pool(tasks: list[Task], workers: int, counter: Any) -> list[TaskResult]
         set_progress_counter(counter)  # the chunks of a .gz are read (and counted) here
         try:
             for task in (t for t in tasks if t.fan_out):
-                chunk = min(task.chunk_bytes, FAN_OUT_CHUNK)
-                for part in gzip_chunks(task, chunk, number):
+                for part in gzip_chunks(task, number):
                     while sum(not f.done() for f in futures) > workers:  # bounded memory
                         wait(futures, return_when=FIRST_COMPLETED)
                     futures.append(pool.submit(run_task, part))

@@ -13,7 +13,7 @@ from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.formats.base import FileContext, LogFormat
 from loglake.formats.registry import format_module, is_splittable, sniff_format
-from loglake.ingest.worker import Task
+from loglake.ingest.worker import FAN_OUT_CHUNK, Task
 from loglake.layout import SOURCE_DIR, gz_index_relpath
 from loglake.sources.files import (
     SourceFile,
@@ -155,7 +155,7 @@ def copy_source(item: PlannedFile, staging: Path) -> None:
     item.entry["copy"] = relpath
 
 
-def detect_format(item: PlannedFile, fmt: str | None) -> LogFormat | None:
+def detect_format(item: PlannedFile, fmt: str | None, head: list[bytes]) -> LogFormat | None:
     """The format to read a planned file with; None (and the file skipped) when a file
     found in a directory or by a pattern is not a log of a known format."""
     if fmt:
@@ -163,7 +163,7 @@ def detect_format(item: PlannedFile, fmt: str | None) -> LogFormat | None:
     if item.status == "appended" and item.format:
         return LogFormat(item.format)
     try:
-        return sniff_format(head_lines(item.source, item.start), item.display_path)
+        return sniff_format(head, item.display_path)
     except InputError:
         if item.explicit:
             raise
@@ -180,10 +180,10 @@ def build_tasks(
     first_task_no: int,
 ) -> list[Task]:
     """The tasks that parse one planned file (several byte ranges when it can be split)."""
-    chosen = detect_format(item, fmt)
+    head = head_lines(item.source, item.start)
+    chosen = detect_format(item, fmt, head)
     if chosen is None:
         return []
-    head = head_lines(item.source, item.start)
     item.format = chosen.value
     module = format_module(chosen)
     mtime_year = dt.datetime.fromtimestamp(item.source.mtime, tz=dt.UTC).year
@@ -195,9 +195,10 @@ def build_tasks(
         host = item.entry["host"]
     item.entry["host"] = host
     ctx = FileContext(file_id=item.file_id, path=str(item.source.path), year_hint=year_hint)
+    splittable = is_splittable(module, head)
     if item.source.gzip:
         ranges: list[tuple[int, int | None]] = [(0, None)]
-    elif is_splittable(module, head):
+    elif splittable:
         ranges = list(
             split_ranges(
                 item.start, item.source.size, settings.range_bytes, settings.effective_workers
@@ -208,7 +209,7 @@ def build_tasks(
     gz_index = staging / gz_index_relpath(item.file_id) if item.source.gzip else None
     fan_out = (
         item.source.gzip
-        and is_splittable(module, head)
+        and splittable
         and not getattr(module, "WARMUP_BYTES", 0)  # a dealt-out chunk has nothing before it
         and settings.effective_workers > 1
     )
@@ -229,7 +230,7 @@ def build_tasks(
             gz_index=gz_index,
             vectorized=settings.vectorized,
             fan_out=fan_out,
-            chunk_bytes=settings.range_bytes,
+            chunk_bytes=min(settings.range_bytes, FAN_OUT_CHUNK),
         )
         for n, (start, end) in enumerate(ranges)
     ]

@@ -16,6 +16,8 @@ from loglake.layout import DATASET_SUMMARY, SUMMARIES, summary_path
 from loglake.schema import Stream
 
 TOP_N = 20
+# the files are a bound list parameter; `ts` already gives the date, so no hive column
+_FILES = "read_parquet(?, hive_partitioning = false)"
 
 
 def _files(
@@ -47,85 +49,81 @@ def compute_summary(root: Path, manifest: dict[str, Any], ingest_id: str | None)
     out: dict[str, Any] = {}
     slow = _files(root, manifest, Stream.SLOW_QUERIES, ingest_id)
     if slow:
-        src = "read_parquet(?, hive_partitioning = false)"
         (totals,) = _rows(
             con,
             f"""SELECT count(*) AS count, coalesce(sum(duration_ms), 0) AS total_duration_ms,
                 quantile_cont(duration_ms, 0.5) AS p50_ms,
                 quantile_cont(duration_ms, 0.95) AS p95_ms,
                 quantile_cont(duration_ms, 0.99) AS p99_ms, max(duration_ms) AS max_ms,
-                min(ts) AS first_ts, max(ts) AS last_ts FROM {src}""",
+                min(ts) AS first_ts, max(ts) AS last_ts FROM {_FILES}""",
             [slow],
         )
         out["slow_queries"] = {k: _iso(v) for k, v in totals.items()}
         out["plans"] = _rows(
             con,
             f"""SELECT coalesce(plan, '(none)') AS plan, count(*) AS count,
-                sum(duration_ms) AS total_ms FROM {src} GROUP BY 1 ORDER BY 3 DESC, 1""",
+                sum(duration_ms) AS total_ms FROM {_FILES} GROUP BY 1 ORDER BY 3 DESC, 1""",
             [slow],
         )
         out["ops"] = _rows(
             con,
             f"""SELECT op, count(*) AS count, sum(duration_ms) AS total_ms
-                FROM {src} GROUP BY 1 ORDER BY 3 DESC, 1""",
+                FROM {_FILES} GROUP BY 1 ORDER BY 3 DESC, 1""",
             [slow],
         )
         out["namespaces"] = _rows(
             con,
             f"""SELECT namespace, count(*) AS count, sum(duration_ms) AS total_ms,
-                quantile_cont(duration_ms, 0.95) AS p95_ms FROM {src}
+                quantile_cont(duration_ms, 0.95) AS p95_ms FROM {_FILES}
                 GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT {TOP_N}""",
             [slow],
         )
         out["heatmap"] = _rows(
             con,
             f"""SELECT isodow(ts) AS day_of_week, hour(ts) AS hour, count(*) AS count,
-                sum(duration_ms) AS total_ms FROM {src} GROUP BY 1, 2 ORDER BY 1, 2""",
+                sum(duration_ms) AS total_ms FROM {_FILES} GROUP BY 1, 2 ORDER BY 1, 2""",
             [slow],
         )
     auth = _files(root, manifest, Stream.AUTHENTICATIONS, ingest_id)
     if auth:
-        src = "read_parquet(?, hive_partitioning = false)"
         (counts,) = _rows(
             con,
             f"""SELECT count(*) FILTER (WHERE result = 'success') AS success,
-                count(*) FILTER (WHERE result = 'failure') AS failure FROM {src}""",
+                count(*) FILTER (WHERE result = 'failure') AS failure FROM {_FILES}""",
             [auth],
         )
         out["authentications"] = {
             **counts,
             "failures_by_user": _rows(
                 con,
-                f"""SELECT coalesce(user, '') AS user, count(*) AS count FROM {src}
+                f"""SELECT coalesce(user, '') AS user, count(*) AS count FROM {_FILES}
                     WHERE result = 'failure' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_N}""",
                 [auth],
             ),
         }
     conns = _files(root, manifest, Stream.CONNECTIONS, ingest_id)
     if conns:
-        src = "read_parquet(?, hive_partitioning = false)"
         (counts,) = _rows(
             con,
             f"""SELECT count(*) FILTER (WHERE event = 'accepted') AS accepted,
                 count(*) FILTER (WHERE event = 'ended') AS ended,
                 count(*) FILTER (WHERE event = 'metadata') AS metadata,
                 max(connection_count) AS peak_open,
-                count(DISTINCT client_ip) AS unique_hosts FROM {src}""",
+                count(DISTINCT client_ip) AS unique_hosts FROM {_FILES}""",
             [conns],
         )
         out["connections"] = counts
     events = _files(root, manifest, Stream.EVENTS, ingest_id)
     if events:
-        src = "read_parquet(?, hive_partitioning = false)"
         (counts,) = _rows(
             con,
-            f"SELECT count(*) AS count, min(ts) AS first_ts, max(ts) AS last_ts FROM {src}",
+            f"SELECT count(*) AS count, min(ts) AS first_ts, max(ts) AS last_ts FROM {_FILES}",
             [events],
         )
         out["events"] = {k: _iso(v) for k, v in counts.items()}
         out["severities"] = _rows(
             con,
-            f"SELECT severity, count(*) AS count FROM {src} GROUP BY 1 ORDER BY 2 DESC, 1",
+            f"SELECT severity, count(*) AS count FROM {_FILES} GROUP BY 1 ORDER BY 2 DESC, 1",
             [events],
         )
     con.close()

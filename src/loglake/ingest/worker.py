@@ -34,6 +34,7 @@ from loglake.sources.files import (
 )
 
 SAMPLES_PER_REASON = 3
+FAN_OUT_CHUNK = 32 * 1024 * 1024  # the most decompressed bytes a dealt-out chunk holds
 _SAMPLE_CHARS = 200
 
 _PR_SET_PDEATHSIG = 1
@@ -88,7 +89,7 @@ class Task:
     gz_index: Path | None = None
     vectorized: bool = True
     fan_out: bool = False  # a .gz file the parent reads and deals out to workers in chunks
-    chunk_bytes: int = 32 * 1024 * 1024  # decompressed bytes per dealt-out chunk
+    chunk_bytes: int = FAN_OUT_CHUNK  # decompressed bytes per dealt-out chunk
     payload: bytes | None = None  # a chunk of complete lines starting at `start`
     input_bytes: int = 0  # compressed bytes the chunk came from (for the report)
 
@@ -283,54 +284,44 @@ def run_task(task: Task) -> TaskResult:
     return result
 
 
-def gzip_chunks(task: Task, chunk_bytes: int, first_no: int) -> Iterator[Task]:
+def gzip_chunks(task: Task, first_no: int) -> Iterator[Task]:
     """Deal a .gz file out as tasks of complete lines (read here, parsed by workers).
 
     Reading builds the file's seek index, exported to staging when the file is done.
     """
     stream, position = open_stream(task.source, task.gz_index)
+    base = done = 0
+    number = first_no
+
+    def chunk(payload: bytes) -> Task:
+        nonlocal base, done, number
+        now = position()
+        _advance(now - done)
+        part = replace(
+            task,
+            task_no=number,
+            payload=payload,
+            start=base,
+            end=None,
+            gz_index=None,
+            fan_out=False,
+            input_bytes=now - done,
+        )
+        base, done, number = base + len(payload), now, number + 1
+        return part
+
     try:
-        base = done = 0
         tail = b""
-        number = first_no
-        while True:
-            data = stream.read(chunk_bytes)
-            if not data:
-                break
+        while data := stream.read(task.chunk_bytes):
             buffer = tail + data if tail else data
             cut = buffer.rfind(b"\n") + 1
-            if cut == 0 and len(buffer) <= task.max_line + chunk_bytes:
+            if cut == 0 and len(buffer) <= task.max_line + task.chunk_bytes:
                 tail = buffer  # one line longer than a chunk: keep reading
                 continue
             cut = cut or len(buffer)
-            payload, tail = buffer[:cut], buffer[cut:]
-            now = position()
-            _advance(now - done)
-            yield replace(
-                task,
-                task_no=number,
-                payload=payload,
-                start=base,
-                end=None,
-                gz_index=None,
-                fan_out=False,
-                input_bytes=now - done,
-            )
-            done = now
-            base += len(payload)
-            number += 1
-        now = position()
-        _advance(now - done)
-        if tail or now > done:
-            yield replace(
-                task,
-                task_no=number,
-                payload=tail,
-                start=base,
-                end=None,
-                gz_index=None,
-                fan_out=False,
-                input_bytes=now - done,
-            )
+            tail = buffer[cut:]
+            yield chunk(buffer[:cut])
+        if tail or position() > done:
+            yield chunk(tail)
     finally:
         finish_stream(stream)

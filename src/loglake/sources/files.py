@@ -33,12 +33,6 @@ class SourceFile:
     mtime: float
 
 
-def is_gzip(path: Path) -> bool:
-    """Whether a file starts with the gzip magic bytes."""
-    with path.open("rb") as f:
-        return f.read(2) == _GZIP_MAGIC
-
-
 def expand_inputs(args: list[str]) -> list[tuple[Path, bool]]:
     """Files named by the arguments (directories recursively, glob patterns expanded).
 
