@@ -1,0 +1,95 @@
+"""Where one worker's ingest time goes: wall-clock timers around each stage.
+
+    python bench/stages.py FILE
+
+Ingests FILE with one worker (into a temporary root) with timers wrapped around the block
+parser, the Python shape step, the auth/connection rows and the Parquet writes, then times
+the DuckDB SQL alone over the same blocks. The notes in docs/benchmarks.md quote it.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from loglake.config import Settings
+from loglake.formats import mongodb_block
+from loglake.ingest import writer
+from loglake.ingest.pipeline import ingest
+from loglake.sources.files import blocks_in_range
+
+SPENT: collections.Counter[str] = collections.Counter()
+
+
+def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            SPENT[name] += time.perf_counter() - started
+
+    return wrapper
+
+
+def sql_only(path: Path) -> float:
+    """Seconds DuckDB spends on the block SQL alone, over every block of the file."""
+    con = mongodb_block._connection_of(0)  # the parser's own setup
+    spent = 0.0
+    with path.open("rb") as f:
+        for _offset, block, _size in blocks_in_range(f, 0, None, 1 << 26):
+            if block is None:
+                continue
+            view = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero(view == 10)
+            if not block.endswith(b"\n"):  # the input's last line has no newline
+                ends = np.append(ends, len(block))
+            starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+            offsets = np.append(starts, len(block)).astype(np.int64)
+            lines = pa.Array.from_buffers(
+                pa.large_string(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(block)]
+            )
+            table = pa.table(
+                {
+                    "file_offset": pa.array(starts),
+                    "line_length": pa.array(ends - starts),
+                    "line": lines,
+                }
+            )
+            con.register("block_lines", table)
+            started = time.perf_counter()
+            con.sql(mongodb_block._SQL).to_arrow_table()
+            spent += time.perf_counter() - started
+            con.unregister("block_lines")
+    return spent
+
+
+def main() -> None:
+    path = Path(sys.argv[1])
+    mongodb_block._slow_table = timed("Python: query shapes", mongodb_block._slow_table)
+    mongodb_block._other_rows = timed("Python: auth/connection rows", mongodb_block._other_rows)
+    mongodb_block.BlockParser.parse = timed("block parser, all", mongodb_block.BlockParser.parse)
+    writer.PartitionedWriter._write = timed("Parquet writes", writer.PartitionedWriter._write)
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        ingest([str(path)], Settings(root=Path(tmp) / "lake", workers=1))
+        total = time.perf_counter() - started
+    size = path.stat().st_size / 1e6
+    print(f"total, one worker: {total:.2f} s for {size:.0f} MB ({size / total:.0f} MB/s)")
+    print(f"DuckDB SQL alone: {sql_only(path):.2f} s")
+    for name, seconds in SPENT.items():
+        print(f"{name}: {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
