@@ -7,6 +7,7 @@ as aliases so existing deployments keep working. Command-line options override b
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -26,6 +27,11 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_line_bytes": ("LOGLAKE_MAX_LINE_BYTES",),
     "range_bytes": ("LOGLAKE_RANGE_BYTES",),
     "vectorized": ("LOGLAKE_VECTORIZED",),
+    "duckdb_threads": ("LOGLAKE_DUCKDB_THREADS",),
+    "duckdb_memory_limit": ("LOGLAKE_DUCKDB_MEMORY_LIMIT",),
+    "disable_duckdb": ("LOGLAKE_DISABLE_DUCKDB",),
+    "cache_entries": ("LOGLAKE_CACHE_ENTRIES",),
+    "search_max_matches": ("LOGLAKE_SEARCH_MAX_MATCHES",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -44,6 +50,11 @@ class Settings:
     max_line_bytes: int = 64 * 1024 * 1024
     range_bytes: int = 64 * 1024 * 1024
     vectorized: bool = True  # parse blocks of lines in DuckDB where the format supports it
+    duckdb_threads: int = 0  # 0 = DuckDB's default (all cores)
+    duckdb_memory_limit: str = ""  # e.g. "4GB"; empty = DuckDB's default (80% of RAM)
+    disable_duckdb: bool = False  # answer queries with the Polars fallback engine
+    cache_entries: int = 256  # query results kept in the LRU cache (0 disables it)
+    search_max_matches: int = 1_000_000  # a search stops counting after this many lines
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):
@@ -52,11 +63,22 @@ class Settings:
             raise ConfigError(
                 f"unknown compression {self.compression!r}; choose one of {', '.join(COMPRESSIONS)}"
             )
-        for name in ("chunk_rows", "max_line_bytes", "range_bytes"):
+        for name in ("chunk_rows", "max_line_bytes", "range_bytes", "search_max_matches"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
+        if self.duckdb_threads < 0 or self.cache_entries < 0:
+            raise ConfigError("duckdb_threads and cache_entries must be 0 or more")
+        if self.memory_limit_invalid():
+            raise ConfigError(
+                f"duckdb_memory_limit must look like 512MB or 4GB, not {self.duckdb_memory_limit!r}"
+            )
         if self.workers < 0:
             raise ConfigError(f"workers must be 0 (all cores) or more, not {self.workers}")
+
+    def memory_limit_invalid(self) -> bool:
+        """True when the DuckDB memory limit is set but not a size such as 4GB."""
+        limit = self.duckdb_memory_limit.strip()
+        return bool(limit) and re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit, re.I) is None
 
     @property
     def effective_workers(self) -> int:

@@ -21,3 +21,7 @@ class LockError(LoglakeError):
 
 class StoreError(LoglakeError):
     """The dataset on disk is missing or inconsistent."""
+
+
+class NotFoundError(LoglakeError):
+    """What was asked for does not exist (an unknown row, file or page)."""

@@ -1,0 +1,39 @@
+"""Time buckets for series: fixed widths, or the finest that keeps a chart readable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loglake.analytics import sql
+from loglake.schema import Stream
+
+# bucket name -> width in microseconds; "auto" picks the first giving at most MAX_BUCKETS
+BUCKET_US = {
+    "1m": 60_000_000,
+    "5m": 300_000_000,
+    "15m": 900_000_000,
+    "1h": 3_600_000_000,
+    "6h": 21_600_000_000,
+    "1d": 86_400_000_000,
+}
+MAX_BUCKETS = 240
+
+
+def bucket_width(cur: Any, stream: Stream, clause: str, values: list[Any], bucket: str) -> int:
+    """The bucket width in microseconds for a series over the filtered rows of a stream."""
+    if bucket != "auto":
+        return BUCKET_US[bucket]
+    span = sql.fetch_one(cur, sql.render("trend_range", stream=stream.value, where=clause), values)
+    first, last = span.get("first_us"), span.get("last_us")
+    length = (last - first) if first is not None and last is not None else 0
+    for width in BUCKET_US.values():
+        if length // width < MAX_BUCKETS:
+            return width
+    return BUCKET_US["1d"]
+
+
+def timeline(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with a `bucket_us` column, that column turned into an ISO `t`."""
+    for row in rows:
+        row["t"] = sql.iso(row.pop("bucket_us"))
+    return rows

@@ -1,0 +1,135 @@
+"""One DuckDB connection per process, views over the streams kept in step with the manifest.
+
+The views read exactly the Parquet files the manifest lists (never a glob: orphans of a
+killed ingest are not part of the dataset). `stream_locations` is the one place that says
+where a stream's files are, so a cold object-storage tier can add its locations later
+without any query changing. Each thread gets its own cursor; a question runs inside one
+transaction, so all of its statements see the same dataset version even while an ingest
+commits beside the server (DuckDB's catalog is versioned like its data).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from loglake.config import Settings
+from loglake.ingest.manifest import load_manifest
+from loglake.layout import manifest_path
+from loglake.schema import COLUMNS, PARTITION_COLUMN, Stream
+
+_SQL_TYPES = {
+    "ts": "TIMESTAMPTZ",
+    "str": "VARCHAR",
+    "i64": "BIGINT",
+    "i32": "INTEGER",
+    "f64": "DOUBLE",
+    "bool": "BOOLEAN",
+}
+
+
+def stream_locations(root: Path, manifest: dict[str, Any], stream: Stream) -> list[str]:
+    """Where the committed Parquet files of a stream are (hot tier: local paths)."""
+    return sorted(
+        str(root / rel) for rel, art in manifest["artifacts"].items() if art["stream"] == stream
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def view_sql(stream: Stream, locations: list[str]) -> str:
+    """The SELECT behind a stream's view: its files, or an empty relation of its columns."""
+    if not locations:
+        cols = ", ".join(f"CAST(NULL AS {_SQL_TYPES[c.kind]}) AS {c.name}" for c in COLUMNS[stream])
+        return f"SELECT {cols}, CAST(NULL AS DATE) AS {PARTITION_COLUMN} WHERE false"
+    files = ", ".join(_quote(p) for p in locations)
+    return f"SELECT * FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
+
+
+class Lake:
+    """A dataset opened for questions: a DuckDB connection with one view per stream."""
+
+    def __init__(self, root: Path, settings: Settings | None = None) -> None:
+        import duckdb
+
+        self.root = Path(root)
+        self.settings = settings or Settings(root=self.root)
+        config: dict[str, Any] = {}
+        if self.settings.duckdb_threads:
+            config["threads"] = self.settings.duckdb_threads
+        if self.settings.duckdb_memory_limit:
+            config["memory_limit"] = self.settings.duckdb_memory_limit
+        self._con = duckdb.connect(":memory:", config=config)
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self.manifest: dict[str, Any] = {}
+        self.version: str | None = None
+        self.refresh()
+
+    def refresh(self) -> str | None:
+        """Rebuild the views if the manifest changed since last time; the dataset version."""
+        try:
+            st = manifest_path(self.root).stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            stamp = (0, 0, 0)
+        if stamp == self._stamp:
+            return self.version
+        with self._lock:
+            if stamp == self._stamp:
+                return self.version
+            manifest = load_manifest(self.root)
+            cur = self._con.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                for stream in Stream:
+                    locations = stream_locations(self.root, manifest, stream)
+                    cur.execute(f"CREATE OR REPLACE VIEW {stream} AS {view_sql(stream, locations)}")
+                version = manifest.get("dataset_version")
+                # the version lives in the catalog beside the views, so a snapshot reads the
+                # version of exactly the views it sees
+                cur.execute(
+                    f"CREATE OR REPLACE VIEW lake_version AS SELECT {_quote(str(version))} AS v"
+                )
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+            self.manifest = manifest
+            self.version = manifest.get("dataset_version")
+            self._stamp = stamp
+        return self.version
+
+    def cursor(self) -> Any:
+        """This thread's cursor (created on first use)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._local.cursor = self._con.cursor()
+            cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A cursor inside a read transaction: every statement sees one dataset version."""
+        self.refresh()
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        finally:
+            cur.execute("ROLLBACK")
+
+    @staticmethod
+    def snapshot_version(cur: Any) -> str:
+        """The dataset version a snapshot's cursor sees."""
+        return str(cur.execute("SELECT v FROM lake_version").fetchall()[0][0])
+
+    def close(self) -> None:
+        """Close the connection (cursors of other threads become unusable)."""
+        self._con.close()

@@ -1,0 +1,72 @@
+"""Validated filter values -> a WHERE clause of constant SQL with bound parameters.
+
+Each filter names its column and comparison here, once; only filters whose column exists
+in the stream being asked are applied. Values are never spliced into SQL text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loglake.schema import PARTITION_COLUMN, Stream, column_names
+
+SYSTEM_DBS = ("admin", "local", "config")
+
+# parameter -> (column, SQL comparison with a `?` for the value)
+_COMPARE: dict[str, tuple[str, str]] = {
+    "from": ("ts", "ts >= ?"),
+    "to": ("ts", "ts < ?"),
+    "namespace": ("namespace", "namespace = ?"),
+    "db": ("db", "db = ?"),
+    "collection": ("collection", "collection = ?"),
+    "op": ("op", "op = ?"),
+    "plan": ("plan", "plan = ?"),
+    "app": ("app_name", "app_name = ?"),
+    "client": ("client_ip", "client_ip = ?"),
+    "user": ("user", "user = ?"),
+    "min_ms": ("duration_ms", "duration_ms >= ?"),
+    "max_ms": ("duration_ms", "duration_ms <= ?"),
+    "shape_hash": ("shape_hash", "shape_hash = ?"),
+    "query_hash": ("query_hash", "query_hash = ?"),
+    "result": ("result", "result = ?"),
+    "mechanism": ("mechanism", "mechanism = ?"),
+    "level": ("severity", "trim(severity) = ?"),
+    "component": ("component", "trim(component) = ?"),
+    "file_id": ("file_id", "file_id = ?"),
+}
+
+# `q` on slow queries: a case-insensitive substring of any of these columns
+_TEXT_COLUMNS = ("shape", "namespace", "plan_summary", "app_name")
+
+
+def where(
+    stream: Stream, params: dict[str, Any], extra: str = "", extra_values: tuple[Any, ...] = ()
+) -> tuple[str, list[Any]]:
+    """`WHERE ...` (or an empty string) and its bound values, for one stream.
+
+    `extra` is one more constant clause (with `?` placeholders for `extra_values`).
+    """
+    columns = set(column_names(stream))
+    clauses: list[str] = [extra] if extra else []
+    values: list[Any] = list(extra_values)
+    for name, (column, clause) in _COMPARE.items():
+        value = params.get(name)
+        if value is None or column not in columns:
+            continue
+        clauses.append(clause)
+        values.append(value)
+        if name in ("from", "to"):  # lets DuckDB skip whole date partitions
+            op = ">=" if name == "from" else "<="
+            clauses.append(f"{PARTITION_COLUMN} {op} CAST(? AS DATE)")
+            values.append(value.date())
+    text = params.get("q")
+    if text and stream == Stream.SLOW_QUERIES:
+        needle = " OR ".join(f"contains(lower({c}), ?)" for c in _TEXT_COLUMNS)
+        clauses.append(f"({needle})")
+        values.extend([text.lower()] * len(_TEXT_COLUMNS))
+    if params.get("hide_system") and "db" in columns:
+        clauses.append("coalesce(db, '') NOT IN (?, ?, ?)")
+        values.extend(SYSTEM_DBS)
+    if not clauses:
+        return "", []
+    return "WHERE " + " AND ".join(clauses), values

@@ -1,0 +1,163 @@
+"""Questions about slow operations: summary, patterns, trend, list, workload, heatmap.
+
+Each function takes a cursor (inside `Lake.snapshot()`) and parameters validated by
+`params.parse_params`, and returns JSON-ready data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loglake.analytics import sql
+from loglake.analytics.buckets import bucket_width
+from loglake.analytics.filters import where
+from loglake.schema import Stream
+
+TOP = 10
+
+# group_by -> the column that identifies a pattern (closed set, see params.GROUP_KEYS)
+GROUP_COLUMNS = {
+    "shape": "shape_hash",
+    "query_hash": "query_hash",
+    "namespace": "namespace",
+    "plan": "plan",
+    "app": "app_name",
+}
+
+_SLOW = Stream.SLOW_QUERIES
+
+
+def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Totals, time range, percentiles, top plans and top namespaces."""
+    clause, values = where(_SLOW, params)
+    out = sql.fetch_one(cur, sql.render("summary", where=clause), values)
+    out["first_ts"] = sql.iso(out["first_ts"])
+    out["last_ts"] = sql.iso(out["last_ts"])
+    for name, column in (("plans", "plan"), ("namespaces", "namespace"), ("ops", "op")):
+        top = sql.render("top_values", column=column, where=clause)
+        out[f"top_{name}"] = sql.fetch(cur, top, [*values, TOP])
+    return out
+
+
+def _pattern_columns(group_by: str) -> dict[str, str]:
+    """Expressions for a pattern's namespace/op/shape: exact for shapes, most common otherwise."""
+    if group_by == "shape":
+        return {
+            "namespace": "any_value(namespace)",
+            "op": "any_value(op)",
+            "shape": "any_value(shape)",
+        }
+    names = {"namespace": "namespace", "op": "op", "shape": "shape"}
+    return {k: (v if GROUP_COLUMNS[group_by] == v else f"mode({v})") for k, v in names.items()}
+
+
+def patterns(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Slow queries grouped by shape, queryHash, namespace, plan or app."""
+    group_by = params["group_by"]
+    clause, values = where(_SLOW, params)
+    text = sql.render(
+        "patterns",
+        key=GROUP_COLUMNS[group_by],
+        where=clause,
+        sort=params["sort"],
+        order=params["order"].upper(),
+        **_pattern_columns(group_by),
+    )
+    rows = sql.fetch(cur, text, [*values, params["limit"]])
+    groups = rows[0]["groups"] if rows else 0
+    for row in rows:
+        del row["groups"]
+        row["first_ts"] = sql.iso(row["first_ts"])
+        row["last_ts"] = sql.iso(row["last_ts"])
+        row["plans"] = dict(sorted(row["plans"].items(), key=lambda kv: -kv[1]))
+        row["examined_per_returned"] = round(row["docs_examined"] / max(row["nreturned"], 1), 2)
+    return {"group_by": group_by, "groups": groups, "rows": rows}
+
+
+def trend(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Per-bucket series of the top patterns, and a sample of executions for a scatter."""
+    group_by = params["group_by"]
+    key = GROUP_COLUMNS[group_by]
+    clause, values = where(_SLOW, params)
+    width = bucket_width(cur, _SLOW, clause, values, params["bucket"])
+    top = patterns(cur, {**params, "sort": "total_ms", "order": "desc", "limit": params["top"]})
+    keys = [row["key"] for row in top["rows"] if row["key"] is not None]
+    series: list[dict[str, Any]] = []
+    if keys:
+        s_clause, s_values = where(_SLOW, params, f"list_contains(?, {key})", (keys,))
+        text = sql.render("trend_series", key=key, where=s_clause)
+        points: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
+        for row in sql.fetch(cur, text, [width, width, *s_values]):
+            bucket_key = row.pop("key")
+            row["t"] = sql.iso(row.pop("bucket_us"))
+            points[bucket_key].append(row)
+        for row in top["rows"]:
+            if row["key"] in points:
+                series.append(
+                    {
+                        "key": row["key"],
+                        "label": _label(group_by, row),
+                        "count": row["count"],
+                        "total_ms": row["total_ms"],
+                        "points": points[row["key"]],
+                    }
+                )
+    sample: list[dict[str, Any]] = []
+    if params["sample"]:
+        text = sql.render("trend_sample", key=key, where=clause)
+        sample = sql.fetch(cur, text, [*values, params["sample"]])
+        for row in sample:
+            row["ts"] = sql.iso(row["ts"])
+    return {
+        "group_by": group_by,
+        "bucket_seconds": width // 1_000_000,
+        "series": series,
+        "sample": sample,
+    }
+
+
+def _label(group_by: str, row: dict[str, Any]) -> str:
+    """A readable name for a pattern: its namespace, op and shape for shapes."""
+    if group_by == "shape":
+        return f"{row['namespace']} {row['op']} {row['shape'] or ''}".strip()
+    return str(row["key"])
+
+
+def slow_queries(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """One page of slow operations and the number the filters select."""
+    clause, values = where(_SLOW, params)
+    text = sql.render("slow_list", where=clause, sort=params["sort"], order=params["order"].upper())
+    rows = sql.fetch(cur, text, [*values, params["limit"], params["offset"]])
+    for row in rows:
+        row["ts"] = sql.iso(row["ts"])
+    total = sql.fetch_one(cur, sql.render("count", stream=_SLOW.value, where=clause), values)
+    return {
+        "rows": rows,
+        "total": total["total"],
+        "limit": params["limit"],
+        "offset": params["offset"],
+    }
+
+
+def workload(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Share of total time per database, collection (namespace) and operation."""
+    clause, values = where(_SLOW, params)
+    out: dict[str, Any] = {}
+    for name, column in (("by_db", "db"), ("by_collection", "namespace"), ("by_op", "op")):
+        text = sql.render("workload", column=column, where=clause)
+        out[name] = sql.fetch(cur, text, [*values, 100])
+    totals = sql.fetch_one(cur, sql.render("summary", where=clause), values)
+    out["count"] = totals["count"]
+    out["total_ms"] = totals["total_duration_ms"]
+    return out
+
+
+def heatmap(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Count and total time per (UTC day, hour of day)."""
+    clause, values = where(_SLOW, params)
+    cells = sql.fetch(cur, sql.render("heatmap", where=clause), values)
+    return {
+        "timezone": "UTC",
+        "days": sorted({c["day"] for c in cells}),
+        "cells": cells,
+    }

@@ -1,0 +1,11 @@
+-- Successes and failures per value of one whitelisted column, most failures first.
+SELECT
+    {column} AS key,
+    count_if(result = 'success') AS success,
+    count_if(result = 'failure') AS failure,
+    max(ts) FILTER (WHERE result = 'failure') AS last_failure
+FROM authentications
+{where}
+GROUP BY 1
+ORDER BY failure DESC, success DESC, key NULLS LAST
+LIMIT ?
