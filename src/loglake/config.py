@@ -32,6 +32,10 @@ _ENV: dict[str, tuple[str, ...]] = {
     "disable_duckdb": ("LOGLAKE_DISABLE_DUCKDB",),
     "cache_entries": ("LOGLAKE_CACHE_ENTRIES",),
     "search_max_matches": ("LOGLAKE_SEARCH_MAX_MATCHES",),
+    "host": ("LOGLAKE_HOST",),
+    "port": ("LOGLAKE_PORT",),
+    "auth_token": ("LOGLAKE_AUTH_TOKEN",),
+    "server_threads": ("LOGLAKE_SERVER_THREADS",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -55,6 +59,10 @@ class Settings:
     disable_duckdb: bool = False  # answer queries with the Polars fallback engine
     cache_entries: int = 256  # query results kept in the LRU cache (0 disables it)
     search_max_matches: int = 1_000_000  # a search stops counting after this many lines
+    host: str = "127.0.0.1"  # `loglake serve` binds here; beyond loopback it needs auth_token
+    port: int = 8050
+    auth_token: str = ""  # required on every request when set (Bearer header or ?token=)
+    server_threads: int = 8
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):
@@ -63,7 +71,9 @@ class Settings:
             raise ConfigError(
                 f"unknown compression {self.compression!r}; choose one of {', '.join(COMPRESSIONS)}"
             )
-        for name in ("chunk_rows", "max_line_bytes", "range_bytes", "search_max_matches"):
+        for name in (
+            "chunk_rows", "max_line_bytes", "range_bytes", "search_max_matches", "server_threads",
+        ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
         if self.duckdb_threads < 0 or self.cache_entries < 0:
@@ -72,13 +82,18 @@ class Settings:
             raise ConfigError(
                 f"duckdb_memory_limit must look like 512MB or 4GB, not {self.duckdb_memory_limit!r}"
             )
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if self.workers < 0:
             raise ConfigError(f"workers must be 0 (all cores) or more, not {self.workers}")
 
     def memory_limit_invalid(self) -> bool:
         """True when the DuckDB memory limit is set but not a size such as 4GB."""
         limit = self.duckdb_memory_limit.strip()
-        return bool(limit) and re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit, re.I) is None
+        return (
+            bool(limit)
+            and re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit, re.I) is None
+        )
 
     @property
     def effective_workers(self) -> int:

@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from loglake import __version__
+from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
-from loglake.errors import ConfigError, LoglakeError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _err(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def handle_errors(func: F) -> F:
-    """Turn LoglakeErrors into `Error: …` on stderr and exit 1 (tracebacks with --debug)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = click.get_current_context().find_root().params.get("debug", False)
-        try:
-            return func(*args, **kwargs)
-        except LoglakeError as exc:
-            if debug:
-                raise
-            _err(f"Error: {exc}")
-            sys.exit(1)
-        except KeyboardInterrupt:
-            _err("Interrupted: nothing was committed; the dataset is unchanged.")
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
+from loglake.errors import ConfigError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,18 +24,6 @@ def cli(debug: bool) -> None:
     Settings come from LOGLAKE_* environment variables (see the README); options override.
     """
     del debug
-
-
-def data_option(func: F) -> F:
-    """The --data/--out option: the dataset root."""
-    return click.option(
-        "--data",
-        "--out",
-        "root",
-        type=click.Path(file_okay=False),
-        default=None,
-        help="Dataset root (default: $LOGLAKE_ROOT or ./loglake-data).",
-    )(func)
 
 
 @cli.command()
@@ -135,7 +97,7 @@ def ingest(
         return
     with IngestProgress(enabled=not quiet) as progress:
         report = run_ingest(
-            list(paths), settings, fmt=fmt, force=force, progress=progress.update, warn=_warn
+            list(paths), settings, fmt=fmt, force=force, progress=progress.update, warn=warn
         )
     show(report)
 
@@ -157,16 +119,12 @@ def _follow(
         raise ConfigError("--follow reads files, not stdin")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    _err(f"Following {', '.join(paths)} every {interval:g}s; Ctrl-C to stop.")
+    err(f"Following {', '.join(paths)} every {interval:g}s; Ctrl-C to stop.")
     try:
-        rounds = follow(paths, settings, show, _warn, fmt, force, interval, stop)
+        rounds = follow(paths, settings, show, warn, fmt, force, interval, stop)
     except KeyboardInterrupt:
         rounds = None
-    _err("Stopped following." + (f" {rounds} rounds committed." if rounds is not None else ""))
-
-
-def _warn(message: str) -> None:
-    _err(f"Warning: {message}")
+    err("Stopped following." + (f" {rounds} rounds committed." if rounds is not None else ""))
 
 
 @cli.command()
@@ -215,9 +173,9 @@ def rebuild_summaries_cmd(root: str | None) -> None:
 
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
-    with ingest_lock(settings.root, "rebuild-summaries", force=False, warn=_warn):
+    with ingest_lock(settings.root, "rebuild-summaries", force=False, warn=warn):
         count = rebuild_summaries(settings.root, load_manifest(settings.root))
-    _err(f"Rebuilt {count} summaries in {settings.root}")
+    err(f"Rebuilt {count} summaries in {settings.root}")
 
 
 @cli.command()
@@ -237,8 +195,8 @@ def compact(root: str | None, min_files: int) -> None:
 
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
-    done = run_compact(settings.root, min_files, settings.compression, _warn)
-    _err(
+    done = run_compact(settings.root, min_files, settings.compression, warn)
+    err(
         f"Compacted {done['partitions']} partitions: "
         f"{done['files_before']} files -> {done['files_after']}"
     )
@@ -257,15 +215,26 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
 
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
-    result = clean_before(settings.root, before, dry_run=dry_run, warn=_warn)
+    result = clean_before(settings.root, before, dry_run=dry_run, warn=warn)
     if as_json:
         click.echo(json.dumps(result))
         return
     verb = "Would remove" if dry_run else "Removed"
-    _err(
+    err(
         f"{verb} {result['files']} files, {result['rows']:,} rows in "
         f"{len(result['partitions'])} partitions dated before {result['before']}"
     )
+
+
+def _add_commands() -> None:
+    from loglake.cli.analytics import COMMANDS
+    from loglake.cli.serve import serve
+
+    for command in (*COMMANDS, serve):
+        cli.add_command(command)
+
+
+_add_commands()
 
 
 def main() -> None:

@@ -1,0 +1,172 @@
+"""`loglake patterns`, `loglake search` and `loglake query`: questions from the terminal.
+
+Filter options are generated from the question specs in analytics/params.py, so the CLI
+accepts exactly what the API accepts and validates it the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from loglake.analytics.params import QUESTIONS
+from loglake.cli.common import F, data_option, err, handle_errors
+from loglake.config import load_settings
+
+_PREFIX = "p_"
+
+
+def question_options(question: str, skip: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Add one --option per parameter of a question (values validated later, as strings)."""
+
+    def decorate(func: F) -> F:
+        for p in reversed(QUESTIONS[question].params):
+            if p.name in skip:
+                continue
+            flag = "--" + p.name.replace("_", "-")
+            help_text = p.help + (
+                f" [default: {p.default}]" if p.default not in (None, False) else ""
+            )
+            if p.kind == "enum":
+                help_text += f" ({'|'.join(p.choices)})"
+            func = click.option(flag, _PREFIX + p.name, default=None, help=help_text)(func)
+        return func
+
+    return decorate
+
+
+def _args(options: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix(_PREFIX): v for k, v in options.items() if k.startswith(_PREFIX)}
+
+
+def _analytics(root: str | None) -> Any:
+    from loglake.analytics.service import Analytics
+    from loglake.store.status import require_dataset
+
+    settings = load_settings().with_options(root=root)
+    require_dataset(settings.root)
+    return Analytics(settings)
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def _plan_mix(plans: dict[str, int], count: int) -> str:
+    """The two commonest plans with their share, e.g. `COLLSCAN 80% IXSCAN 20%`."""
+    top = list(plans.items())[:2]
+    return " ".join(f"{name} {100 * n / max(count, 1):.0f}%" for name, n in top)
+
+
+@click.command()
+@data_option
+@question_options("patterns")
+@click.option("--json", "as_json", is_flag=True, help="Print the patterns as JSON.")
+@handle_errors
+def patterns(root: str | None, as_json: bool, **options: Any) -> None:
+    """Slow queries grouped into patterns (like `mloginfo --queries`), busiest first.
+
+    Group by shape (default), query_hash, namespace, plan or app; filter like the API.
+    """
+    result = _analytics(root).ask("patterns", _args(options))
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    by_shape = result["group_by"] == "shape"
+    table = Table(title=f"Slow-query patterns by {result['group_by']}")
+    heads = ["namespace", "op", "pattern"] if by_shape else [result["group_by"]]
+    for name in heads:
+        wide = name == "pattern"
+        table.add_column(name, overflow="fold", min_width=10, ratio=1 if wide else None)
+    for name in ("count", "mean ms", "p95 ms", "max ms", "total s"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("plans", no_wrap=True)
+    for row in result["rows"]:
+        names = [row["namespace"], row["op"], row["shape"]] if by_shape else [row["key"]]
+        table.add_row(
+            *("" if v is None else str(v) for v in names),
+            f"{row['count']:,}",
+            _ms(row["avg_ms"]),
+            _ms(row["p95_ms"]),
+            _ms(row["max_ms"]),
+            _ms(row["total_ms"] / 1000),
+            _plan_mix(row["plans"], row["count"]),
+        )
+    Console().print(table)
+    err(f"{len(result['rows'])} of {result['groups']} patterns")
+
+
+@click.command()
+@click.argument("q", required=False, default="")
+@data_option
+@question_options("search", skip=("q",))
+@click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
+@handle_errors
+def search(q: str, root: str | None, as_json: bool, **options: Any) -> None:
+    """Search every logged line for a keyword (or --regex PATTERN, RE2 syntax).
+
+    Smart case by default: case-insensitive unless Q has an upper-case letter.
+    """
+    result = _analytics(root).ask("search", {"q": q, **_args(options)})
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    for row in result["rows"]:
+        click.echo(f"{row.get('ts') or '-'} {row.get('severity') or '-'} {row['line']}")
+    more = " (capped)" if result.get("capped") else ""
+    err(f"{len(result['rows'])} shown of {result['total']:,} matching lines{more}")
+
+
+@click.command()
+@click.argument("sql_text", metavar="SQL")
+@data_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--max-rows", type=click.IntRange(min=1), default=100, show_default=True, help="Table rows."
+)
+@handle_errors
+def query(sql_text: str, root: str | None, fmt: str, max_rows: int) -> None:
+    """Run ad-hoc SQL over the views slow_queries, authentications, connections, events."""
+    from loglake.analytics.adhoc import run_sql
+
+    analytics = _analytics(root)
+    columns, rows = run_sql(analytics.lake, sql_text)
+    if fmt == "json":
+        click.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table()
+        for name in columns:
+            table.add_column(name)
+        for row in rows[:max_rows]:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console().print(table)
+        shown = min(len(rows), max_rows)
+        err(
+            f"{shown} of {len(rows)} rows"
+            + (" (use --format csv for all)" if shown < len(rows) else "")
+        )
+
+
+COMMANDS = (patterns, search, query)

@@ -1,0 +1,5 @@
+"""The web application: `create_app(settings)` with the JSON API (and, later, the pages)."""
+
+from loglake.web.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,110 @@
+"""The JSON API under /api/: one route per question, one error shape for every failure."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from loglake.analytics.service import DegradedError
+from loglake.errors import ConfigError, InputError, LoglakeError, NotFoundError, StoreError
+
+log = logging.getLogger(__name__)
+
+api = Blueprint("api", __name__)
+
+# route (under /api) -> question (see analytics/params.py), all GET
+ROUTES: dict[str, str] = {
+    "/summary": "summary",
+    "/patterns": "patterns",
+    "/trend": "trend",
+    "/workload": "workload",
+    "/heatmap": "heatmap",
+    "/slow-queries": "slow_queries",
+    "/detail": "detail",
+    "/auth/summary": "auth_summary",
+    "/auth/logs": "auth_logs",
+    "/connections": "connections",
+    "/search": "search",
+}
+
+_STATUS = {
+    InputError: 400,
+    ConfigError: 400,
+    NotFoundError: 404,
+    DegradedError: 503,
+    StoreError: 503,
+}
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    """A JSON response (orjson: fast, and NaN-free because results are made JSON-ready)."""
+    return Response(
+        orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
+        status=status,
+        mimetype="application/json",
+    )
+
+
+def json_error(status: int, message: str) -> Response:
+    """The one error shape: {"ok": false, "error": "...", "status": N}."""
+    return json_response({"ok": False, "error": message, "status": status}, status)
+
+
+@api.errorhandler(LoglakeError)
+def _loglake_error(exc: LoglakeError) -> Response:
+    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+    if status == 500:
+        log.exception("request failed")
+    return json_error(status, str(exc))
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return json_error(exc.code or 500, exc.description or exc.name)
+
+
+@api.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error in %s", request.path)
+    return json_error(500, f"internal error ({type(exc).__name__}); see the server log")
+
+
+def _answer(question: str) -> Response:
+    return json_response(g.analytics.ask(question, request.args))
+
+
+def _register(route: str, question: str) -> None:
+    api.add_url_rule(
+        route, f"q_{question}", lambda: _answer(question), methods=["GET"], strict_slashes=False
+    )
+
+
+for _route, _question in ROUTES.items():
+    _register(_route, _question)
+
+
+@api.get("/status")
+def status() -> Response:
+    """Manifest summary, engine and degraded features."""
+    from loglake.store.status import dataset_status
+
+    analytics = g.analytics
+    info: dict[str, Any] = {"ok": True, **analytics.status()}
+    try:
+        info["dataset"] = dataset_status(analytics.root)
+    except StoreError as exc:
+        info["dataset"] = None
+        info["message"] = str(exc)
+    return json_response(info)
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document of this API."""
+    from loglake.web.openapi import openapi_document
+
+    return json_response(openapi_document(ROUTES, request.host_url.rstrip("/")))
