@@ -92,7 +92,7 @@ class Lake:
                 for stream in Stream:
                     locations = stream_locations(self.root, manifest, stream)
                     cur.execute(f"CREATE OR REPLACE VIEW {stream} AS {view_sql(stream, locations)}")
-                version = manifest.get("dataset_version")
+                version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the
                 # version of exactly the views it sees
                 cur.execute(
@@ -102,7 +102,7 @@ class Lake:
             finally:
                 cur.close()
             self.manifest = manifest
-            self.version = manifest.get("dataset_version")
+            self.version = str(manifest.get("dataset_version", 0))
             self._stamp = stamp
         return self.version
 

@@ -1,8 +1,8 @@
 -- Successes and failures per value of one whitelisted column, most failures first.
 SELECT
     {column} AS key,
-    count_if(result = 'success') AS success,
-    count_if(result = 'failure') AS failure,
+    coalesce(count_if(result = 'success'), 0) AS success,
+    coalesce(count_if(result = 'failure'), 0) AS failure,
     max(ts) FILTER (WHERE result = 'failure') AS last_failure
 FROM authentications
 {where}

@@ -1,7 +1,7 @@
 -- Authentication attempts by result, with the time range they cover.
 SELECT
-    count_if(result = 'success') AS success,
-    count_if(result = 'failure') AS failure,
+    coalesce(count_if(result = 'success'), 0) AS success,
+    coalesce(count_if(result = 'failure'), 0) AS failure,
     count(DISTINCT user) AS users,
     count(DISTINCT client_ip) AS client_ips,
     min(ts) AS first_ts,

@@ -1,8 +1,8 @@
 -- Connections per client IP.
 SELECT
     client_ip AS key,
-    count_if(event = 'accepted') AS accepted,
-    count_if(event = 'ended') AS ended
+    coalesce(count_if(event = 'accepted'), 0) AS accepted,
+    coalesce(count_if(event = 'ended'), 0) AS ended
 FROM connections
 {where}
 GROUP BY 1

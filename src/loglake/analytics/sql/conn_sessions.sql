@@ -23,10 +23,10 @@ SELECT
     quantile_cont(seconds, 0.5) AS p50_s,
     quantile_cont(seconds, 0.95) AS p95_s,
     max(seconds) AS max_s,
-    count_if(seconds < 1) AS under_1s,
-    count_if(seconds >= 1 AND seconds < 10) AS s1_10,
-    count_if(seconds >= 10 AND seconds < 60) AS s10_60,
-    count_if(seconds >= 60 AND seconds < 600) AS m1_10,
-    count_if(seconds >= 600 AND seconds < 3600) AS m10_60,
-    count_if(seconds >= 3600) AS over_1h
+    coalesce(count_if(seconds < 1), 0) AS under_1s,
+    coalesce(count_if(seconds >= 1 AND seconds < 10), 0) AS s1_10,
+    coalesce(count_if(seconds >= 10 AND seconds < 60), 0) AS s10_60,
+    coalesce(count_if(seconds >= 60 AND seconds < 600), 0) AS m1_10,
+    coalesce(count_if(seconds >= 600 AND seconds < 3600), 0) AS m10_60,
+    coalesce(count_if(seconds >= 3600), 0) AS over_1h
 FROM sessions

@@ -1,8 +1,8 @@
 -- Per time bucket: connections opened, closed, and the most open at once (as logged).
 SELECT
     (epoch_us(ts) // ?) * ? AS bucket_us,
-    count_if(event = 'accepted') AS accepted,
-    count_if(event = 'ended') AS ended,
+    coalesce(count_if(event = 'accepted'), 0) AS accepted,
+    coalesce(count_if(event = 'ended'), 0) AS ended,
     max(connection_count) AS open
 FROM connections
 {where}

@@ -1,7 +1,7 @@
 -- Connections accepted and ended, peak open (as logged), unique client hosts.
 SELECT
-    count_if(event = 'accepted') AS accepted,
-    count_if(event = 'ended') AS ended,
+    coalesce(count_if(event = 'accepted'), 0) AS accepted,
+    coalesce(count_if(event = 'ended'), 0) AS ended,
     max(connection_count) AS peak_open,
     count(DISTINCT client_ip) FILTER (WHERE event = 'accepted') AS unique_hosts,
     min(ts) AS first_ts,

@@ -10,6 +10,6 @@ SELECT
     max(ts) AS last_ts,
     count(DISTINCT namespace) AS namespaces,
     count(DISTINCT shape_hash) AS patterns,
-    count_if(plan = 'COLLSCAN') AS collscans
+    coalesce(count_if(plan = 'COLLSCAN'), 0) AS collscans
 FROM slow_queries
 {where}
