@@ -41,6 +41,7 @@ demo: install
 		--seed 7 --tz +00:00,+02:00 -o $(DEMO_DATA)/mongod.log
 	$(BIN)/loglake ingest $(DEMO_DATA)/mongod.log --out $(DEMO_DATA)/lake
 	$(BIN)/loglake summaries --data $(DEMO_DATA)/lake
+	$(BIN)/loglake serve --data $(DEMO_DATA)/lake --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DATA) bench/out
