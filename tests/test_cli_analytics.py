@@ -1,0 +1,62 @@
+"""`loglake patterns`, `query` and `search`: thin checks that they call the service layer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import shared
+
+from loglake.cli.main import cli
+from loglake.config import Settings
+from loglake.ingest.pipeline import ingest
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A dataset of one real replica-set member log (440 slow queries)."""
+    settings = Settings(root=tmp_path_factory.mktemp("cli") / "lake", workers=1)
+    ingest([str(shared("mongodb", "json", "hatchet-6.0.14-rs3.log.gz"))], settings)
+    return str(settings.root)
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_patterns_json_counts_every_slow_query(root: str) -> None:
+    result = run("patterns", "--data", root, "--group-by", "namespace", "--limit", "100", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert sum(r["count"] for r in rows) == 440
+
+
+def test_patterns_table_and_bad_option(root: str) -> None:
+    result = run("patterns", "--data", root, "--limit", "3")
+    assert result.exit_code == 0
+    assert "Slow-query patterns by shape" in result.stdout
+    bad = run("patterns", "--data", root, "--sort", "nonsense")
+    assert bad.exit_code == 1
+    assert "Error: sort: 'nonsense' is not one of" in bad.stderr
+
+
+def test_query_formats_and_errors(root: str) -> None:
+    sql = "SELECT count(*) AS n FROM slow_queries"
+    as_json = run("query", sql, "--data", root, "--format", "json")
+    assert json.loads(as_json.stdout) == [{"n": 440}]
+    as_csv = run("query", sql, "--data", root, "--format", "csv")
+    assert list(csv.reader(io.StringIO(as_csv.stdout))) == [["n"], ["440"]]
+    table = run("query", "SELECT op, count(*) FROM slow_queries GROUP BY 1", "--data", root)
+    assert table.exit_code == 0 and "op" in table.stdout
+    bad = run("query", "SELEC nothing", "--data", root)
+    assert bad.exit_code == 1 and "SQL error" in bad.stderr
+
+
+def test_commands_need_a_dataset(tmp_path: Path) -> None:
+    result = run("patterns", "--data", str(tmp_path / "none"))
+    assert result.exit_code == 1
+    assert "no dataset" in result.stderr
