@@ -48,7 +48,7 @@ def view_sql(stream: Stream, locations: list[str]) -> str:
         cols = ", ".join(f"CAST(NULL AS {_SQL_TYPES[c.kind]}) AS {c.name}" for c in COLUMNS[stream])
         return f"SELECT {cols}, CAST(NULL AS DATE) AS {PARTITION_COLUMN} WHERE false"
     files = ", ".join(_quote(p) for p in locations)
-    return f"SELECT * FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
+    return f"SELECT * FROM read_parquet([{files}], hive_partitioning = true)"
 
 
 class Lake:
@@ -66,6 +66,8 @@ class Lake:
             config["memory_limit"] = self.settings.duckdb_memory_limit
         self._con = duckdb.connect(":memory:", config=config)
         self._con.execute("SET TimeZone = 'UTC'")
+        # keep Parquet footers in memory: a point lookup (detail) then opens no file twice
+        self._con.execute("SET parquet_metadata_cache = true")
         self._local = threading.local()
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int] | None = None

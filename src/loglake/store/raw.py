@@ -30,11 +30,7 @@ class RawReader:
         self._open: dict[str, Any] = {}
 
     def _entry(self, file_id: str) -> dict[str, Any]:
-        path = file_map_path(self.root)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise StoreError(f"{path}: no file map; ingest something first") from None
+        data = load_file_map(self.root)
         if data.get("dataset_version") != self._version:
             self.close()
             self._version = data.get("dataset_version")
@@ -44,13 +40,6 @@ class RawReader:
             raise InputError(f"unknown file_id {file_id!r}")
         return entry
 
-    def _location(self, entry: dict[str, Any]) -> Path:
-        if entry.get("copy"):
-            return self.root / entry["copy"]
-        if entry.get("path"):
-            return Path(entry["path"])
-        raise StoreError("the source of this file was not kept")
-
     def read_line(self, file_id: str, offset: int, length: int) -> bytes:
         """The original line (without its line ending)."""
         if offset < 0 or length < 0 or length > MAX_LINE_READ:
@@ -59,7 +48,7 @@ class RawReader:
             entry = self._entry(file_id)
             handle = self._open.get(file_id)
             if handle is None:
-                handle = self._open[file_id] = self._open_file(entry)
+                handle = self._open[file_id] = open_source(self.root, entry)
             if isinstance(handle, mmap.mmap):
                 if offset + length > len(handle):
                     raise InputError("offset beyond the end of the source file")
@@ -70,22 +59,43 @@ class RawReader:
                 raise InputError("offset beyond the end of the source file")
             return data
 
-    def _open_file(self, entry: dict[str, Any]) -> Any:
-        location = self._location(entry)
-        try:
-            if entry.get("gzip"):
-                import indexed_gzip
-
-                index = entry.get("gz_index")
-                kwargs = {"index_file": str(self.root / index)} if index else {}
-                return indexed_gzip.IndexedGzipFile(str(location), **kwargs)
-            with location.open("rb") as f:
-                return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except OSError as exc:
-            raise StoreError(f"cannot open the source {location}: {exc.strerror or exc}") from None
-
     def close(self) -> None:
         """Close every open source."""
         for handle in self._open.values():
             handle.close()
         self._open.clear()
+
+
+def source_location(root: Path, entry: dict[str, Any]) -> Path:
+    """Where the bytes of a file map entry are: its managed copy, else its original path."""
+    if entry.get("copy"):
+        return root / entry["copy"]
+    if entry.get("path"):
+        return Path(entry["path"])
+    raise StoreError("the source of this file was not kept")
+
+
+def open_source(root: Path, entry: dict[str, Any]) -> Any:
+    """A file map entry opened for reading: an mmap of a plain file, a seekable `.gz` stream."""
+    location = source_location(root, entry)
+    try:
+        if entry.get("gzip"):
+            import indexed_gzip
+
+            index = entry.get("gz_index")
+            kwargs = {"index_file": str(root / index)} if index else {}
+            return indexed_gzip.IndexedGzipFile(str(location), **kwargs)
+        with location.open("rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError as exc:
+        raise StoreError(f"cannot open the source {location}: {exc.strerror or exc}") from None
+
+
+def load_file_map(root: Path) -> dict[str, Any]:
+    """The file map: `dataset_version` and `files` (file_id -> entry)."""
+    path = file_map_path(root)
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise StoreError(f"{path}: no file map; ingest something first") from None
+    return data
