@@ -25,17 +25,43 @@ GROUP_COLUMNS = {
 }
 
 _SLOW = Stream.SLOW_QUERIES
+# sort columns computed inside the percentiles list (DuckDB lists count from 1)
+_PATTERN_SORT_SQL = {"p95_ms": "percentiles[2]"}
+
+
+def split_percentiles(row: dict[str, Any], suffix: str = "_ms") -> None:
+    """Replace a row's `percentiles` list (p50, p95, p99) by three columns."""
+    values = row.pop("percentiles") or [None, None, None]
+    for name, value in zip(("p50", "p95", "p99"), values, strict=True):
+        row[name + suffix] = value
+
+
+def _top_values(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The grouping-sets rows of top_values.sql as three lists, busiest first."""
+    out: dict[str, list[dict[str, Any]]] = {"plans": [], "namespaces": [], "ops": []}
+    for row in rows:
+        name, column = (
+            ("plans", "plan") if row["by_plan"]
+            else ("namespaces", "namespace") if row["by_namespace"]
+            else ("ops", "op")
+        )  # fmt: skip
+        out[name].append({"key": row[column], "count": row["count"], "total_ms": row["total_ms"]})
+    for name, values in out.items():
+        values.sort(key=lambda r: (-r["total_ms"], -r["count"], str(r["key"])))
+        out[name] = values[:TOP]
+    return out
 
 
 def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """Totals, time range, percentiles, top plans and top namespaces."""
+    """Totals, time range, percentiles, top plans, namespaces and ops."""
     clause, values = where(_SLOW, params)
     out = sql.fetch_one(cur, sql.render("summary", where=clause), values)
+    split_percentiles(out)
     out["first_ts"] = sql.iso(out["first_ts"])
     out["last_ts"] = sql.iso(out["last_ts"])
-    for name, column in (("plans", "plan"), ("namespaces", "namespace"), ("ops", "op")):
-        top = sql.render("top_values", column=column, where=clause)
-        out[f"top_{name}"] = sql.fetch(cur, top, [*values, TOP])
+    top = _top_values(sql.fetch(cur, sql.render("top_values", where=clause), values))
+    for name, rows in top.items():
+        out[f"top_{name}"] = rows
     return out
 
 
@@ -59,7 +85,7 @@ def patterns(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         "patterns",
         key=GROUP_COLUMNS[group_by],
         where=clause,
-        sort=params["sort"],
+        sort=_PATTERN_SORT_SQL.get(params["sort"], params["sort"]),
         order=params["order"].upper(),
         **_pattern_columns(group_by),
     )
@@ -67,6 +93,7 @@ def patterns(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     groups = rows[0]["groups"] if rows else 0
     for row in rows:
         del row["groups"]
+        split_percentiles(row)
         row["first_ts"] = sql.iso(row["first_ts"])
         row["last_ts"] = sql.iso(row["last_ts"])
         row["plans"] = dict(sorted(row["plans"].items(), key=lambda kv: -kv[1]))

@@ -1,10 +1,12 @@
--- The busiest values of one column (a whitelisted identifier) by total time.
+-- Count and total time per plan, per namespace and per op, in one scan.
 SELECT
-    {column} AS key,
+    grouping(plan) = 0 AS by_plan,
+    grouping(namespace) = 0 AS by_namespace,
+    plan,
+    namespace,
+    op,
     count(*) AS count,
     coalesce(sum(duration_ms), 0) AS total_ms
 FROM slow_queries
 {where}
-GROUP BY 1
-ORDER BY total_ms DESC, count DESC, key NULLS LAST
-LIMIT ?
+GROUP BY GROUPING SETS ((plan), (namespace), (op))
