@@ -1,12 +1,14 @@
-"""`make bench`: ingest speed against DuckDB's read_json, and peak memory at 1 GB and 3 GB.
+"""`make bench`: ingest speed against DuckDB's read_json, peak memory, then query latency.
 
 Everything is measured in this one run on this machine: a seeded, realistic mongod log is
 generated, then loglake's ingest and the DuckDB baseline (what a savvy user would run
 instead: read_json projecting the slow-query fields and attr.command to Parquet) each run
 as a separate process whose whole process tree is sampled for resident memory. Results
-and the exact command go to docs/benchmarks.md.
+and the exact command go to docs/benchmarks.md. Then bench/queries.py times the analytics
+questions on a lake of >= 5 million slow queries and writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
+                        [--only ingest|queries] [--warm 20]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 
 import psutil
+import queries
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
@@ -133,7 +136,33 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    ap.add_argument("--only", choices=("ingest", "queries"), help="run one part only")
+    queries.add_arguments(ap)
     args = ap.parse_args()
+    if args.only != "queries":
+        ingest_benchmark(args)
+    if args.only != "ingest":
+        query_benchmark(args)
+
+
+def query_benchmark(args: argparse.Namespace) -> None:
+    """bench/queries.py with this script's work directory; the command recorded is this one."""
+    argv = ["--workdir", args.workdir, "--warm", str(args.warm)]
+    if args.no_write:
+        argv.append("--no-write")
+    if args.only == "queries":
+        command = "python bench/run.py --only queries"
+    else:
+        command = "make bench  # = python bench/run.py"
+        if args.sizes != "1GB,3GB" or args.repeat != 3:
+            command += f" --sizes {args.sizes} --repeat {args.repeat}"
+    if args.warm != 20:
+        command += f" --warm {args.warm}"
+    queries.main(argv, command=command)
+
+
+def ingest_benchmark(args: argparse.Namespace) -> None:
+    """Ingest speed and peak memory; writes the top of docs/benchmarks.md."""
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     sizes = [parse_size(s) for s in args.sizes.split(",")]
@@ -218,7 +247,8 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     notes = ""
     if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
-    RESULTS.write_text("\n".join(lines) + "\n" + NOTES_MARK + notes)
+    kept = queries.kept_section()  # the query latency section, rewritten by its own run
+    RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 
 

@@ -170,7 +170,7 @@ QUESTIONS: dict[str, Question] = {
             GROUP_BY,
             Param("sort", "enum", "sort column", "total_ms", PATTERN_SORTS),
             ORDER,
-            limit(50, 1000),
+            limit(50),
         ),
     ),
     "trend": Question(
@@ -189,7 +189,7 @@ QUESTIONS: dict[str, Question] = {
             *SLOW_FILTERS,
             Param("sort", "enum", "sort column", "ts", SLOW_SORTS),
             ORDER,
-            limit(50, 1000),
+            limit(50),
             OFFSET,
         ),
     ),
@@ -208,7 +208,7 @@ QUESTIONS: dict[str, Question] = {
     ),
     "auth_logs": Question(
         "Authentication attempts, newest first, paginated",
-        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, limit(50, 1000), OFFSET),
+        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, limit(50), OFFSET),
     ),
     "connections": Question(
         "Connections opened and closed over time, peak open, hosts, drivers, apps, sessions",
@@ -225,7 +225,7 @@ QUESTIONS: dict[str, Question] = {
             LEVEL,
             COMPONENT,
             Param("file_id", "str", "search one source file only"),
-            limit(50, 1000),
+            limit(50),
             OFFSET,
         ),
     ),
