@@ -36,6 +36,12 @@ def split_percentiles(row: dict[str, Any], suffix: str = "_ms") -> None:
         row[name + suffix] = value
 
 
+def rank_top(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The TOP busiest of `{key, count, total_ms}` rows: by total time, count, then key."""
+    values.sort(key=lambda r: (-r["total_ms"], -r["count"], r["key"] is None, r["key"] or ""))
+    return values[:TOP]
+
+
 def _top_values(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The grouping-sets rows of top_values.sql as three lists, busiest first."""
     out: dict[str, list[dict[str, Any]]] = {"plans": [], "namespaces": [], "ops": []}
@@ -46,10 +52,7 @@ def _top_values(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             else ("ops", "op")
         )  # fmt: skip
         out[name].append({"key": row[column], "count": row["count"], "total_ms": row["total_ms"]})
-    for name, values in out.items():
-        values.sort(key=lambda r: (-r["total_ms"], -r["count"], str(r["key"])))
-        out[name] = values[:TOP]
-    return out
+    return {name: rank_top(values) for name, values in out.items()}
 
 
 def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:

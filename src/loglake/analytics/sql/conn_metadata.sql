@@ -3,5 +3,5 @@ SELECT {columns}, count(*) AS count
 FROM connections
 {where}
 GROUP BY ALL
-ORDER BY count DESC
+ORDER BY count DESC, {columns}
 LIMIT ?

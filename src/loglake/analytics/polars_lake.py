@@ -1,0 +1,253 @@
+"""The Polars fallback engine's dataset: lazy scans of the manifest's files, and the filters.
+
+It answers the same questions as the DuckDB `Lake` when DuckDB is disabled or missing, with
+the same semantics: a stream is exactly the Parquet files the manifest lists (never a glob),
+and every filter of `filters.where` is applied the same way. SQL's aggregate rules that
+Polars does not share are spelled out once here (`count_if`, `epoch_ms`, `bucket_us`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
+from loglake.analytics.filters import SYSTEM_DBS
+from loglake.analytics.sql import jsonable
+from loglake.ingest.manifest import load_manifest
+from loglake.layout import manifest_path
+from loglake.schema import Stream, arrow_schema, column_names
+
+# parameter -> (column, comparison): the same table as filters._COMPARE, as Polars operations
+COMPARE: dict[str, tuple[str, str]] = {
+    "from": ("ts", "ge"),
+    "to": ("ts", "lt"),
+    "namespace": ("namespace", "eq"),
+    "db": ("db", "eq"),
+    "collection": ("collection", "eq"),
+    "op": ("op", "eq"),
+    "plan": ("plan", "eq"),
+    "app": ("app_name", "eq"),
+    "client": ("client_ip", "eq"),
+    "user": ("user", "eq"),
+    "min_ms": ("duration_ms", "ge"),
+    "max_ms": ("duration_ms", "le"),
+    "shape_hash": ("shape_hash", "eq"),
+    "query_hash": ("query_hash", "eq"),
+    "result": ("result", "eq"),
+    "mechanism": ("mechanism", "eq"),
+    "level": ("severity", "trim_eq"),
+    "component": ("component", "trim_eq"),
+    "file_id": ("file_id", "eq"),
+}
+
+# `q` on slow queries: a case-insensitive substring of any of these columns
+TEXT_COLUMNS = ("shape", "namespace", "plan_summary", "app_name")
+
+
+@cache
+def polars_schema(stream: Stream) -> pl.Schema:
+    """The Polars schema of a stream (from `schema.arrow_schema`)."""
+    return pl.DataFrame(arrow_schema(stream).empty_table()).schema
+
+
+def _compare(column: str, how: str, value: Any) -> pl.Expr:
+    col = pl.col(column)
+    if how == "ge":
+        return col >= value
+    if how == "lt":
+        return col < value
+    if how == "le":
+        return col <= value
+    if how == "trim_eq":  # SQL trim(): spaces only
+        return col.str.strip_chars(" ") == value
+    return col == value
+
+
+def where(
+    stream: Stream, params: Mapping[str, Any], extra: pl.Expr | None = None
+) -> pl.Expr | None:
+    """The predicate `filters.where` builds for a stream, as one Polars expression (or None)."""
+    columns = set(column_names(stream))
+    clauses = [] if extra is None else [extra]
+    for name, (column, how) in COMPARE.items():
+        value = params.get(name)
+        if value is not None and column in columns:
+            clauses.append(_compare(column, how, value))
+    text = params.get("q")
+    if text and stream == Stream.SLOW_QUERIES:
+        needle = text.lower()
+        clauses.append(
+            pl.any_horizontal(
+                pl.col(c).str.to_lowercase().str.contains(needle, literal=True)
+                for c in TEXT_COLUMNS
+            )
+        )
+    if params.get("hide_system") and "db" in columns:
+        clauses.append(~pl.col("db").fill_null("").is_in(SYSTEM_DBS))
+    return pl.all_horizontal(clauses) if clauses else None
+
+
+def _in_days(day: date, params: Mapping[str, Any]) -> bool:
+    """The partition clauses of `filters.where`: date >= from's date, date <= to's date."""
+    start, end = params.get("from"), params.get("to")
+    return (start is None or day >= start.date()) and (end is None or day <= end.date())
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One dataset version: the committed files of every stream, with their partition date."""
+
+    version: str | None
+    files: Mapping[Stream, tuple[tuple[str, date], ...]]
+
+    def frame(
+        self, stream: Stream, params: Mapping[str, Any] | None = None, extra: pl.Expr | None = None
+    ) -> pl.LazyFrame:
+        """The rows of a stream the filters in `params` (and `extra`) select, in file order."""
+        params = params or {}
+        paths = [path for path, day in self.files[stream] if _in_days(day, params)]
+        schema = polars_schema(stream)
+        if paths:
+            frame = pl.scan_parquet(
+                paths,
+                schema=schema,
+                hive_partitioning=False,
+                missing_columns="insert",  # a file written before a column was added
+                extra_columns="ignore",
+            )
+        else:
+            frame = pl.LazyFrame(schema=schema)
+        predicate = where(stream, params, extra)
+        return frame if predicate is None else frame.filter(predicate)
+
+
+def stream_files(
+    root: Path, manifest: Mapping[str, Any]
+) -> dict[Stream, tuple[tuple[str, date], ...]]:
+    """Every stream's committed Parquet files (sorted like `engine.stream_locations`)."""
+    files: dict[Stream, list[tuple[str, date]]] = {s: [] for s in Stream}
+    for rel, art in manifest.get("artifacts", {}).items():
+        files[Stream(art["stream"])].append((str(root / rel), date.fromisoformat(art["date"])))
+    return {s: tuple(sorted(found)) for s, found in files.items()}
+
+
+class PolarsLake:
+    """A dataset opened for questions with Polars: the manifest's file lists, kept current."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._snapshot = Snapshot(None, dict.fromkeys(Stream, ()))
+        self.refresh()
+
+    @property
+    def version(self) -> str | None:
+        """The dataset version of the file lists in use."""
+        return self._snapshot.version
+
+    def refresh(self) -> str | None:
+        """Re-read the manifest if it changed since last time; the dataset version."""
+        try:
+            st = manifest_path(self.root).stat()
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            stamp = (0, 0, 0)
+        if stamp == self._stamp:
+            return self.version
+        with self._lock:
+            if stamp != self._stamp:
+                manifest = load_manifest(self.root)
+                version = str(manifest.get("dataset_version", 0))  # as engine.Lake
+                self._snapshot = Snapshot(version, stream_files(self.root, manifest))
+                self._stamp = stamp
+        return self.version
+
+    def snapshot(self) -> Snapshot:
+        """The file lists of the current version (one question reads one snapshot)."""
+        return self._snapshot
+
+
+# SQL aggregates Polars spells differently ------------------------------------------------
+def count_if(condition: pl.Expr) -> pl.Expr:
+    """SQL `coalesce(count_if(condition), 0)`: how many rows the condition is true for."""
+    return condition.cast(pl.Int64).sum()
+
+
+def distinct(column: str) -> pl.Expr:
+    """SQL count(DISTINCT column): NULL is not a value."""
+    return pl.col(column).drop_nulls().n_unique()
+
+
+def quantile(column: str | pl.Expr, q: float) -> pl.Expr:
+    """SQL quantile_cont: linear interpolation between the two nearest ranks."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.quantile(q, interpolation="linear")
+
+
+def epoch_us() -> pl.Expr:
+    """Microseconds since the epoch of `ts` (SQL epoch_us)."""
+    return pl.col("ts").dt.epoch("us")
+
+
+def epoch_ms(column: str) -> pl.Expr:
+    """SQL epoch_ms of a TIMESTAMPTZ: milliseconds, rounded half away from zero."""
+    us = pl.col(column).dt.epoch("us")
+    return pl.when(us >= 0).then((us + 500) // 1000).otherwise(-((500 - us) // 1000))
+
+
+def divide(expr: pl.Expr, divisor: float) -> pl.Expr:
+    """`expr / divisor` rounded once, as SQL divides (Polars multiplies by the reciprocal)."""
+
+    def exact(values: pl.Series) -> pl.Series:
+        # the input is integral (epoch milliseconds): NaN can only come from NULL
+        quotient = values.cast(pl.Float64).to_numpy() / divisor
+        return pl.Series(values.name, quotient, dtype=pl.Float64).fill_nan(None)
+
+    return expr.map_batches(exact, return_dtype=pl.Float64, is_elementwise=True)
+
+
+def bucket_us(width: int) -> pl.Expr:
+    """SQL `(epoch_us(ts) // width) * width` (integer division truncates toward zero)."""
+    us = epoch_us()
+    return (pl.when(us >= 0).then(us // width).otherwise(-(-us // width)) * width).alias(
+        "bucket_us"
+    )
+
+
+def bucket_width(frame: pl.LazyFrame, bucket: str) -> int:
+    """The bucket width in microseconds for a series over a filtered frame (`buckets`)."""
+    if bucket != "auto":
+        return BUCKET_US[bucket]
+    first, last = frame.select(epoch_us().min(), epoch_us().max().alias("last")).collect().row(0)
+    length = (last - first) if first is not None and last is not None else 0
+    for width in BUCKET_US.values():
+        if length // width < MAX_BUCKETS:
+            return width
+    return BUCKET_US["1d"]
+
+
+def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts, like `sql.fetch` (timestamps as ISO strings, NaN as None)."""
+    return [{k: jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+
+def record(frame: pl.DataFrame) -> dict[str, Any]:
+    """The single row of an aggregate, like `sql.fetch_one`."""
+    rows = records(frame)
+    return rows[0] if rows else {}
+
+
+def sort_limit(
+    frame: pl.LazyFrame, by: list[str], descending: list[bool], limit: int, offset: int = 0
+) -> pl.DataFrame:
+    """ORDER BY the columns (NULLS LAST, DuckDB's default) LIMIT/OFFSET, collected."""
+    return frame.sort(by, descending=descending, nulls_last=True).slice(offset, limit).collect()
