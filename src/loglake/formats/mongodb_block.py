@@ -50,10 +50,12 @@ def _connection_of(_pid: int) -> Any:
     """
     import duckdb
 
-    con = duckdb.connect()
-    con.execute("SET threads = 1")  # parallelism comes from worker processes
+    # One thread from the start (parallelism comes from worker processes): a connection
+    # opened with more and then cut to one has to join threads it started, and in a worker
+    # forked from a process that runs DuckDB threads of its own (a server, a test session),
+    # such a join was seen to hang forever.
+    con = duckdb.connect(config={"threads": 1, "memory_limit": "256MB"})
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET memory_limit = '256MB'")  # bounded per worker; blocks are ~8 MB
     return con
 
 

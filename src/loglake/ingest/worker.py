@@ -7,6 +7,7 @@ progress counter and return a picklable `TaskResult`.
 from __future__ import annotations
 
 import ctypes
+import gc
 import io
 import os
 import signal
@@ -49,6 +50,11 @@ def set_progress_counter(counter: Any) -> None:
 
 def init_worker(counter: Any, parent_pid: int) -> None:
     """Pool initializer: die with the parent, so a killed ingest leaves no writer behind."""
+    # Never let this process's garbage collector finalize objects inherited from the parent:
+    # a DuckDB connection the parent no longer used (a server's, a test's) would then be
+    # destroyed here, and its destructor joins the parent's threads, which do not exist in
+    # a forked child: the worker hangs forever. Objects created here are collected as usual.
+    gc.freeze()
     set_progress_counter(counter)
     _die_with_parent(parent_pid)
 
