@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import shared
 
+from conftest import shared
 from loglake.cli.main import cli
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
@@ -60,3 +60,17 @@ def test_commands_need_a_dataset(tmp_path: Path) -> None:
     result = run("patterns", "--data", str(tmp_path / "none"))
     assert result.exit_code == 1
     assert "no dataset" in result.stderr
+
+
+def test_search_counts_matching_lines(root: str) -> None:
+    from conftest import read_source
+
+    lines = read_source(shared("mongodb", "json", "hatchet-6.0.14-rs3.log.gz")).split(b"\n")
+    expected = sum(b"Slow query" in line for line in lines)
+    result = run("search", "Slow query", "--data", root, "--limit", "2", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"] == expected > 0
+    regex = run("search", "Slow (query)+", "--regex", "--data", root, "--json")
+    assert json.loads(regex.stdout)["total"] == expected
+    text = run("search", "Slow query", "--data", root, "--limit", "1")
+    assert f"of {expected:,} matching lines" in text.stderr

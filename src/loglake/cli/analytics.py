@@ -34,7 +34,12 @@ def question_options(question: str, skip: tuple[str, ...] = ()) -> Callable[[F],
             )
             if p.kind == "enum":
                 help_text += f" ({'|'.join(p.choices)})"
-            func = click.option(flag, _PREFIX + p.name, default=None, help=help_text)(func)
+            if p.kind == "bool":
+                func = click.option(
+                    flag, _PREFIX + p.name, is_flag=True, default=None, help=p.help
+                )(func)
+            else:
+                func = click.option(flag, _PREFIX + p.name, default=None, help=help_text)(func)
         return func
 
     return decorate
@@ -111,7 +116,7 @@ def patterns(root: str | None, as_json: bool, **options: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
 @handle_errors
 def search(q: str, root: str | None, as_json: bool, **options: Any) -> None:
-    """Search every logged line for a keyword (or --regex PATTERN, RE2 syntax).
+    """Search every logged line for a keyword Q (with --regex, an RE2 regular expression).
 
     Smart case by default: case-insensitive unless Q has an upper-case letter.
     """

@@ -3,6 +3,8 @@
 Only files listed in the dataset's file map can be read: a file_id is the only handle a
 caller has, never a path. Plain files are memory-mapped; `.gz` files are read through the
 seek index built during ingest, so a lookup never decompresses from the start.
+`load_file_map`, `source_location` and `open_source` are shared with search, which scans
+whole sources.
 """
 
 from __future__ import annotations
