@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from loglake.analytics import sql
 from loglake.errors import InputError, NotFoundError
-from loglake.schema import PARTITION_COLUMN, Stream
+from loglake.schema import Stream
 from loglake.store.raw import RawReader
+
+if TYPE_CHECKING:
+    from loglake.analytics.engine import Lake
 
 # the stream that holds the richest record of a line comes first; `events` has every line
 _LOOKUP_ORDER = (
@@ -20,11 +24,56 @@ _LOOKUP_ORDER = (
 )
 
 
-def find_record(cur: Any, file_id: str, file_offset: int) -> tuple[Stream, dict[str, Any]] | None:
+class RowLocator:
+    """Which Parquet files can hold the row of a line, from their row groups' statistics.
+
+    Rows of one source file are written in offset order, so a row group covers a narrow
+    range of (file_id, file_offset); knowing those ranges, a lookup reads one or two files
+    instead of asking every file of a stream. The ranges are read once per dataset version.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._spans: dict[Stream, list[tuple[str, str, int, int, str]]] = {}
+
+    def _load(self, cur: Any, files: dict[Stream, list[str]]) -> None:
+        text = sql.load("row_group_spans")
+        self._spans = {}
+        for stream, paths in files.items():
+            rows = cur.execute(text, [paths]).fetchall() if paths else []
+            self._spans[stream] = [
+                (id_min, id_max, lo, hi, name)
+                for name, _, id_min, id_max, lo, hi in rows
+                if None not in (id_min, id_max, lo, hi)
+            ]
+
+    def files(
+        self, cur: Any, version: str, files: dict[Stream, list[str]], stream: Stream,
+        file_id: str, offset: int,
+    ) -> list[str]:  # fmt: skip
+        """The files of a stream whose row groups may hold (file_id, offset)."""
+        with self._lock:
+            if version != self._version:
+                self._load(cur, files)
+                self._version = version
+            spans = self._spans.get(stream, [])
+        return sorted(
+            {name for lo_id, hi_id, lo, hi, name in spans
+             if lo_id <= file_id <= hi_id and lo <= offset <= hi}
+        )  # fmt: skip
+
+
+def find_record(
+    cur: Any, locator: RowLocator, version: str, files: dict[Stream, list[str]],
+    file_id: str, file_offset: int,
+) -> tuple[Stream, dict[str, Any]] | None:  # fmt: skip
     """The stream and row stored for the line at (file_id, file_offset), if any."""
     for stream in _LOOKUP_ORDER:
-        text = sql.render("detail", stream=stream.value, partition=PARTITION_COLUMN)
-        row = sql.fetch_one(cur, text, [file_id, file_offset])
+        candidates = locator.files(cur, version, files, stream, file_id, file_offset)
+        if not candidates:
+            continue
+        row = sql.fetch_one(cur, sql.load("detail"), [candidates, file_id, file_offset])
         if row:
             row["ts"] = sql.iso(row["ts"])
             return stream, row
@@ -39,12 +88,16 @@ def pretty(raw: str) -> str | None:
         return None
 
 
-def detail(cur: Any, reader: RawReader, params: dict[str, Any]) -> dict[str, Any]:
+def detail(
+    cur: Any, lake: Lake, locator: RowLocator, reader: RawReader, params: dict[str, Any]
+) -> dict[str, Any]:
     """`raw` (the original line), `pretty`, the `stream` and `record` stored for it."""
     file_id, offset = params.get("file_id"), params.get("file_offset")
     if not file_id or offset is None:
         raise InputError("file_id and file_offset are required")
-    found = find_record(cur, file_id, offset)
+    version = lake.snapshot_version(cur)
+    files = lake.snapshot_files(version)
+    found = find_record(cur, locator, version, files, file_id, offset)
     if found is None:
         raise NotFoundError(f"no logged line at file_id={file_id!r} file_offset={offset}")
     stream, record = found

@@ -21,6 +21,8 @@ from loglake.ingest.manifest import load_manifest
 from loglake.layout import manifest_path
 from loglake.schema import COLUMNS, PARTITION_COLUMN, Stream
 
+_VERSIONS_KEPT = 4  # file lists of recent versions, for snapshots that began before a commit
+
 _SQL_TYPES = {
     "ts": "TIMESTAMPTZ",
     "str": "VARCHAR",
@@ -73,6 +75,7 @@ class Lake:
         self._stamp: tuple[int, int, int] | None = None
         self.manifest: dict[str, Any] = {}
         self.version: str | None = None
+        self._files: dict[str, dict[Stream, list[str]]] = {}
         self.refresh()
 
     def refresh(self) -> str | None:
@@ -88,11 +91,11 @@ class Lake:
             if stamp == self._stamp:
                 return self.version
             manifest = load_manifest(self.root)
+            files = {stream: stream_locations(self.root, manifest, stream) for stream in Stream}
             cur = self._con.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")
-                for stream in Stream:
-                    locations = stream_locations(self.root, manifest, stream)
+                for stream, locations in files.items():
                     cur.execute(f"CREATE OR REPLACE VIEW {stream} AS {view_sql(stream, locations)}")
                 version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the
@@ -105,6 +108,9 @@ class Lake:
                 cur.close()
             self.manifest = manifest
             self.version = str(manifest.get("dataset_version", 0))
+            self._files[self.version] = files
+            while len(self._files) > _VERSIONS_KEPT:
+                del self._files[next(iter(self._files))]
             self._stamp = stamp
         return self.version
 
@@ -126,6 +132,15 @@ class Lake:
             yield cur
         finally:
             cur.execute("ROLLBACK")
+
+    def snapshot_files(self, version: str) -> dict[Stream, list[str]]:
+        """The Parquet files of every stream at a dataset version seen by a snapshot."""
+        with self._lock:
+            files = self._files.get(version)
+        if files is None:  # many ingests committed during one question: read them again
+            manifest = load_manifest(self.root)
+            files = {s: stream_locations(self.root, manifest, s) for s in Stream}
+        return files
 
     @staticmethod
     def snapshot_version(cur: Any) -> str:

@@ -70,6 +70,7 @@ class Analytics:
 
             self.engine = "duckdb"
             self.lake = Lake(self.root, settings)
+            self._locator = detail.RowLocator()
 
     @property
     def degraded(self) -> list[str]:
@@ -117,7 +118,7 @@ class Analytics:
         with self.lake.snapshot() as cur:
             version = self.lake.snapshot_version(cur)
             if question == "detail":
-                return version, detail.detail(cur, self.reader, params)
+                return version, detail.detail(cur, self.lake, self._locator, self.reader, params)
             return version, CURSOR_QUESTIONS[question](cur, params)
 
     def status(self) -> dict[str, Any]:

@@ -1,2 +1,4 @@
--- The row of one stream at a line's position.
-SELECT * EXCLUDE ({partition}) FROM {stream} WHERE file_id = ? AND file_offset = ? LIMIT 1
+-- The row of one stream at a line's position, in the files that can hold it.
+SELECT * FROM read_parquet(?, hive_partitioning = false)
+WHERE file_id = ? AND file_offset = ?
+LIMIT 1
