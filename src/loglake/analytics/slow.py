@@ -10,6 +10,7 @@ from typing import Any
 
 from loglake.analytics import sql
 from loglake.analytics.buckets import bucket_width
+from loglake.analytics.engine import newest_first
 from loglake.analytics.filters import where
 from loglake.schema import Stream
 
@@ -25,6 +26,7 @@ GROUP_COLUMNS = {
 }
 
 _SLOW = Stream.SLOW_QUERIES
+NEWEST_FIRST_ROWS = 4096  # pages ending deeper than this are read from the plain view
 # sort columns computed inside the percentiles list (DuckDB lists count from 1)
 _PATTERN_SORT_SQL = {"p95_ms": "percentiles[2]"}
 
@@ -153,10 +155,27 @@ def _label(group_by: str, row: dict[str, Any]) -> str:
     return str(row["key"])
 
 
+def page_source(stream: Stream, newest_first_page: bool, params: dict[str, Any]) -> str:
+    """The view to read a page from: newest files first for an early newest-first page.
+
+    Deep pages are read from the plain view: there DuckDB sorts everything anyway, and a
+    newest-first file order only makes that slower.
+    """
+    shallow = params["offset"] + params["limit"] <= NEWEST_FIRST_ROWS
+    return newest_first(stream) if newest_first_page and shallow else stream.value
+
+
 def slow_queries(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """One page of slow operations and the number the filters select."""
     clause, values = where(_SLOW, params)
-    text = sql.render("slow_list", where=clause, sort=params["sort"], order=params["order"].upper())
+    newest = params["sort"] == "ts" and params["order"] == "desc"
+    text = sql.render(
+        "slow_list",
+        source=page_source(_SLOW, newest, params),
+        where=clause,
+        sort=params["sort"],
+        order=params["order"].upper(),
+    )
     rows = sql.fetch(cur, text, [*values, params["limit"], params["offset"]])
     for row in rows:
         row["ts"] = sql.iso(row["ts"])
