@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -297,3 +298,34 @@ def test_empty_dataset_answers_with_zeros(tmp_path: Path) -> None:
     assert analytics.ask("patterns", {})["rows"] == []
     assert analytics.ask("connections", {})["accepted"] == 0
     assert analytics.ask("trend", {})["series"] == []
+
+
+def test_ingest_precomputes_the_dashboard_answers(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from loglake.analytics.precompute import DASHBOARD, answers_path
+    from loglake.cli.main import cli
+
+    root = tmp_path / "lake"
+    log = shared("mongodb", "json", "hatchet-6.0.14-rs3.log.gz")
+    result = CliRunner().invoke(cli, ["ingest", str(log), "--out", str(root), "-q"])
+    assert result.exit_code == 0, result.output
+    fresh = Analytics(Settings(root=root, precomputed_answers=False, cache_entries=0))
+    version = fresh.version()
+    stored = json.loads(answers_path(root, version).read_text())
+    assert stored["dataset_version"] == version
+    for question in DASHBOARD:  # exactly what the queries answer
+        assert stored["answers"][question] == fresh.ask(question, {}), question
+
+    # the file is what answers default questions at its version, and only those
+    stored["answers"]["summary"]["count"] = -1
+    answers_path(root, version).write_text(json.dumps(stored))
+    served = Analytics(Settings(root=root, cache_entries=0))
+    assert served.ask("summary", {})["count"] == -1
+    assert served.ask("summary", {"plan": "COLLSCAN"})["count"] >= 0
+
+    more = tmp_path / "more.log"
+    shutil.copy(shared("mongodb", "json", "replset-5.0.5-a.log"), more)
+    CliRunner().invoke(cli, ["ingest", str(more), "--out", str(root), "-q"])
+    assert not answers_path(root, version).exists()  # the old version's answers are gone
+    assert served.ask("summary", {})["count"] == 440 + 10

@@ -12,7 +12,7 @@ import click
 from loglake import __version__
 from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
-from loglake.errors import ConfigError
+from loglake.errors import ConfigError, LoglakeError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,7 +99,20 @@ def ingest(
         report = run_ingest(
             list(paths), settings, fmt=fmt, force=force, progress=progress.update, warn=warn
         )
+    if sum(report["rows"].values()):
+        precompute_answers(settings)
     show(report)
+
+
+def precompute_answers(settings: Settings) -> None:
+    """Compute the dashboard's unfiltered answers for the new dataset version (never fatal)."""
+    from loglake.analytics.precompute import write_answers
+    from loglake.analytics.service import Analytics
+
+    try:
+        write_answers(Analytics(settings))
+    except LoglakeError as exc:
+        warn(f"dashboard answers were not precomputed ({exc}); queries will compute them")
 
 
 def _follow(
@@ -175,7 +188,8 @@ def rebuild_summaries_cmd(root: str | None) -> None:
     require_dataset(settings.root)
     with ingest_lock(settings.root, "rebuild-summaries", force=False, warn=warn):
         count = rebuild_summaries(settings.root, load_manifest(settings.root))
-    err(f"Rebuilt {count} summaries in {settings.root}")
+    precompute_answers(settings)
+    err(f"Rebuilt {count} summaries and the dashboard answers in {settings.root}")
 
 
 @cli.command()

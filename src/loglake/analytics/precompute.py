@@ -1,0 +1,81 @@
+"""Dashboard answers computed once after an ingest, so the first screen opens instantly.
+
+The unfiltered answers a dashboard opens with (summary, patterns, ...) are computed right
+after `loglake ingest` commits and written to `summaries/answers-<dataset_version>.json`.
+A question asked with exactly its default parameters is then answered from that file while
+the dataset version still matches; any other parameters, or another version, run the query.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from loglake.analytics.params import parse_params
+from loglake.ingest.manifest import write_json_atomic
+from loglake.layout import SUMMARIES
+
+# the questions a dashboard asks first, with no parameters
+DASHBOARD = ("summary", "patterns", "workload", "heatmap", "auth_summary", "connections")
+
+
+def answers_path(root: Path, version: str) -> Path:
+    """Where the precomputed answers of one dataset version live."""
+    return root / SUMMARIES / f"answers-{version}.json"
+
+
+def is_default(question: str, params: dict[str, Any]) -> bool:
+    """True when the parameters are exactly the question's defaults."""
+    return question in DASHBOARD and params == parse_params(question, {})
+
+
+class Answers:
+    """Reads precomputed answers, keeping the current version's file in memory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._answers: dict[str, Any] = {}
+
+    def get(self, version: str | None, question: str) -> Any | None:
+        """The precomputed answer of a question at this version, or None."""
+        if version is None:
+            return None
+        with self._lock:
+            if version != self._version:
+                self._answers = _read(answers_path(self.root, version), version)
+                self._version = version
+            return self._answers.get(question)
+
+
+def _read(path: Path, version: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("dataset_version") != version:
+        return {}
+    answers = data.get("answers")
+    return answers if isinstance(answers, dict) else {}
+
+
+def write_answers(analytics: Any) -> Path | None:
+    """Compute the dashboard answers of the current version and write them (old ones go)."""
+    if analytics.engine != "duckdb":
+        return None
+    versions, answers = set(), {}
+    for question in DASHBOARD:
+        version, answers[question] = analytics.compute(question, parse_params(question, {}))
+        versions.add(version)
+    if len(versions) != 1 or None in versions:  # another ingest committed meanwhile
+        return None
+    (version,) = versions
+    path = answers_path(analytics.root, version)
+    write_json_atomic(path, {"dataset_version": version, "answers": answers})
+    for old in path.parent.glob("answers-*.json"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path
