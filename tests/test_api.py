@@ -126,6 +126,7 @@ HOSTILE = [
     "/api/slow-queries?limit=abc",
     "/api/slow-queries?from=yesterday",
     "/api/slow-queries?from=2024-02-30",
+    "/api/slow-queries?from=0001-01-01T00:00:00%2B00:01",
     "/api/slow-queries?from=2024-03-02&to=2024-03-01",
     "/api/slow-queries?min_ms=NaN",
     "/api/slow-queries?min_ms=inf",

@@ -50,7 +50,10 @@ def _parse_datetime(name: str, raw: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+00:01 is before year 1 in UTC
+        raise InputError(f"{name}: {raw!r} is out of range") from None
 
 
 def _parse_number(p: Param, raw: str) -> float:
