@@ -27,6 +27,7 @@ GROUP_COLUMNS = {
 
 _SLOW = Stream.SLOW_QUERIES
 NEWEST_FIRST_ROWS = 4096  # pages ending deeper than this are read from the plain view
+_PERCENTILE_KEYS = ("p50_ms", "p95_ms", "p99_ms")
 # sort columns computed inside the percentiles list (DuckDB lists count from 1)
 _PATTERN_SORT_SQL = {"p95_ms": "percentiles[2]"}
 
@@ -35,7 +36,7 @@ def split_percentiles(row: dict[str, Any], suffix: str = "_ms") -> None:
     """Replace a row's `percentiles` list (p50, p95, p99) by three columns."""
     values = row.pop("percentiles") or [None, None, None]
     for name, value in zip(("p50", "p95", "p99"), values, strict=True):
-        row[name + suffix] = value
+        row[name + suffix] = value  # p50_ms ... (_PERCENTILE_KEYS) with the default suffix
 
 
 def rank_top(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -44,17 +45,26 @@ def rank_top(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return values[:TOP]
 
 
-def _top_values(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The grouping-sets rows of top_values.sql as three lists, busiest first."""
+def _top_values(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grouping-sets rows of top_values.sql: three top lists and two distinct counts."""
     out: dict[str, list[dict[str, Any]]] = {"plans": [], "namespaces": [], "ops": []}
+    shapes = 0
     for row in rows:
-        name, column = (
-            ("plans", "plan") if row["by_plan"]
-            else ("namespaces", "namespace") if row["by_namespace"]
-            else ("ops", "op")
-        )  # fmt: skip
-        out[name].append({"key": row[column], "count": row["count"], "total_ms": row["total_ms"]})
-    return {name: rank_top(values) for name, values in out.items()}
+        if row["by_plan"]:
+            name, key = "plans", row["plan"]
+        elif row["by_namespace"]:
+            name, key = "namespaces", row["namespace"]
+        elif row["by_op"]:
+            name, key = "ops", row["op"]
+        else:  # a shape: only counted, as count(DISTINCT shape_hash) would
+            shapes += row["shape_hash"] is not None
+            continue
+        out[name].append({"key": key, "count": row["count"], "total_ms": row["total_ms"]})
+    return {
+        "namespaces": sum(r["key"] is not None for r in out["namespaces"]),
+        "patterns": shapes,
+        **{f"top_{name}": rank_top(values) for name, values in out.items()},
+    }
 
 
 def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -65,9 +75,15 @@ def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     out["first_ts"] = sql.iso(out["first_ts"])
     out["last_ts"] = sql.iso(out["last_ts"])
     top = _top_values(sql.fetch(cur, sql.render("top_values", where=clause), values))
-    for name, rows in top.items():
-        out[f"top_{name}"] = rows
-    return out
+    collscans = out.pop("collscans")  # keys in the documented order (as the Polars engine)
+    return {
+        **{k: v for k, v in out.items() if k not in _PERCENTILE_KEYS},
+        "namespaces": top.pop("namespaces"),
+        "patterns": top.pop("patterns"),
+        "collscans": collscans,
+        **{k: out[k] for k in _PERCENTILE_KEYS},
+        **top,
+    }
 
 
 def _pattern_columns(group_by: str) -> dict[str, str]:

@@ -6,8 +6,6 @@ SELECT
     max(duration_ms) AS max_ms,
     min(ts) AS first_ts,
     max(ts) AS last_ts,
-    count(DISTINCT namespace) AS namespaces,
-    count(DISTINCT shape_hash) AS patterns,
     coalesce(count_if(plan = 'COLLSCAN'), 0) AS collscans
 FROM slow_queries
 {where}
