@@ -7,7 +7,7 @@ from typing import Any
 from loglake.analytics import sql
 from loglake.analytics.buckets import bucket_width, timeline
 from loglake.analytics.filters import where
-from loglake.analytics.slow import page_source
+from loglake.analytics.pages import fetch_page, page_source
 from loglake.schema import Stream
 
 TOP = 20
@@ -45,13 +45,4 @@ def auth_logs(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """One page of authentication attempts, newest first, and how many match."""
     clause, values = where(_AUTH, params)
     text = sql.render("auth_logs", source=page_source(_AUTH, True, params), where=clause)
-    rows = sql.fetch(cur, text, [*values, params["limit"], params["offset"]])
-    for row in rows:
-        row["ts"] = sql.iso(row["ts"])
-    total = sql.fetch_one(cur, sql.render("count", stream=_AUTH.value, where=clause), values)
-    return {
-        "rows": rows,
-        "total": total["total"],
-        "limit": params["limit"],
-        "offset": params["offset"],
-    }
+    return fetch_page(cur, _AUTH, text, clause, values, params)

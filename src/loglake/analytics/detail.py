@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from loglake.analytics.engine import Lake
 
 # the stream that holds the richest record of a line comes first; `events` has every line
-_LOOKUP_ORDER = (
+LOOKUP_ORDER = (
     Stream.SLOW_QUERIES,
     Stream.AUTHENTICATIONS,
     Stream.CONNECTIONS,
@@ -69,7 +69,7 @@ def find_record(
     file_id: str, file_offset: int,
 ) -> tuple[Stream, dict[str, Any]] | None:  # fmt: skip
     """The stream and row stored for the line at (file_id, file_offset), if any."""
-    for stream in _LOOKUP_ORDER:
+    for stream in LOOKUP_ORDER:
         candidates = locator.files(cur, version, files, stream, file_id, file_offset)
         if not candidates:
             continue
@@ -92,12 +92,25 @@ def detail(
     cur: Any, lake: Lake, locator: RowLocator, reader: RawReader, params: dict[str, Any]
 ) -> dict[str, Any]:
     """`raw` (the original line), `pretty`, the `stream` and `record` stored for it."""
-    file_id, offset = params.get("file_id"), params.get("file_offset")
-    if not file_id or offset is None:
-        raise InputError("file_id and file_offset are required")
+    file_id, offset = required(params)
     version = lake.snapshot_version(cur)
     files = lake.snapshot_files(version)
     found = find_record(cur, locator, version, files, file_id, offset)
+    return answer(reader, file_id, offset, found)
+
+
+def required(params: dict[str, Any]) -> tuple[str, int]:
+    """The file_id and file_offset a detail needs, or InputError."""
+    file_id, offset = params.get("file_id"), params.get("file_offset")
+    if not file_id or offset is None:
+        raise InputError("file_id and file_offset are required")
+    return file_id, offset
+
+
+def answer(
+    reader: RawReader, file_id: str, offset: int, found: tuple[Stream, dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The detail of a line from the row found for it (NotFoundError when none was)."""
     if found is None:
         raise NotFoundError(f"no logged line at file_id={file_id!r} file_offset={offset}")
     stream, record = found

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from loglake.config import Settings
-from loglake.ingest.manifest import load_manifest
+from loglake.ingest.manifest import load_manifest, stamp_of
 from loglake.layout import manifest_path
 from loglake.schema import COLUMNS, PARTITION_COLUMN, Stream
 
@@ -38,6 +38,11 @@ def stream_locations(root: Path, manifest: dict[str, Any], stream: Stream) -> li
     return sorted(
         str(root / rel) for rel, art in manifest["artifacts"].items() if art["stream"] == stream
     )
+
+
+def manifest_stamp(root: Path) -> tuple[int, int, int]:
+    """What tells a changed manifest apart without reading it: mtime, size, inode."""
+    return stamp_of(manifest_path(root))
 
 
 def newest_first(stream: Stream) -> str:
@@ -89,11 +94,7 @@ class Lake:
 
     def refresh(self) -> str | None:
         """Rebuild the views if the manifest changed since last time; the dataset version."""
-        try:
-            st = manifest_path(self.root).stat()
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except FileNotFoundError:
-            stamp = (0, 0, 0)
+        stamp = manifest_stamp(self.root)
         if stamp == self._stamp:
             return self.version
         with self._lock:

@@ -13,25 +13,16 @@ from typing import Any
 
 import polars as pl
 
-from loglake.analytics.detail import pretty
+from loglake.analytics.detail import LOOKUP_ORDER, answer, required
 from loglake.analytics.polars_lake import PolarsLake, Snapshot, records
 from loglake.analytics.polars_slow import patterns, slow_queries, summary
 from loglake.analytics.polars_streams import auth_logs, auth_summary, connections
-from loglake.errors import InputError, NotFoundError
 from loglake.schema import Stream
 from loglake.store.raw import RawReader
 
 __all__ = ["QUESTIONS", "PolarsLake", "detail"]
 
 Question = Callable[[PolarsLake, RawReader, dict[str, Any]], dict[str, Any]]
-
-# the stream that holds the richest record of a line comes first (as in detail.py)
-LOOKUP_ORDER = (
-    Stream.SLOW_QUERIES,
-    Stream.AUTHENTICATIONS,
-    Stream.CONNECTIONS,
-    Stream.EVENTS,
-)
 
 
 def find_record(
@@ -48,22 +39,8 @@ def find_record(
 
 def detail(lake: PolarsLake, reader: RawReader, params: dict[str, Any]) -> dict[str, Any]:
     """`raw` (the original line), `pretty`, the `stream` and `record` stored for it."""
-    file_id, offset = params.get("file_id"), params.get("file_offset")
-    if not file_id or offset is None:
-        raise InputError("file_id and file_offset are required")
-    found = find_record(lake.snapshot(), file_id, offset)
-    if found is None:
-        raise NotFoundError(f"no logged line at file_id={file_id!r} file_offset={offset}")
-    stream, row = found
-    raw = reader.read_line(file_id, offset, row["line_length"]).decode("utf-8", "replace")
-    return {
-        "file_id": file_id,
-        "file_offset": offset,
-        "stream": stream.value,
-        "raw": raw,
-        "pretty": pretty(raw),
-        "record": row,
-    }
+    file_id, offset = required(params)
+    return answer(reader, file_id, offset, find_record(lake.snapshot(), file_id, offset))
 
 
 def _on_snapshot(fn: Callable[[Snapshot, dict[str, Any]], dict[str, Any]]) -> Question:

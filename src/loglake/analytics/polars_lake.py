@@ -19,10 +19,10 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
+from loglake.analytics.engine import manifest_stamp
 from loglake.analytics.filters import SYSTEM_DBS
 from loglake.analytics.sql import jsonable
 from loglake.ingest.manifest import load_manifest
-from loglake.layout import manifest_path
 from loglake.schema import Stream, arrow_schema, column_names
 
 # parameter -> (column, comparison): the same table as filters._COMPARE, as Polars operations
@@ -156,11 +156,7 @@ class PolarsLake:
 
     def refresh(self) -> str | None:
         """Re-read the manifest if it changed since last time; the dataset version."""
-        try:
-            st = manifest_path(self.root).stat()
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except FileNotFoundError:
-            stamp = (0, 0, 0)
+        stamp = manifest_stamp(self.root)
         if stamp == self._stamp:
             return self.version
         with self._lock:

@@ -10,8 +10,8 @@ from typing import Any
 
 from loglake.analytics import sql
 from loglake.analytics.buckets import bucket_width
-from loglake.analytics.engine import newest_first
 from loglake.analytics.filters import where
+from loglake.analytics.pages import fetch_page, page_source
 from loglake.schema import Stream
 
 TOP = 10
@@ -26,7 +26,6 @@ GROUP_COLUMNS = {
 }
 
 _SLOW = Stream.SLOW_QUERIES
-NEWEST_FIRST_ROWS = 4096  # pages ending deeper than this are read from the plain view
 _PERCENTILE_KEYS = ("p50_ms", "p95_ms", "p99_ms")
 # sort columns computed inside the percentiles list (DuckDB lists count from 1)
 _PATTERN_SORT_SQL = {"p95_ms": "percentiles[2]"}
@@ -171,16 +170,6 @@ def _label(group_by: str, row: dict[str, Any]) -> str:
     return str(row["key"])
 
 
-def page_source(stream: Stream, newest_first_page: bool, params: dict[str, Any]) -> str:
-    """The view to read a page from: newest files first for an early newest-first page.
-
-    Deep pages are read from the plain view: there DuckDB sorts everything anyway, and a
-    newest-first file order only makes that slower.
-    """
-    shallow = params["offset"] + params["limit"] <= NEWEST_FIRST_ROWS
-    return newest_first(stream) if newest_first_page and shallow else stream.value
-
-
 def slow_queries(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """One page of slow operations and the number the filters select."""
     clause, values = where(_SLOW, params)
@@ -192,16 +181,7 @@ def slow_queries(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         sort=params["sort"],
         order=params["order"].upper(),
     )
-    rows = sql.fetch(cur, text, [*values, params["limit"], params["offset"]])
-    for row in rows:
-        row["ts"] = sql.iso(row["ts"])
-    total = sql.fetch_one(cur, sql.render("count", stream=_SLOW.value, where=clause), values)
-    return {
-        "rows": rows,
-        "total": total["total"],
-        "limit": params["limit"],
-        "offset": params["offset"],
-    }
+    return fetch_page(cur, _SLOW, text, clause, values, params)
 
 
 def workload(cur: Any, params: dict[str, Any]) -> dict[str, Any]:

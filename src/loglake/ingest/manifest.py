@@ -54,6 +54,15 @@ def load_manifest(root: Path) -> dict[str, Any]:
     return data
 
 
+def stamp_of(path: Path) -> tuple[int, int, int]:
+    """What tells a replaced file apart without reading it: mtime, size, inode (0s if absent)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that readers see the old or the new file, never a torn one."""
     path.parent.mkdir(parents=True, exist_ok=True)

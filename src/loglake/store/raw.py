@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from loglake.errors import InputError, StoreError
+from loglake.ingest.manifest import stamp_of
 from loglake.layout import file_map_path
 
 MAX_LINE_READ = 64 * 1024 * 1024
@@ -28,15 +29,19 @@ class RawReader:
         self.root = root
         self._lock = threading.Lock()
         self._version: Any = None
+        self._stamp: tuple[int, int, int] | None = None
         self._files: dict[str, Any] = {}
         self._open: dict[str, Any] = {}
 
     def _entry(self, file_id: str) -> dict[str, Any]:
-        data = load_file_map(self.root)
-        if data.get("dataset_version") != self._version:
-            self.close()
-            self._version = data.get("dataset_version")
-            self._files = data.get("files", {})
+        stamp = stamp_of(file_map_path(self.root))
+        if stamp != self._stamp:  # re-read the file map only when it was replaced
+            data = load_file_map(self.root)
+            if data.get("dataset_version") != self._version:
+                self.close()
+                self._version = data.get("dataset_version")
+                self._files = data.get("files", {})
+            self._stamp = stamp
         entry = self._files.get(file_id)
         if entry is None:
             raise InputError(f"unknown file_id {file_id!r}")
