@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8050
 DEMO_DATA ?= demo-data
 DEMO_SIZE ?= 200MB
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install test test-deps lint format bench demo clean
 
@@ -16,9 +17,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-# System packages the tests need (none yet beyond Python; the web UI's browser tests will
-# add Debian's chromium here). Runs apt only when something is missing.
+# System packages the tests need: Debian's Chromium for the browser tests (Playwright drives
+# /usr/bin/chromium; its own browser download is not used). Runs apt only when it is missing.
 test-deps: install
+	@test -x /usr/bin/chromium || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	}
 
 test: install test-deps
 	$(BIN)/python -m pytest -q

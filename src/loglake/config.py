@@ -37,6 +37,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "port": ("LOGLAKE_PORT",),
     "auth_token": ("LOGLAKE_AUTH_TOKEN",),
     "server_threads": ("LOGLAKE_SERVER_THREADS",),
+    "max_upload_mb": ("LOGLAKE_MAX_UPLOAD_MB",),
+    "wipe_on_upload": ("LOGLAKE_WIPE_ON_UPLOAD",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -65,6 +67,8 @@ class Settings:
     port: int = 8050
     auth_token: str = ""  # required on every request when set (Bearer header or ?token=)
     server_threads: int = 8
+    max_upload_mb: int = 2048  # the web upload refuses a file larger than this
+    wipe_on_upload: bool = False  # a web upload replaces the dataset instead of adding to it
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):
@@ -75,6 +79,7 @@ class Settings:
             )
         for name in (
             "chunk_rows", "max_line_bytes", "range_bytes", "search_max_matches", "server_threads",
+            "max_upload_mb",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")

@@ -40,6 +40,14 @@ def empty_manifest() -> dict[str, Any]:
     }
 
 
+def replaced_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """An empty manifest that continues `manifest`'s version and ingest history."""
+    fresh = empty_manifest()
+    fresh["dataset_version"] = manifest["dataset_version"]
+    fresh["ingests"] = manifest["ingests"]
+    return fresh
+
+
 def load_manifest(root: Path) -> dict[str, Any]:
     """The committed manifest (an empty one when the dataset does not exist yet)."""
     path = manifest_path(root)

@@ -20,7 +20,14 @@ from typing import Any, BinaryIO
 from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.ingest.lock import ingest_lock
-from loglake.ingest.manifest import commit, load_manifest, now_iso, recompute_totals, recover
+from loglake.ingest.manifest import (
+    commit,
+    load_manifest,
+    now_iso,
+    recompute_totals,
+    recover,
+    replaced_manifest,
+)
 from loglake.ingest.plan import (
     PlannedFile,
     build_tasks,
@@ -60,10 +67,13 @@ def ingest(
     warn: Callable[[str], None] = _noop,
     stdin: BinaryIO | None = None,
     complete_only: bool = False,
+    replace: bool = False,
 ) -> dict[str, Any]:
     """Ingest files into the dataset at `settings.root` and commit them atomically.
 
-    With `complete_only`, a last line without its newline is left for the next run.
+    With `complete_only`, a last line without its newline is left for the next run. With
+    `replace`, the new files replace the whole dataset in the same atomic commit (the
+    version keeps counting up; the old files are removed after the commit).
     """
     if not inputs:
         raise InputError("nothing to ingest: give one or more files, directories, globs or '-'")
@@ -74,6 +84,8 @@ def ingest(
         for item in recover(root):
             warn(f"cleaned up after an interrupted ingest: {item}")
         manifest = load_manifest(root)
+        if replace:
+            manifest = replaced_manifest(manifest)
         staging = staging_dir(root, ingest_id)
         staging.mkdir(parents=True)
         try:
@@ -98,6 +110,8 @@ def ingest(
                     "total": round(time.perf_counter() - started, 3),
                 }
                 commit(root, staging, manifest)
+                if replace:
+                    recover(root)  # the replaced files are no longer in the manifest
                 report["dataset_version"] = manifest["dataset_version"]
                 progress("summaries", 0, 0)
                 _write_summaries(root, ingest_id, manifest, dataset_too=not complete_only)

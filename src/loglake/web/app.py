@@ -1,89 +1,103 @@
-"""The Flask application factory: one Analytics per app, security headers, token check."""
+"""The Flask application factory: one Analytics per app, the API, the pages, security."""
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
-from loglake.errors import ConfigError
+from loglake.web.security import (
+    TOKEN_COOKIE,
+    check_exposure,
+    csrf_problem,
+    given_token,
+    new_csrf_token,
+    same_secret,
+    secure,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 1024 * 1024  # JSON API bodies; uploads get their own limit
+MAX_REQUEST_BYTES = 1024 * 1024  # JSON API bodies and forms; uploads get their own limit
+STATIC_MAX_AGE = 3600  # vendored files change only with a release
 
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
+__all__ = ["MAX_REQUEST_BYTES", "check_exposure", "create_app"]
 
 
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_exposure(settings: Settings) -> None:
-    """Refuse to serve beyond loopback without a token."""
-    if not is_loopback(settings.host) and not settings.auth_token:
-        raise ConfigError(
-            f"refusing to listen on {settings.host} without authentication: set "
-            "LOGLAKE_AUTH_TOKEN (every request must then carry it), or bind 127.0.0.1"
-        )
-
-
-def _token_ok(expected: str) -> bool:
-    given = ""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        given = header.removeprefix("Bearer ").strip()
-    given = given or request.args.get("token", "") or request.cookies.get("loglake_token", "")
-    return hmac.compare_digest(given.encode(), expected.encode())
+def _is_api() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
 
 
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
     from loglake.web.api import api, json_error
+    from loglake.web.pages import pages
+    from loglake.web.templating import setup_templating
+    from loglake.web.upload import IngestJobs, upload
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
     app.config["LOGLAKE_SETTINGS"] = settings
+    app.config["LOGLAKE_CSRF"] = new_csrf_token()
     app.extensions["loglake"] = Analytics(settings)
+    app.extensions["loglake_jobs"] = IngestJobs(settings)
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(upload)
+    app.register_blueprint(pages)
+    setup_templating(app)
+
+    def refuse(status: int, message: str) -> Response:
+        if _is_api():
+            return json_error(status, message)
+        page = render_template("error.html", status=status, message=message, sign_in=status == 401)
+        return Response(page, status=status)
 
     @app.before_request
     def authenticate() -> Response | None:
-        if settings.auth_token and not _token_ok(settings.auth_token):
-            return json_error(401, "authentication required: send Authorization: Bearer <token>")
+        token = settings.auth_token
+        if token and request.endpoint != "pages.sign_in":
+            if not same_secret(given_token(request), token):
+                return refuse(401, "authentication required: send Authorization: Bearer <token>")
+            if request.args.get("token") and not _is_api():
+                # a shared link with ?token= signs the browser in, then drops it from the URL
+                args = request.args.to_dict(flat=False)
+                args.pop("token")
+                response = app.make_response(redirect(request.path + _query(args)))
+                set_token_cookie(response, token)
+                return response
+        # a request no route takes (404, 405) gets that answer, not a CSRF refusal
+        problem = request.routing_exception is None and csrf_problem(
+            request, app.config["LOGLAKE_CSRF"]
+        )
+        if problem:
+            return refuse(403, problem)
         g.analytics = app.extensions["loglake"]
         return None
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | HTTPException:
-        # routing errors (404, 405) happen before the API blueprint is chosen
-        if request.path.startswith("/api/") or request.path == "/api":
+        # routing errors (404, 405) happen before a blueprint is chosen
+        if _is_api():
             return json_error(exc.code or 500, exc.description or exc.name)
-        return exc
+        return refuse(exc.code or 500, exc.description or exc.name)
 
-    @app.after_request
-    def secure(response: Response) -> Response:
-        for name, value in _HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.after_request(secure)
     return app
+
+
+def set_token_cookie(response: Response, token: str) -> None:
+    """Remember the token in an HttpOnly, same-site cookie."""
+    response.set_cookie(
+        TOKEN_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure
+    )
+
+
+def _query(args: dict[str, list[str]]) -> str:
+    from urllib.parse import urlencode
+
+    text = urlencode(args, doseq=True)
+    return f"?{text}" if text else ""

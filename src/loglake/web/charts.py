@@ -1,0 +1,241 @@
+"""ECharts options built from service answers; `static/app.js` draws them as given.
+
+Each builder returns a `Chart`: the option object plus, for clickable charts, the URL each
+bar / slice / series opens (the page with that filter applied).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+PALETTE = [
+    "#2563eb", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
+    "#ea580c", "#4f46e5", "#0d9488", "#9333ea", "#dc2626",
+]  # fmt: skip
+# colours with a meaning: red is bad, green is good
+COLORS = {
+    "COLLSCAN": "#dc2626", "IXSCAN": "#2563eb", "IDHACK": "#16a34a", "COUNT_SCAN": "#0891b2",
+    "DISTINCT_SCAN": "#7c3aed", "(none)": "#9ca3af", "failure": "#dc2626", "success": "#16a34a",
+    "opened": "#2563eb", "closed": "#9ca3af", "open connections": "#2563eb", "open": "#d97706",
+    "other patterns": "#cbd5e1",
+}  # fmt: skip
+# (limit, divisor, unit) for durations on an axis, first that fits the largest value
+_DURATION_UNITS = ((10_000, 1, "ms"), (600_000, 1000, "s"), (36_000_000, 60_000, "min"))
+LABEL_CHARS = 48
+
+
+@dataclass
+class Chart:
+    """An ECharts option and the links of its items (by data index or series name)."""
+
+    option: dict[str, Any]
+    links: dict[str, str] | list[str] = field(default_factory=list)
+    height: int = 280
+
+
+def short(text: Any, limit: int = LABEL_CHARS) -> str:
+    """A label cut to `limit` characters."""
+    value = "(none)" if text is None else str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _base(**extra: Any) -> dict[str, Any]:
+    option: dict[str, Any] = {
+        "color": PALETTE,
+        "animation": False,
+        "grid": {"left": 56, "right": 24, "top": 36, "bottom": 40, "containLabel": True},
+        "tooltip": {"trigger": "axis", "confine": True},
+    }
+    option.update(extra)
+    return option
+
+
+def timeseries(
+    points: Sequence[dict[str, Any]],
+    series: Sequence[tuple[str, str]],
+    kind: str = "line",
+    unit: str = "",
+    stack: bool = False,
+) -> Chart:
+    """Values over time: `series` is (legend name, key in each point)."""
+    option = _base(
+        legend={"top": 0, "type": "scroll"},
+        xAxis={"type": "time"},
+        yAxis={"type": "value", "axisLabel": {"formatter": "{value}" + unit}},
+        dataZoom=[{"type": "inside"}],
+        series=[
+            {
+                "name": name,
+                "type": kind,
+                "itemStyle": {"color": COLORS[name]} if name in COLORS else None,
+                "showSymbol": False,
+                "stack": "total" if stack else None,
+                "areaStyle": {"opacity": 0.15} if kind == "line" and stack else None,
+                "data": [[p["t"], p.get(key)] for p in points],
+            }
+            for name, key in series
+        ],
+    )
+    return Chart(option)
+
+
+def multi_series(
+    series: Iterable[dict[str, Any]], value: str, link: Callable[[dict[str, Any]], str]
+) -> Chart:
+    """One line per pattern (trend answers); clicking a line opens that pattern."""
+    lines, links = [], {}
+    for s in series:
+        name = short(s["label"] or s["key"], 60)
+        links[name] = link(s)
+        lines.append(
+            {
+                "name": name,
+                "type": "line",
+                "showSymbol": False,
+                "data": [[p["t"], p.get(value)] for p in s["points"]],
+            }
+        )
+    option = _base(
+        legend={"type": "scroll", "bottom": 0},
+        xAxis={"type": "time"},
+        yAxis={"type": "value", "name": value.replace("_", " ")},
+        dataZoom=[{"type": "inside"}],
+        series=lines,
+    )
+    option["grid"]["bottom"] = 56
+    return Chart(option, links, height=340)
+
+
+def duration_unit(largest: float) -> tuple[float, str]:
+    """The divisor and unit that show durations up to `largest` ms with short numbers."""
+    for limit, divisor, unit in _DURATION_UNITS:
+        if largest < limit:
+            return divisor, unit
+    return 3_600_000, "h"
+
+
+def bars(
+    rows: Sequence[dict[str, Any]],
+    label: str,
+    value: str,
+    link: Callable[[dict[str, Any]], str] | None = None,
+    duration: bool = False,
+) -> Chart:
+    """Horizontal bars, largest on top (`duration`: values in ms, shown in a fitting unit)."""
+    rows = list(rows)[::-1]
+    values = [r.get(value) or 0 for r in rows]
+    divisor, unit = duration_unit(max(values, default=0)) if duration else (1, "")
+    option = _base(
+        tooltip={"trigger": "axis", "axisPointer": {"type": "shadow"}, "confine": True},
+        xAxis={
+            "type": "value",
+            "name": unit,
+            "splitNumber": 4,
+            "axisLabel": {"hideOverlap": True},
+        },
+        yAxis={
+            "type": "category",
+            "data": [short(r.get(label), 32) for r in rows],
+            "axisLabel": {"width": 190, "overflow": "truncate"},
+        },
+        series=[
+            {"type": "bar", "data": [round(v / divisor, 2) for v in values], "barMaxWidth": 22}
+        ],
+    )
+    option["grid"]["top"] = 8
+    links = [link(r) for r in rows] if link else []
+    return Chart(option, links, height=max(160, 28 * len(rows) + 40))
+
+
+def donut(
+    rows: Sequence[dict[str, Any]],
+    label: str,
+    value: str,
+    link: Callable[[dict[str, Any]], str] | None = None,
+) -> Chart:
+    """Shares of a whole as a ring."""
+    option = {
+        "color": PALETTE,
+        "animation": False,
+        "tooltip": {"trigger": "item", "confine": True},
+        "legend": {"type": "scroll", "orient": "vertical", "right": 0, "top": "middle"},
+        "series": [
+            {
+                "type": "pie",
+                "radius": ["45%", "75%"],
+                "center": ["35%", "50%"],
+                "label": {"show": False},
+                "data": [_slice(str(r.get(label)), r.get(value)) for r in rows],
+            }
+        ],
+    }
+    return Chart(option, [link(r) for r in rows] if link else [], height=240)
+
+
+def _slice(name: str, value: Any) -> dict[str, Any]:
+    color = COLORS.get(name)
+    return {
+        "name": short(name, 32),
+        "value": value,
+        "itemStyle": {"color": color} if color else None,
+    }
+
+
+def heatmap(days: Sequence[str], cells: Sequence[dict[str, Any]]) -> Chart:
+    """Hour of day by calendar day, coloured by count."""
+    top = max((c["count"] for c in cells), default=1)
+    option = {
+        "animation": False,
+        "tooltip": {"position": "top", "confine": True},
+        "grid": {"left": 90, "right": 90, "top": 8, "bottom": 40},
+        "xAxis": {"type": "category", "data": [f"{h:02d}" for h in range(24)], "name": "hour"},
+        "yAxis": {"type": "category", "data": list(days)},
+        "visualMap": {
+            "min": 0,
+            "max": top,
+            "calculable": True,
+            "orient": "vertical",
+            "right": 0,
+            "top": "middle",
+            "itemHeight": 100,
+            "inRange": {"color": ["#eff6ff", "#60a5fa", "#1d4ed8", "#172554"]},
+        },
+        "series": [
+            {
+                "type": "heatmap",
+                "name": "slow operations",
+                "data": [[c["hour"], days.index(c["day"]), c["count"]] for c in cells],
+            }
+        ],
+    }
+    return Chart(option, height=max(200, 26 * len(days) + 90))
+
+
+def scatter(sample: Sequence[dict[str, Any]], labels: dict[str, str]) -> Chart:
+    """Executions as dots (time, duration), one colour per pattern (log scale)."""
+    groups: dict[str, list[list[Any]]] = {}
+    for row in sample:
+        label = labels.get(row["key"])
+        name = short(label, 60) if label else "other patterns"
+        groups.setdefault(name, []).append([row["ts"], row["duration_ms"]])
+    option = _base(
+        tooltip={"trigger": "item", "confine": True},
+        legend={"type": "scroll", "bottom": 0},
+        xAxis={"type": "time"},
+        yAxis={"type": "log", "name": "duration (ms)", "min": 1},
+        dataZoom=[{"type": "inside"}],
+        series=[
+            {
+                "name": name,
+                "type": "scatter",
+                "symbolSize": 5,
+                "itemStyle": {"color": COLORS[name]} if name in COLORS else None,
+                "data": points,
+            }
+            for name, points in sorted(groups.items(), key=lambda g: g[0] == "other patterns")
+        ],
+    )
+    option["grid"]["bottom"] = 56
+    return Chart(option, height=360)

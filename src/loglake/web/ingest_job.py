@@ -1,0 +1,92 @@
+"""An ingest started from the web upload, run in its own process.
+
+`python -m loglake.web.ingest_job --root ROOT --job-dir DIR [--replace] FILE…` ingests the
+files and keeps `DIR/status.json` current (state, phase, bytes done of total, the report or
+the error), which the server reads to show progress. Running the ingest in a process of its
+own keeps the server's threads and DuckDB connection out of the ingest's forked workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from loglake.config import load_settings
+from loglake.errors import LoglakeError
+from loglake.ingest.manifest import write_json_atomic
+
+STATUS_FILE = "status.json"
+WRITE_EVERY_S = 0.25
+
+
+class StatusFile:
+    """The job's status, rewritten atomically (at most every WRITE_EVERY_S while parsing)."""
+
+    def __init__(self, job_dir: Path, files: list[str], replace: bool) -> None:
+        self.path = job_dir / STATUS_FILE
+        self.state: dict[str, Any] = {
+            "job": job_dir.name,
+            "state": "running",
+            "phase": "starting",
+            "done": 0,
+            "total": 0,
+            "files": [Path(f).name for f in files],
+            "replace": replace,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "report": None,
+            "error": None,
+        }
+        self._written = 0.0
+        self.write()
+
+    def write(self, **changes: Any) -> None:
+        """Apply changes and save."""
+        self.state.update(changes)
+        write_json_atomic(self.path, self.state)
+        self._written = time.monotonic()
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        """The ingest's progress callback."""
+        changed = phase != self.state["phase"]
+        if changed or time.monotonic() - self._written >= WRITE_EVERY_S:
+            self.write(phase=phase, done=done, total=total or self.state["total"])
+
+
+def run(root: Path, job_dir: Path, files: list[str], replace: bool) -> int:
+    """Ingest the files, then precompute the dashboard's answers; 0 on success."""
+    from loglake.analytics.precompute import write_answers
+    from loglake.analytics.service import Analytics
+    from loglake.ingest.pipeline import ingest
+
+    status = StatusFile(job_dir, files, replace)
+    settings = load_settings().with_options(root=root)
+    try:
+        report = ingest(files, settings, progress=status.progress, replace=replace)
+        status.write(phase="summaries")
+        if sum(report["rows"].values()):
+            write_answers(Analytics(settings))
+    except LoglakeError as exc:
+        status.write(state="failed", error=str(exc))
+        return 1
+    except Exception as exc:  # a crash must still end the job visibly  # noqa: BLE001
+        status.write(state="failed", error=f"internal error ({type(exc).__name__}: {exc})")
+        return 1
+    status.write(state="done", phase="done", done=status.state["total"], report=report)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry (used by the web server only)."""
+    parser = argparse.ArgumentParser(prog="python -m loglake.web.ingest_job")
+    parser.add_argument("--root", required=True, type=Path)
+    parser.add_argument("--job-dir", required=True, type=Path)
+    parser.add_argument("--replace", action="store_true")
+    parser.add_argument("files", nargs="+")
+    args = parser.parse_args(argv)
+    return run(args.root, args.job_dir, args.files, args.replace)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,277 @@
+"""Slow-query pages: dashboard, slow queries (+ raw entry), trend, analysis, workload, indexes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, g, redirect, request, url_for
+
+from loglake.analytics.params import QUESTIONS
+from loglake.errors import LoglakeError
+from loglake.web import charts
+from loglake.web.pages.common import args, ask, guarded, has_data, pages, render
+from loglake.web.templating import global_query
+
+EXPORT_ROWS = 10_000  # rows in a CSV/JSON export of a table
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+SLOW_COLUMNS = (
+    ("ts", "Time"),
+    ("namespace", "Namespace"),
+    ("op", "Op"),
+    ("plan", "Plan"),
+    ("duration_ms", "Duration"),
+    ("docs_examined", "Docs examined"),
+    ("keys_examined", "Keys examined"),
+    ("nreturned", "Returned"),
+    ("app_name", "App"),
+    ("client_ip", "Client"),
+)
+GROUPINGS = (
+    ("shape", "Query shape"),
+    ("query_hash", "queryHash"),
+    ("namespace", "Namespace"),
+    ("plan", "Plan"),
+    ("app", "Application"),
+)
+# what a pattern key filters on, by grouping
+GROUP_FILTER = {
+    "shape": "shape_hash",
+    "query_hash": "query_hash",
+    "namespace": "namespace",
+    "plan": "plan",
+    "app": "app",
+}
+
+
+@pages.get("/")
+def index() -> Response:
+    """The dashboard is the home page."""
+    return redirect(url_for("pages.dashboard") + global_query())  # type: ignore[return-value]
+
+
+def _link(endpoint: str, **filters: Any) -> str:
+    return url_for(endpoint) + global_query(**filters)
+
+
+@pages.get("/dashboard")
+def dashboard() -> Response:
+    """Totals, time range, charts and the top lists, each tile linking to its page."""
+
+    def build() -> dict[str, Any]:
+        summary = ask("summary")
+        patterns = ask("patterns", limit="8")
+        heat = ask("heatmap")
+        timeline = ask("trend", group_by="plan", top="6", sample="0")
+        auth = g.analytics.ask("auth_summary", args())
+        conns = g.analytics.ask("connections", args())
+        return {
+            "summary": summary,
+            "patterns": patterns["rows"],
+            "charts": {
+                "timeline": charts.multi_series(
+                    timeline["series"],
+                    "count",
+                    lambda s: _link("pages.slow_queries", plan=s["key"]),
+                ),
+                "plans": charts.donut(
+                    summary["top_plans"],
+                    "key",
+                    "count",
+                    lambda r: _link("pages.slow_queries", plan=r["key"]),
+                ),
+                "namespaces": charts.bars(
+                    summary["top_namespaces"][:8],
+                    "key",
+                    "total_ms",
+                    lambda r: _link("pages.slow_queries", namespace=r["key"], sort="duration_ms"),
+                    duration=True,
+                ),
+                "heatmap": charts.heatmap(heat["days"], heat["cells"]),
+                "auth": charts.timeseries(
+                    auth["timeline"],
+                    [("failure", "failure"), ("success", "success")],
+                    "bar",
+                    "",
+                    True,
+                ),
+                "connections": charts.timeseries(
+                    conns["timeline"],
+                    [("opened", "accepted"), ("closed", "ended"), ("open", "open")],
+                ),
+            },
+            "auth": auth,
+            "conns": conns,
+        }
+
+    return guarded("dashboard", build)
+
+
+@pages.get("/slow-queries")
+def slow_queries() -> Response:
+    """The slow-operation table: filters, sortable columns, pagination, export."""
+
+    def build() -> dict[str, Any]:
+        return {"answer": ask("slow_queries"), "columns": SLOW_COLUMNS, "filters": _filters()}
+
+    return guarded("slow_queries", build)
+
+
+def _filters() -> dict[str, str]:
+    return {
+        k: request.args.get(k, "")
+        for k in ("namespace", "op", "plan", "app", "client", "min_ms", "q")
+    }
+
+
+@pages.get("/entry")
+def entry() -> Response:
+    """The modal's content: the original log line (pretty-printed) and its parsed fields."""
+    try:
+        detail = g.analytics.ask(
+            "detail",
+            {
+                "file_id": request.args.get("file_id"),
+                "file_offset": request.args.get("file_offset"),
+            },
+        )
+    except LoglakeError as exc:
+        return render(
+            "entry",
+            status=404 if "no logged line" in str(exc) else 400,
+            error=str(exc),
+            time_picker=False,
+        )
+    return render("entry", detail=detail, time_picker=False)
+
+
+@pages.get("/query-trend")
+def query_trend() -> Response:
+    """Patterns over time and a scatter of executions; system databases hidden by default."""
+
+    def build() -> dict[str, Any]:
+        show_system = request.args.get("show_system") == "1"
+        hide = None if show_system else "true"
+        group_by = request.args.get("group_by") or "shape"
+        trend = ask("trend", hide_system=hide)
+        labels = {s["key"]: s["label"] or s["key"] for s in trend["series"]}
+        key_filter = GROUP_FILTER.get(group_by, "shape_hash")
+        return {
+            "trend": trend,
+            "group_by": group_by,
+            "groupings": GROUPINGS,
+            "show_system": show_system,
+            "lines": charts.multi_series(
+                trend["series"],
+                "count",
+                lambda s: _link("pages.slow_queries", **{key_filter: s["key"]}),
+            ),
+            "scatter": charts.scatter(trend["sample"], labels),
+            "key_filter": key_filter,
+        }
+
+    return guarded("query_trend", build)
+
+
+@pages.get("/slow-query-analysis")
+def analysis() -> Response:
+    """Patterns with what the data says about each (plan, selectivity, sorts, disk)."""
+
+    def build() -> dict[str, Any]:
+        if "analysis" in QUESTIONS:
+            answer = ask("analysis")
+            return {"rows": answer.get("patterns", []), "findings": True}
+        return {"rows": ask("patterns", limit="100")["rows"], "findings": False}
+
+    return guarded("analysis", build)
+
+
+@pages.get("/workload-summary")
+def workload() -> Response:
+    """Share of total time per database, collection and op."""
+
+    def build() -> dict[str, Any]:
+        answer = ask("workload")
+        return {
+            "answer": answer,
+            "charts": {
+                "db": charts.donut(
+                    answer["by_db"][:10],
+                    "key",
+                    "total_ms",
+                    lambda r: _link("pages.slow_queries", db=r["key"]),
+                ),
+                "collection": charts.bars(
+                    answer["by_collection"][:12],
+                    "key",
+                    "total_ms",
+                    lambda r: _link("pages.slow_queries", namespace=r["key"], sort="duration_ms"),
+                    duration=True,
+                ),
+                "op": charts.donut(
+                    answer["by_op"][:10],
+                    "key",
+                    "total_ms",
+                    lambda r: _link("pages.slow_queries", op=r["key"]),
+                ),
+            },
+        }
+
+    return guarded("workload", build)
+
+
+@pages.get("/index-suggestions")
+def index_suggestions() -> Response:
+    """The advisor's index suggestions (COLLSCAN patterns by total time until it answers)."""
+
+    def build() -> dict[str, Any]:
+        if "index_suggestions" in QUESTIONS:
+            return {"answer": ask("index_suggestions"), "advisor": True}
+        rows = ask("patterns", plan="COLLSCAN", limit="50")["rows"]
+        return {"rows": rows, "advisor": False}
+
+    return guarded("index_suggestions", build)
+
+
+@pages.get("/export/<table>.<fmt>")
+def export(table: str, fmt: str) -> Response:
+    """The current filters' rows as CSV or JSON (up to EXPORT_ROWS)."""
+    from loglake.web.api import json_response
+
+    if fmt not in {"csv", "json"} or table not in {"slow-queries", "patterns", "analysis"}:
+        return render("entry", status=404, error="unknown export", time_picker=False)
+    if not has_data():
+        rows: list[dict[str, Any]] = []
+    elif table == "slow-queries":
+        rows = ask("slow_queries", limit=str(EXPORT_ROWS), offset="0")["rows"]
+    elif table == "analysis" and "analysis" in QUESTIONS:
+        rows = ask("analysis", limit=str(min(EXPORT_ROWS, 500)))["patterns"]
+    else:
+        rows = ask("patterns", limit=str(EXPORT_ROWS))["rows"]
+    name = f"loglake-{table}.{fmt}"
+    response = json_response(rows) if fmt == "json" else Response(_csv(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    import orjson
+
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(v, orjson.dumps) for k, v in row.items()})
+    return out.getvalue()
+
+
+def _cell(value: Any, dumps: Any) -> Any:
+    """A CSV cell; text a spreadsheet would run as a formula gets a leading quote."""
+    if isinstance(value, dict | list):
+        value = dumps(value).decode()
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value

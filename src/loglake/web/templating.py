@@ -1,0 +1,117 @@
+"""Jinja set-up for the pages: number and time filters, the navigation, URL helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, request
+
+from loglake.web.security import CSRF_FIELD
+
+# (endpoint, label, section) in menu order; every page the UI has
+NAV: tuple[tuple[str, str, str], ...] = (
+    ("pages.dashboard", "Dashboard", "Overview"),
+    ("pages.slow_queries", "Slow queries", "Queries"),
+    ("pages.query_trend", "Query trend", "Queries"),
+    ("pages.analysis", "Slow-query analysis", "Queries"),
+    ("pages.workload", "Workload", "Queries"),
+    ("pages.index_suggestions", "Index suggestions", "Queries"),
+    ("pages.search_logs", "Search logs", "Logs"),
+    ("pages.auth", "Authentication", "Logs"),
+    ("pages.connections", "Connections", "Logs"),
+    ("pages.current_op", "Current op", "Tools"),
+    ("upload.upload_page", "Upload", "Tools"),
+    ("pages.processing_status", "Processing status", "Tools"),
+)
+
+GLOBAL_ARGS = ("from", "to")  # carried from page to page
+
+
+def setup_templating(app: Flask) -> None:
+    """Register the filters and globals the templates use."""
+    app.jinja_env.filters.update(
+        ts=format_ts, ms=format_ms, num=format_num, bytes=format_bytes, pct=format_pct
+    )
+    app.jinja_env.globals.update(
+        NAV=NAV,
+        url_with=url_with,
+        global_query=global_query,
+        csrf_token=lambda: current_app.config["LOGLAKE_CSRF"],
+        CSRF_FIELD=CSRF_FIELD,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict(flat=True)
+    args.pop("token", None)
+    for given, value in changes.items():
+        key = given.rstrip("_")  # from_= for the reserved word
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+def global_query(**extra: Any) -> str:
+    """The query string that carries the global filters (time range) to another page."""
+    args = {k: request.args[k] for k in GLOBAL_ARGS if request.args.get(k)}
+    args.update({k.rstrip("_"): str(v) for k, v in extra.items() if v not in (None, "")})
+    return f"?{urlencode(args)}" if args else ""
+
+
+def format_ts(value: Any, seconds: bool = True) -> str:
+    """An ISO timestamp as `2024-03-18 10:00:01` (UTC), or an em dash."""
+    if not value:
+        return "—"
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    return parsed.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def format_ms(value: Any) -> str:
+    """A duration in milliseconds, readable: 850 ms, 12.4 s, 3.2 min, 1.5 h."""
+    if value is None:
+        return "—"
+    ms = float(value)
+    if ms < 1000:
+        return f"{ms:,.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:,.1f} s"
+    if ms < 3_600_000:
+        return f"{ms / 60_000:,.1f} min"
+    return f"{ms / 3_600_000:,.1f} h"
+
+
+def format_num(value: Any, digits: int = 0) -> str:
+    """A number with thousands separators."""
+    if value is None:
+        return "—"
+    return f"{float(value):,.{digits}f}" if digits else f"{round(float(value)):,}"
+
+
+def format_bytes(value: Any) -> str:
+    """A size in bytes as B / KB / MB / GB."""
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} TB"
+
+
+def format_pct(value: Any) -> str:
+    """A share 0..1 as a percentage."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.1f}%"
