@@ -486,7 +486,10 @@ def test_detail(engines: Engines) -> None:
 
 def test_degraded_questions(engines: Engines) -> None:
     assert engines.duck.degraded == []
-    assert engines.polars.degraded == ["heatmap", "search", "trend", "workload"]
+    degraded = ["analysis", "anomalies", "heatmap", "index_suggestions", "search", "trend"]
+    assert engines.polars.degraded == [*degraded, "workload"]
+    # families answer from patterns, which the Polars engine has
+    assert engines.polars.ask("families", {})["families"]
     assert engines.polars.status()["degraded"] == engines.polars.degraded
     for question in engines.polars.degraded:
         with pytest.raises(DegradedError, match="needs DuckDB"):

@@ -217,6 +217,69 @@ QUESTIONS: dict[str, Question] = {
         "Connections opened and closed over time, peak open, hosts, drivers, apps, sessions",
         (FROM, TO, CLIENT, BUCKET),
     ),
+    "index_suggestions": Question(
+        "Indexes that would help the slow patterns (ESR rule), with rationale and evidence",
+        (*SLOW_FILTERS, limit(20, 500)),
+    ),
+    "analysis": Question(
+        "Slow-query patterns with heuristic findings (collection scans, in-memory sorts, ...)",
+        (*SLOW_FILTERS, limit(50, 1000)),
+    ),
+    "families": Question(
+        "Families of related query shapes (same namespace and field set, or similar tokens)",
+        (
+            *SLOW_FILTERS,
+            Param(
+                "similarity",
+                "float",
+                "Jaccard similarity of shape tokens that merges families (1 = same fields only)",
+                0.7,
+                minimum=0.3,
+                maximum=1,
+            ),
+            limit(50, 1000),
+        ),
+    ),
+    "anomalies": Question(
+        "Slow executions and count or latency spikes per pattern (median and MAD)",
+        (
+            *SLOW_FILTERS,
+            BUCKET,
+            Param(
+                "threshold",
+                "float",
+                "modified z-score above which a value is anomalous",
+                3.5,
+                minimum=1,
+                maximum=100,
+            ),
+            Param(
+                "min_count",
+                "int",
+                "executions a pattern needs for a baseline (and a count spike)",
+                5,
+                minimum=3,
+                maximum=1_000_000,
+            ),
+            Param(
+                "min_buckets",
+                "int",
+                "buckets a pattern needs for a bucket baseline",
+                5,
+                minimum=3,
+                maximum=10_000,
+            ),
+            Param(
+                "min_ratio",
+                "float",
+                "an anomaly is at least this many times the median",
+                1.5,
+                minimum=1,
+                maximum=1000,
+            ),
+            limit(50, 1000),
+        ),
+    ),
     "search": Question(
         "Keyword or regular-expression search over every logged line",
         (

@@ -79,7 +79,11 @@ class Analytics:
         """Questions this engine cannot answer (none with DuckDB)."""
         if self.engine == "duckdb":
             return []
-        return sorted(q for q in QUESTIONS if q not in self._polars_questions)
+        from loglake.advisor.registry import POLARS_READY
+
+        return sorted(
+            q for q in QUESTIONS if q not in self._polars_questions and q not in POLARS_READY
+        )
 
     def version(self) -> str | None:
         """The dataset version the next question will see (re-read when the manifest changes)."""
@@ -116,6 +120,10 @@ class Analytics:
 
     def compute(self, question: str, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         """Run a question's queries (no cache); the dataset version they saw, and the answer."""
+        from loglake.advisor.registry import ADVISOR_QUESTIONS  # lazy: advisor imports us
+
+        if question in ADVISOR_QUESTIONS:
+            return self.version(), ADVISOR_QUESTIONS[question](self, params)
         if self.engine == "polars":
             version = self._polars.refresh()
             return version, self._polars_questions[question](self._polars, self.reader, params)

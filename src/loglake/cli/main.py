@@ -241,10 +241,12 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
 
 
 def _add_commands() -> None:
+    from loglake.cli.advisor import COMMANDS as ADVISOR_COMMANDS
+    from loglake.cli.advisor_ask import COMMANDS as ASK_COMMANDS
     from loglake.cli.analytics import COMMANDS
     from loglake.cli.serve import serve
 
-    for command in (*COMMANDS, serve):
+    for command in (*COMMANDS, *ADVISOR_COMMANDS, *ASK_COMMANDS, serve):
         cli.add_command(command)
 
 

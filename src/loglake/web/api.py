@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from loglake.analytics.service import DegradedError
 from loglake.errors import ConfigError, InputError, LoglakeError, NotFoundError, StoreError
@@ -29,7 +29,19 @@ ROUTES: dict[str, str] = {
     "/auth/logs": "auth_logs",
     "/connections": "connections",
     "/search": "search",
+    "/index-suggestions": "index_suggestions",
+    "/analysis": "analysis",
+    "/families": "families",
+    "/anomalies": "anomalies",
 }
+
+# route (under /api) -> operation that reads a request body: a JSON document
+# (`Content-Type: application/json`) or form fields; request bodies are in openapi.py
+POST_ROUTES: dict[str, str] = {
+    "/ask": "ask",
+    "/current-op": "current_op",
+}
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 _STATUS = {
     InputError: 400,
@@ -87,6 +99,51 @@ for _route, _question in ROUTES.items():
     _register(_route, _question)
 
 
+def _body() -> Any:
+    """The request body: parsed JSON, or the form fields as a dict (415 for other types)."""
+    if request.mimetype in _FORM_TYPES:
+        return request.form.to_dict()
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json (or as a form)"
+        )
+    try:
+        return orjson.loads(request.get_data(cache=False))
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"the request body is not valid JSON: {exc}") from None
+
+
+@api.route("/ask", methods=["GET", "POST"], strict_slashes=False)
+def ask() -> Response:
+    """A grounded answer to a question in plain words: {"q": "why is shop.orders slow?"}."""
+    from loglake.advisor.ask import answer
+
+    if request.method == "POST":
+        body = _body()
+        question = body.get("q") if isinstance(body, dict) else None
+    else:
+        question = request.args.get("q")
+    if not isinstance(question, str):
+        raise InputError('ask: send the question as {"q": "why is shop.orders slow?"}')
+    return json_response(answer(g.analytics, question))
+
+
+@api.post("/current-op")
+def current_op() -> Response:
+    """db.currentOp() output (the document, or {"text": pasted text}) analyzed."""
+    from loglake.advisor.current_op import LONG_RUNNING, analyze_current_op
+    from loglake.analytics.params import parse_value
+
+    body = _body()
+    if isinstance(body, dict) and "text" in body and "inprog" not in body:
+        if not isinstance(body["text"], str):
+            raise InputError('current-op: "text" must be the pasted output as a string')
+        body = body["text"]
+    raw = request.args.get("long_running_secs")
+    threshold = LONG_RUNNING.default if raw in (None, "") else parse_value(LONG_RUNNING, raw)
+    return json_response(analyze_current_op(body, threshold))
+
+
 @api.get("/status")
 def status() -> Response:
     """Manifest summary, engine and degraded features."""
@@ -107,4 +164,4 @@ def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
     from loglake.web.openapi import openapi_document
 
-    return json_response(openapi_document(ROUTES, request.host_url.rstrip("/")))
+    return json_response(openapi_document(ROUTES, request.host_url.rstrip("/"), POST_ROUTES))

@@ -1,0 +1,1 @@
+"""MongoDB advice from the slow-query log: index suggestions, heuristics and answers."""

@@ -1,0 +1,98 @@
+"""`loglake suggest-indexes` and `loglake analyze`: the MongoDB advisor from the terminal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from loglake.cli.analytics import _analytics, _args, question_options
+from loglake.cli.common import data_option, err, handle_errors
+
+
+@click.command("suggest-indexes")
+@data_option
+@question_options("index_suggestions")
+@click.option("--json", "as_json", is_flag=True, help="Print the suggestions as a JSON array.")
+@handle_errors
+def suggest_indexes(root: str | None, as_json: bool, **options: Any) -> None:
+    """Indexes that would help the slow queries (ESR rule), biggest impact first.
+
+    Prints the createIndex commands with their rationale; filter like the API.
+    """
+    result = _analytics(root).ask("index_suggestions", _args(options))
+    suggestions = result["suggestions"]
+    if as_json:
+        click.echo(json.dumps(suggestions))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Index suggestions")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("namespace", no_wrap=True)
+    table.add_column("keys", overflow="fold")
+    for name in ("impact s", "share", "conf."):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=1, min_width=20)
+    for n, s in enumerate(suggestions, 1):
+        table.add_row(
+            str(n),
+            s["namespace"],
+            ", ".join(f"{name}: {direction}" for name, direction in s["keys"]),
+            f"{s['impact_ms'] / 1000:,.1f}",
+            f"{100 * s['share']:.1f}%",
+            f"{s['confidence']:.2f}",
+            s["rationale"],
+        )
+    Console().print(table)
+    for n, s in enumerate(suggestions, 1):  # plain lines, ready to paste into mongosh
+        click.echo(f"// {n}. {s['namespace']}\n{s['command']}")
+    for item in result["not_indexable"]:
+        reasons = "; ".join(f"{r['what']}: {r['reason']}" for r in item["reasons"])
+        err(f"not indexable: {item['namespace']} {item['op']} {item['shape']} ({reasons})")
+    err(
+        f"{len(suggestions)} suggestions from {result['candidates']} of "
+        f"{result['patterns_considered']} patterns that scan, sort in memory or spill"
+    )
+
+
+@click.command("analyze")
+@data_option
+@question_options("analysis")
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
+@handle_errors
+def analyze(root: str | None, as_json: bool, **options: Any) -> None:
+    """Slow-query patterns with heuristic findings (scans, in-memory sorts, regexes, ...)."""
+    result = _analytics(root).ask("analysis", _args(options))
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Slow-query analysis", show_lines=True)
+    table.add_column("namespace", no_wrap=True)
+    table.add_column("op", no_wrap=True)
+    table.add_column("count", justify="right")
+    table.add_column("total s", justify="right")
+    table.add_column("findings", overflow="fold", ratio=2)
+    table.add_column("pattern", overflow="fold", ratio=2)
+    for p in result["patterns"]:
+        if not p["findings"]:
+            continue
+        table.add_row(
+            p["namespace"] or "",
+            p["op"] or "",
+            f"{p['count']:,}",
+            f"{p['total_ms'] / 1000:,.1f}",
+            "\n".join(f"[{f['severity']}] {f['title']}" for f in p["findings"]),
+            p["shape"] or "",
+        )
+    Console().print(table)
+    counts = ", ".join(f"{n} {s}" for s, n in result["findings"].items())
+    err(f"{len(result['patterns'])} of {result['groups']} patterns; findings: {counts}")
+
+
+COMMANDS = (suggest_indexes, analyze)
