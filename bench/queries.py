@@ -470,13 +470,13 @@ def section(results: dict[str, Any], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Put the query section into docs/benchmarks.md, keeping everything else as it is."""
+def write_section(text: str, start: str = QUERY_MARK, end: str = QUERY_END) -> None:
+    """Put one marked section into docs/benchmarks.md, keeping everything else as it is."""
     doc = RESULTS.read_text() if RESULTS.exists() else NOTES_MARK + "\n"
-    block = f"{QUERY_MARK}\n{text}{QUERY_END}\n\n"
-    if QUERY_MARK in doc and QUERY_END in doc:
-        head, rest = doc.split(QUERY_MARK, 1)
-        tail = rest.split(QUERY_END, 1)[1].lstrip("\n")
+    block = f"{start}\n{text}{end}\n\n"
+    if start in doc and end in doc:
+        head, rest = doc.split(start, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         doc = head + block + tail
     elif NOTES_MARK in doc:
         head, tail = doc.split(NOTES_MARK, 1)
@@ -484,17 +484,17 @@ def write_section(text: str) -> None:
     else:
         doc = doc.rstrip("\n") + "\n\n" + block
     RESULTS.write_text(doc)
-    print(f"wrote the query latency section of {RESULTS}", file=sys.stderr)
+    print(f"wrote a section of {RESULTS}", file=sys.stderr)
 
 
-def kept_section() -> str:
-    """The current query section with its markers (for bench/run.py's ingest rewrite)."""
+def kept_section(start: str = QUERY_MARK, end: str = QUERY_END) -> str:
+    """A current marked section with its markers (for bench/run.py's ingest rewrite)."""
     if not RESULTS.exists():
         return ""
     doc = RESULTS.read_text()
-    if QUERY_MARK not in doc or QUERY_END not in doc:
+    if start not in doc or end not in doc:
         return ""
-    return QUERY_MARK + doc.split(QUERY_MARK, 1)[1].split(QUERY_END, 1)[0] + QUERY_END + "\n\n"
+    return start + doc.split(start, 1)[1].split(end, 1)[0] + end + "\n\n"
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,12 +17,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from conftest import TEST_DATA, shared
+from conftest import TEST_DATA, free_port, served, shared
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
 from loglake.web import create_app
-from loglake.web.api import ROUTES
+from loglake.web.api import POST_ROUTES, ROUTES
+from loglake.web.openapi import upload_paths
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,11 @@ EXPECTED_KEYS = {
     "/api/connections": {"accepted", "ended", "peak_open", "unique_hosts", "by_ip", "drivers",
                          "apps", "timeline", "sessions"},
     "/api/search": {"rows", "total"},
+    "/api/index-suggestions": {"suggestions", "not_indexable", "skipped", "workload_ms"},
+    "/api/analysis": {"patterns", "groups", "workload_ms", "findings", "rules"},
+    "/api/families": {"families", "total", "patterns_seen", "shape_family", "similarity"},
+    "/api/anomalies": {"executions", "buckets", "executions_total", "buckets_total",
+                       "by_pattern", "bucket_seconds", "threshold"},
     "/api/status": {"engine", "degraded", "dataset"},
 }  # fmt: skip
 
@@ -170,7 +175,9 @@ def test_wrong_method_is_405_in_the_error_shape(client: Any) -> None:
 def test_openapi_documents_every_route(client: Any) -> None:
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {*ROUTES, "/status"}
+    assert set(doc["paths"]) == {*ROUTES, *POST_ROUTES, *upload_paths(), "/status"}
+    assert set(doc["paths"]["/ask"]) == {"get", "post"}
+    assert "requestBody" in doc["paths"]["/current-op"]["post"]
     params = {p["name"] for p in doc["paths"]["/slow-queries"]["get"]["parameters"]}
     assert {"namespace", "op", "plan", "app", "min_ms", "from", "to", "q", "sort", "order",
             "limit", "offset"} <= params  # fmt: skip
@@ -190,7 +197,8 @@ def test_fuzzing_the_api_finds_no_server_error(app: Any) -> None:
     """Schemathesis generates requests from /api/openapi.json for every operation."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == len(ROUTES) + 1
+    # /ask: GET and POST; the uploads: store, ingest, job status
+    assert len(operations) == len(ROUTES) + 1 + len(POST_ROUTES) + 1 + len(upload_paths())
 
     for operation in operations:
 
@@ -249,34 +257,11 @@ def test_answers_stay_consistent_while_an_ingest_commits(tmp_path: Path) -> None
     assert seen == {before, after}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(lake_settings: Settings) -> Iterator[str]:
     """`loglake serve` in its own process (waitress), on a free port."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "loglake", "serve", "--data", str(lake_settings.root),
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/api/status", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served(lake_settings.root) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_loglake_serve_answers_over_http(server: str) -> None:
@@ -295,7 +280,7 @@ def test_serve_refuses_a_public_address_without_a_token(lake_settings: Settings)
     env = {k: v for k, v in os.environ.items() if k != "LOGLAKE_AUTH_TOKEN"}
     done = subprocess.run(
         [sys.executable, "-m", "loglake", "serve", "--data", str(lake_settings.root),
-         "--host", "0.0.0.0", "--port", str(_free_port())],
+         "--host", "0.0.0.0", "--port", str(free_port())],
         check=False, capture_output=True, text=True, timeout=30, env=env,
     )  # fmt: skip
     assert done.returncode == 1

@@ -10,17 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import served
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
 
@@ -46,6 +44,7 @@ PAGES = {
     "/current-op": 0,
     "/upload": 0,
     "/processing-status": 0,
+    "/ask": 0,  # beyond issue 4's list: the advisor's grounded answers
 }
 
 if not CHROMIUM.exists():
@@ -57,41 +56,12 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def generate(path: Path, size: str, seed: int, start: str | None = None) -> Path:
     """A seeded generated MongoDB log."""
     command = [sys.executable, "-m", "loglake.generate", "--size", size, "--seed", str(seed)]
     command += ["--start", start] if start else []
     subprocess.run([*command, "-o", str(path)], check=True, capture_output=True)
     return path
-
-
-def serve(root: Path, **env: str) -> Iterator[str]:
-    """`loglake serve` over root in its own process until the generator is closed."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "loglake", "serve", "--data", str(root), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{url}/api/status", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +77,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def server(lake: Settings) -> Iterator[str]:
     """The server over that dataset."""
-    yield from serve(lake.root)
+    with served(lake.root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +220,19 @@ def test_query_trend_grouping_and_system_toggle(tab: Page) -> None:
     assert not tab.errors, tab.errors
 
 
+def test_analysis_tags_patterns_and_ask_answers_from_facts(tab: Page) -> None:
+    tab.open("/slow-query-analysis")
+    assert tab.page.locator(".chip.sev-high").count() > 0  # findings
+    assert tab.page.locator(".chip[title=family]").count() > 0  # family labels
+    tab.open("/ask")
+    tab.page.click(".examples a:has-text('what are the top problems?')")
+    tab.page.wait_for_url(re.compile(r"q=what"))
+    tab.page.locator(".answer-text").wait_for()
+    facts = tab.page.locator("details.card table.data tbody tr")
+    assert facts.count() > 0
+    assert not tab.errors, tab.errors
+
+
 def test_search_hit_opens_its_raw_line(tab: Page) -> None:
     tab.open("/search-logs?q=Slow+query")
     rows = tab.page.locator("table.data tbody tr")
@@ -287,7 +271,8 @@ def test_current_op_analysis(tab: Page) -> None:
 @pytest.fixture(scope="module")
 def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server over a dataset that does not exist yet."""
-    yield from serve(tmp_path_factory.mktemp("empty") / "lake")
+    with served(tmp_path_factory.mktemp("empty") / "lake") as url:
+        yield url
 
 
 def test_upload_makes_new_rows_appear(browser: Any, empty_server: str, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def slow_line(second: int, app: str, ns: str = "shop.orders", millis: int = 250)
             "ctx": "conn7",
             "msg": "Slow query",
             "attr": attr,
-        }  # fmt: skip
+        }
     )
 
 

@@ -15,7 +15,7 @@ from loglake.config import load_settings
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Worker threads (8).")
 @handle_errors
 def serve(root: str | None, host: str | None, port: int | None, threads: int | None) -> None:
-    """Serve the JSON API (and web pages) over a dataset.
+    """Serve the web UI and the JSON API over a dataset.
 
     Binds 127.0.0.1 by default; any other address needs LOGLAKE_AUTH_TOKEN, which every
     request must then carry (Authorization: Bearer TOKEN, or ?token=TOKEN).
@@ -32,8 +32,8 @@ def serve(root: str | None, host: str | None, port: int | None, threads: int | N
     app = create_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     err(
-        f"loglake: serving {settings.root} on http://{settings.host}:{settings.port}/ "
-        f"(engine {app.extensions['loglake'].engine}; Ctrl-C stops)"
+        f"loglake: serving {settings.root} (engine {app.extensions['loglake'].engine})\n"
+        f"  open http://{settings.host}:{settings.port}/dashboard in a browser; Ctrl-C stops"
     )
     waitress_serve(
         app,

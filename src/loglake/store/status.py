@@ -53,6 +53,7 @@ def dataset_status(root: Path) -> dict[str, Any]:
                     "bad_samples",
                     "timings",
                     "options",
+                    "files",
                 )
             }
             for ing in manifest["ingests"][-10:]

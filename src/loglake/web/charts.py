@@ -122,6 +122,7 @@ def bars(
     value: str,
     link: Callable[[dict[str, Any]], str] | None = None,
     duration: bool = False,
+    color: str | None = None,
 ) -> Chart:
     """Horizontal bars, largest on top (`duration`: values in ms, shown in a fitting unit)."""
     rows = list(rows)[::-1]
@@ -141,7 +142,12 @@ def bars(
             "axisLabel": {"width": 190, "overflow": "truncate"},
         },
         series=[
-            {"type": "bar", "data": [round(v / divisor, 2) for v in values], "barMaxWidth": 22}
+            {
+                "type": "bar",
+                "data": [round(v / divisor, 2) for v in values],
+                "barMaxWidth": 22,
+                "itemStyle": {"color": color} if color else None,
+            }
         ],
     )
     option["grid"]["top"] = 8

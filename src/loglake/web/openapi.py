@@ -36,7 +36,38 @@ _REQUIRED: dict[str, list[str]] = {
     "auth_logs": ["rows", "total"],
     "connections": ["accepted", "ended", "peak_open", "unique_hosts", "timeline"],
     "search": ["rows", "total"],
+    "index_suggestions": ["suggestions", "not_indexable", "skipped", "workload_ms"],
+    "analysis": ["patterns", "groups", "workload_ms", "findings", "rules"],
+    "families": ["families", "total", "patterns_seen", "shape_family"],
+    "anomalies": ["executions", "buckets", "executions_total", "buckets_total", "by_pattern"],
 }
+
+# operations with a request body (api.POST_ROUTES): summary, body schema, required answer keys
+_ANSWER_KEYS = ["question", "intent", "answer", "facts", "patterns", "time_range"]
+_BODIES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
+    "ask": (
+        "A grounded answer to a question in plain words (no LLM); intent unknown -> can_ask",
+        {
+            "type": "object",
+            "required": ["q"],
+            "properties": {"q": {"type": "string", "maxLength": 500}},
+        },
+        _ANSWER_KEYS,
+    ),
+    "current_op": (
+        "db.currentOp() output analyzed: long-running ops, lock waits, collection scans",
+        {
+            "type": "object",
+            "description": "the db.currentOp() document ({inprog: [...]}), or {text: pasted text}",
+            "properties": {
+                "inprog": {"type": "array", "items": {"type": "object"}},
+                "text": {"type": "string"},
+            },
+        },
+        ["totals", "ops", "long_running", "lock_waits", "collscans", "by_client", "by_app",
+         "by_namespace"],
+    ),
+}  # fmt: skip
 
 _KINDS: dict[str, dict[str, Any]] = {
     "str": {"type": "string", "maxLength": 500},
@@ -94,9 +125,134 @@ def _operation(question: str) -> dict[str, Any]:
     }
 
 
-def openapi_document(routes: dict[str, str], server: str) -> dict[str, Any]:
+def _answer_schema(description: str, required: list[str]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"type": "object", "required": required}}},
+    }
+
+
+def _post_operation(name: str) -> dict[str, Any]:
+    """A POST operation with a JSON request body."""
+    summary, body, required = _BODIES[name]
+    operation: dict[str, Any] = {
+        "operationId": name,
+        "summary": summary,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "200": _answer_schema(summary, required),
+            "400": _ERROR,
+            "413": _ERROR,
+            "415": _ERROR,
+            "503": _ERROR,
+        },
+    }
+    if name == "current_op":
+        operation["parameters"] = [
+            {
+                "name": "long_running_secs",
+                "in": "query",
+                "required": False,
+                "description": "seconds after which a running op counts as long-running",
+                "schema": {"type": "number", "minimum": 0, "default": 5.0},
+            }
+        ]
+    return operation
+
+
+def _ask_get() -> dict[str, Any]:
+    """GET /ask?q=… (the same answer as POST, for convenience)."""
+    summary, _, required = _BODIES["ask"]
+    return {
+        "operationId": "ask_get",
+        "summary": summary,
+        "parameters": [
+            {
+                "name": "q",
+                "in": "query",
+                "required": True,
+                "description": "the question, e.g. why is shop.orders slow?",
+                "schema": {"type": "string", "maxLength": 500},
+            }
+        ],
+        "responses": {"200": _answer_schema(summary, required), "400": _ERROR, "503": _ERROR},
+    }
+
+
+def upload_paths() -> dict[str, Any]:
+    """The upload endpoints (web/upload.py): store a file, ingest a batch, follow the job."""
+    batch = {"type": "string", "pattern": "^[0-9a-f]{16}$"}
+    job = {
+        "description": "the job: state (running, done, failed), phase, done, total, percent, "
+        "report or error",
+        "content": {"application/json": {"schema": {"type": "object", "required": ["state"]}}},
+    }
+    return {
+        "/uploads": {
+            "post": {
+                "operationId": "upload",
+                "summary": "Store one log file (the raw body) in an upload batch; needs the "
+                "page's X-CSRF-Token header",
+                "parameters": [
+                    {"name": "batch", "in": "query", "required": True, "schema": batch},
+                    {"name": "name", "in": "query", "required": True, "schema": {"type": "string"}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": _answer_schema("stored", ["batch", "name", "bytes"]),
+                    "400": _ERROR,
+                    "403": _ERROR,
+                    "413": _ERROR,
+                },
+            }
+        },
+        "/ingest": {
+            "post": {
+                "operationId": "ingest",
+                "summary": "Ingest an uploaded batch in a separate process (202 with its job id)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["batch"],
+                                "properties": {"batch": batch, "replace": {"type": "boolean"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "202": _answer_schema("started", ["job", "replace"]),
+                    "400": _ERROR,
+                    "409": _ERROR,
+                },
+            }
+        },
+        "/ingest/{job}": {
+            "get": {
+                "operationId": "ingest_status",
+                "summary": "An ingest job's progress, and its report when done",
+                "parameters": [{"name": "job", "in": "path", "required": True, "schema": batch}],
+                "responses": {"200": job, "400": _ERROR, "404": _ERROR},
+            }
+        },
+    }
+
+
+def openapi_document(
+    routes: dict[str, str], server: str, post_routes: dict[str, str] | None = None
+) -> dict[str, Any]:
     """OpenAPI 3.0 for every route of the JSON API."""
     paths: dict[str, Any] = {route_path: {"get": _operation(q)} for route_path, q in routes.items()}
+    for route_path, name in (post_routes or {}).items():
+        paths[route_path] = {"post": _post_operation(name)}
+        if name == "ask":
+            paths[route_path]["get"] = _ask_get()
+    paths.update(upload_paths())
     paths["/status"] = {
         "get": {
             "operationId": "status",

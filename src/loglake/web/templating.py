@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, request
+from markupsafe import Markup, escape
 
 from loglake.web.security import CSRF_FIELD
 
 # (endpoint, label, section) in menu order; every page the UI has
 NAV: tuple[tuple[str, str, str], ...] = (
     ("pages.dashboard", "Dashboard", "Overview"),
+    ("pages.ask_page", "Ask", "Overview"),
     ("pages.slow_queries", "Slow queries", "Queries"),
     ("pages.query_trend", "Query trend", "Queries"),
     ("pages.analysis", "Slow-query analysis", "Queries"),
@@ -32,7 +35,12 @@ GLOBAL_ARGS = ("from", "to")  # carried from page to page
 def setup_templating(app: Flask) -> None:
     """Register the filters and globals the templates use."""
     app.jinja_env.filters.update(
-        ts=format_ts, ms=format_ms, num=format_num, bytes=format_bytes, pct=format_pct
+        ts=format_ts,
+        ms=format_ms,
+        num=format_num,
+        bytes=format_bytes,
+        pct=format_pct,
+        highlight=highlight,
     )
     app.jinja_env.globals.update(
         NAV=NAV,
@@ -64,6 +72,19 @@ def global_query(**extra: Any) -> str:
     args = {k: request.args[k] for k in GLOBAL_ARGS if request.args.get(k)}
     args.update({k.rstrip("_"): str(v) for k, v in extra.items() if v not in (None, "")})
     return f"?{urlencode(args)}" if args else ""
+
+
+def highlight(text: Any, keyword: str, case_sensitive: bool = False) -> Markup:
+    """Text, escaped, with each occurrence of a plain keyword wrapped in <mark>."""
+    value = "" if text is None else str(text)
+    if not keyword:
+        return escape(value)
+    flags = 0 if case_sensitive else re.IGNORECASE
+    parts = re.split(f"({re.escape(keyword)})", value, flags=flags)
+    return Markup("").join(
+        Markup("<mark>{}</mark>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def format_ts(value: Any, seconds: bool = True) -> str:

@@ -64,7 +64,7 @@ class IngestJobs:
         if not files:
             raise InputError(f"batch {batch} has no uploaded files")
         with self._lock:
-            if any(p.poll() is None for p in self._procs.values()):
+            if any(self._running(j, p) for j, p in self._procs.items()):
                 raise InputError("an ingest is already running; wait for it to finish")
             job = secrets.token_hex(8)
             job_dir = self.base / JOBS / job
@@ -80,6 +80,16 @@ class IngestJobs:
             self._procs[job] = proc
         threading.Thread(target=proc.wait, name=f"reap-{job}", daemon=True).start()
         return job
+
+    def _running(self, job: str, proc: subprocess.Popen[bytes]) -> bool:
+        """True while a job works: its process lives and its status is not final yet."""
+        if proc.poll() is not None:
+            return False
+        try:
+            state = orjson.loads((self.base / JOBS / job / STATUS_FILE).read_bytes())["state"]
+        except (OSError, ValueError, KeyError):
+            return True  # starting: no status written yet
+        return bool(state == "running")  # done/failed: the process is only exiting
 
     def status(self, job: str) -> dict[str, Any]:
         """A job's status file, plus whether its process died without saying so."""

@@ -100,13 +100,18 @@ def _data_end() -> datetime | None:
     return datetime.fromisoformat(last.replace("Z", "+00:00")) if last else None
 
 
-def guarded(name: str, build: Callable[[], dict[str, Any]], needs_data: bool = True) -> Response:
+def guarded(
+    name: str,
+    build: Callable[[], dict[str, Any]],
+    needs_data: bool = True,
+    time_picker: bool = True,
+) -> Response:
     """Render a page from `build()`'s context; bad filters and store errors become messages."""
     if needs_data and not has_data():
-        return render(name, empty=True)
+        return render(name, time_picker=time_picker, empty=True)
     try:
-        return render(name, **build())
+        return render(name, time_picker=time_picker, **build())
     except InputError as exc:
-        return render(name, status=400, error=str(exc), bad_input=True)
+        return render(name, status=400, time_picker=time_picker, error=str(exc), bad_input=True)
     except LoglakeError as exc:
-        return render(name, status=503, error=str(exc))
+        return render(name, status=503, time_picker=time_picker, error=str(exc))

@@ -44,7 +44,9 @@ def auth() -> Response:
                     "bar",
                     stack=True,
                 ),
-                "users": charts.bars(failures[:12], "key", "failure", by("user")),
+                "users": charts.bars(
+                    failures[:12], "key", "failure", by("user"), color=charts.COLORS["failure"]
+                ),
                 "ips": charts.bars(
                     [r for r in summary["by_ip"] if r["failure"]][:12],
                     "key",

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, g, redirect, request, url_for
 
-from loglake.analytics.params import QUESTIONS
 from loglake.errors import LoglakeError
 from loglake.web import charts
 from loglake.web.pages.common import args, ask, guarded, has_data, pages, render
@@ -180,12 +179,27 @@ def analysis() -> Response:
     """Patterns with what the data says about each (plan, selectivity, sorts, disk)."""
 
     def build() -> dict[str, Any]:
-        if "analysis" in QUESTIONS:
-            answer = ask("analysis")
-            return {"rows": answer.get("patterns", []), "findings": True}
-        return {"rows": ask("patterns", limit="100")["rows"], "findings": False}
+        answer = ask("analysis")
+        rows = answer["patterns"]
+        _tag(rows)
+        return {"rows": rows, "counts": answer["findings"]}
 
     return guarded("analysis", build)
+
+
+def _tag(rows: list[dict[str, Any]]) -> None:
+    """Add each pattern's family label and anomaly counts as `tags`."""
+    families = ask("families", limit="500")
+    labels = {f["family_id"]: f["label"] for f in families["families"]}
+    anomalies = ask("anomalies")["by_pattern"]
+    for row in rows:
+        tags = []
+        family = families["shape_family"].get(row["key"])
+        if family in labels:
+            tags.append(("family", labels[family]))
+        for kind, n in (anomalies.get(row["key"]) or {}).items():
+            tags.append(("anomaly", f"{n} {kind.replace('_', ' ')}{'s' if n != 1 else ''}"))
+        row["tags"] = tags
 
 
 @pages.get("/workload-summary")
@@ -224,13 +238,10 @@ def workload() -> Response:
 
 @pages.get("/index-suggestions")
 def index_suggestions() -> Response:
-    """The advisor's index suggestions (COLLSCAN patterns by total time until it answers)."""
+    """The advisor's index suggestions: createIndex commands with their evidence."""
 
     def build() -> dict[str, Any]:
-        if "index_suggestions" in QUESTIONS:
-            return {"answer": ask("index_suggestions"), "advisor": True}
-        rows = ask("patterns", plan="COLLSCAN", limit="50")["rows"]
-        return {"rows": rows, "advisor": False}
+        return {"answer": ask("index_suggestions")}
 
     return guarded("index_suggestions", build)
 
@@ -246,8 +257,8 @@ def export(table: str, fmt: str) -> Response:
         rows: list[dict[str, Any]] = []
     elif table == "slow-queries":
         rows = ask("slow_queries", limit=str(EXPORT_ROWS), offset="0")["rows"]
-    elif table == "analysis" and "analysis" in QUESTIONS:
-        rows = ask("analysis", limit=str(min(EXPORT_ROWS, 500)))["patterns"]
+    elif table == "analysis":
+        rows = ask("analysis", limit=str(min(EXPORT_ROWS, 1000)))["patterns"]
     else:
         rows = ask("patterns", limit=str(EXPORT_ROWS))["rows"]
     name = f"loglake-{table}.{fmt}"

@@ -35,6 +35,18 @@ def current_op() -> Response:
     return render("current_op", time_picker=False, **context)
 
 
+@pages.get("/ask")
+def ask_page() -> Response:
+    """Grounded answers to questions in plain words (no language model: facts only)."""
+    from loglake.advisor.ask import answer
+
+    def build() -> dict[str, Any]:
+        question = request.args.get("q", "").strip()
+        return {"question": question, "result": answer(g.analytics, question) if question else None}
+
+    return guarded("ask", build)
+
+
 @pages.get("/processing-status")
 def processing_status() -> Response:
     """Current uploads/ingests and past ingests from the manifest."""
@@ -48,7 +60,7 @@ def processing_status() -> Response:
             status = None
         return {"jobs": jobs, "dataset": status, "ingests": _ingests(status)}
 
-    return guarded("processing_status", build, needs_data=False)
+    return guarded("processing_status", build, needs_data=False, time_picker=False)
 
 
 def _ingests(status: dict[str, Any] | None) -> list[dict[str, Any]]:
