@@ -34,6 +34,27 @@ class Chart:
     links: dict[str, str] | list[str] = field(default_factory=list)
     height: int = 280
 
+    def __post_init__(self) -> None:
+        # an empty chart still draws (axes and all) but says why it is blank
+        if not any(_has_value(s.get("data")) for s in self.option.get("series", [])):
+            self.option["graphic"] = {
+                "type": "text",
+                "left": "center",
+                "top": "middle",
+                "style": {"text": "No data in this range", "fill": "#9ca3af", "fontSize": 14},
+            }
+
+
+def _has_value(data: Any) -> bool:
+    """True when a series' data holds at least one non-zero value."""
+    for item in data or []:
+        value = item.get("value") if isinstance(item, dict) else item
+        if isinstance(value, list):
+            value = value[-1]
+        if value:
+            return True
+    return False
+
 
 def short(text: Any, limit: int = LABEL_CHARS) -> str:
     """A label cut to `limit` characters."""
