@@ -236,6 +236,14 @@ def _group(rows: list[dict[str, Any]], column: str, default: str) -> list[dict[s
     return ranked[:MAX_GROUPS]
 
 
+def threshold_of(raw: str | None) -> float:
+    """The long-running threshold from a raw request value (the default when empty)."""
+    from loglake.analytics.params import parse_value
+
+    text = (raw or "").strip()
+    return float(parse_value(LONG_RUNNING, text)) if text else LONG_RUNNING_SECS
+
+
 def analyze_current_op(doc: Any, long_running_secs: float = LONG_RUNNING_SECS) -> dict[str, Any]:
     """Long-running ops, lock waits and collection scans of currentOp output, with groupings."""
     if not math.isfinite(long_running_secs) or long_running_secs < 0:

@@ -131,16 +131,14 @@ def ask() -> Response:
 @api.post("/current-op")
 def current_op() -> Response:
     """db.currentOp() output (the document, or {"text": pasted text}) analyzed."""
-    from loglake.advisor.current_op import LONG_RUNNING, analyze_current_op
-    from loglake.analytics.params import parse_value
+    from loglake.advisor.current_op import analyze_current_op, threshold_of
 
     body = _body()
     if isinstance(body, dict) and "text" in body and "inprog" not in body:
         if not isinstance(body["text"], str):
             raise InputError('current-op: "text" must be the pasted output as a string')
         body = body["text"]
-    raw = request.args.get("long_running_secs")
-    threshold = LONG_RUNNING.default if raw in (None, "") else parse_value(LONG_RUNNING, raw)
+    threshold = threshold_of(request.args.get("long_running_secs"))
     return json_response(analyze_current_op(body, threshold))
 
 

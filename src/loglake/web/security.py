@@ -80,7 +80,7 @@ def csrf_problem(request: Request, expected: str) -> str | None:
     if origin and origin != request.host_url.rstrip("/"):
         return f"cross-site request from {origin} refused"
     token = request.headers.get(CSRF_HEADER, "")
-    if not token and request.mimetype in {"application/x-www-form-urlencoded"}:
+    if not token and request.mimetype == "application/x-www-form-urlencoded":
         token = request.form.get(CSRF_FIELD, "")
     if token:
         return None if same_secret(token, expected) else "invalid CSRF token; reload the page"

@@ -85,23 +85,28 @@ class IngestJobs:
         """True while a job works: its process lives and its status is not final yet."""
         if proc.poll() is not None:
             return False
+        state = self._read(job)  # None: starting, no status written yet
+        return state is None or state["state"] == "running"  # done/failed: only exiting
+
+    def _read(self, job: str) -> dict[str, Any] | None:
+        """A job's status file as written by the job, or None before it exists."""
         try:
-            state = orjson.loads((self.base / JOBS / job / STATUS_FILE).read_bytes())["state"]
-        except (OSError, ValueError, KeyError):
-            return True  # starting: no status written yet
-        return bool(state == "running")  # done/failed: the process is only exiting
+            state: dict[str, Any] = orjson.loads(
+                (self.base / JOBS / job / STATUS_FILE).read_bytes()
+            )
+        except (OSError, ValueError):
+            return None
+        return state
 
     def status(self, job: str) -> dict[str, Any]:
         """A job's status file, plus whether its process died without saying so."""
         if not _ID.match(job):
             raise InputError("job must be 16 hex characters")
-        path = self.base / JOBS / job / STATUS_FILE
-        try:
-            state: dict[str, Any] = orjson.loads(path.read_bytes())
-        except (OSError, ValueError):
+        state = self._read(job)
+        if state is None:
             if job in self._procs:
                 return {"job": job, "state": "running", "phase": "starting", "done": 0, "total": 0}
-            raise NotFoundError(f"no ingest job {job}") from None
+            raise NotFoundError(f"no ingest job {job}")
         proc = self._procs.get(job)
         if state["state"] == "running" and proc is not None and proc.poll() not in (None, 0):
             state.update(state="failed", error=f"the ingest process exited with {proc.returncode}")

@@ -17,7 +17,6 @@ from loglake.web.templating import NAV, url_with
 
 pages = Blueprint("pages", __name__)
 
-SYSTEM_DATABASES = ("admin", "local", "config")
 TITLES = {endpoint: label for endpoint, label, _section in NAV}
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Response, g, redirect, request, url_for
 
-from loglake.errors import LoglakeError
+from loglake.errors import LoglakeError, NotFoundError
 from loglake.web import charts
-from loglake.web.pages.common import args, ask, guarded, has_data, pages, render
+from loglake.web.pages.common import ask, guarded, has_data, pages, render
 from loglake.web.templating import global_query
 
 EXPORT_ROWS = 10_000  # rows in a CSV/JSON export of a table
@@ -55,6 +55,17 @@ def _link(endpoint: str, **filters: Any) -> str:
     return url_for(endpoint) + global_query(**filters)
 
 
+def _namespace_time(rows: list[dict[str, Any]]) -> charts.Chart:
+    """Total time per namespace; a bar opens that namespace's slowest operations."""
+    return charts.bars(
+        rows,
+        "key",
+        "total_ms",
+        lambda r: _link("pages.slow_queries", namespace=r["key"], sort="duration_ms"),
+        duration=True,
+    )
+
+
 @pages.get("/dashboard")
 def dashboard() -> Response:
     """Totals, time range, charts and the top lists, each tile linking to its page."""
@@ -64,8 +75,8 @@ def dashboard() -> Response:
         patterns = ask("patterns", limit="8")
         heat = ask("heatmap")
         timeline = ask("trend", group_by="plan", top="6", sample="0")
-        auth = g.analytics.ask("auth_summary", args())
-        conns = g.analytics.ask("connections", args())
+        auth = ask("auth_summary")
+        conns = ask("connections")
         return {
             "summary": summary,
             "patterns": patterns["rows"],
@@ -81,13 +92,7 @@ def dashboard() -> Response:
                     "count",
                     lambda r: _link("pages.slow_queries", plan=r["key"]),
                 ),
-                "namespaces": charts.bars(
-                    summary["top_namespaces"][:8],
-                    "key",
-                    "total_ms",
-                    lambda r: _link("pages.slow_queries", namespace=r["key"], sort="duration_ms"),
-                    duration=True,
-                ),
+                "namespaces": _namespace_time(summary["top_namespaces"][:8]),
                 "heatmap": charts.heatmap(heat["days"], heat["cells"]),
                 "auth": charts.timeseries(
                     auth["timeline"],
@@ -113,16 +118,9 @@ def slow_queries() -> Response:
     """The slow-operation table: filters, sortable columns, pagination, export."""
 
     def build() -> dict[str, Any]:
-        return {"answer": ask("slow_queries"), "columns": SLOW_COLUMNS, "filters": _filters()}
+        return {"answer": ask("slow_queries"), "columns": SLOW_COLUMNS}
 
     return guarded("slow_queries", build)
-
-
-def _filters() -> dict[str, str]:
-    return {
-        k: request.args.get(k, "")
-        for k in ("namespace", "op", "plan", "app", "client", "min_ms", "q")
-    }
 
 
 @pages.get("/entry")
@@ -139,7 +137,7 @@ def entry() -> Response:
     except LoglakeError as exc:
         return render(
             "entry",
-            status=404 if "no logged line" in str(exc) else 400,
+            status=404 if isinstance(exc, NotFoundError) else 400,
             error=str(exc),
             time_picker=False,
         )
@@ -217,13 +215,7 @@ def workload() -> Response:
                     "total_ms",
                     lambda r: _link("pages.slow_queries", db=r["key"]),
                 ),
-                "collection": charts.bars(
-                    answer["by_collection"][:12],
-                    "key",
-                    "total_ms",
-                    lambda r: _link("pages.slow_queries", namespace=r["key"], sort="duration_ms"),
-                    duration=True,
-                ),
+                "collection": _namespace_time(answer["by_collection"][:12]),
                 "op": charts.donut(
                     answer["by_op"][:10],
                     "key",

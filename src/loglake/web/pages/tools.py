@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, redirect, request, url_for
+from flask import Response, current_app, g, redirect, render_template, request, url_for
 
 from loglake.errors import InputError, LoglakeError
 from loglake.web.pages.common import guarded, pages, render
@@ -15,15 +15,13 @@ PASTE_LIMIT = 900 * 1024  # below the app's request limit, with room for the for
 @pages.route("/current-op", methods=["GET", "POST"])
 def current_op() -> Response:
     """Paste `db.currentOp()` output; see long-running ops, lock waits and scans in progress."""
-    from loglake.advisor.current_op import LONG_RUNNING, analyze_current_op
-    from loglake.analytics.params import parse_value
+    from loglake.advisor.current_op import LONG_RUNNING_SECS, analyze_current_op, threshold_of
 
     text = request.form.get("text", "") if request.method == "POST" else ""
-    context: dict[str, Any] = {"text": text, "threshold": LONG_RUNNING.default}
+    context: dict[str, Any] = {"text": text, "threshold": LONG_RUNNING_SECS}
     if request.method == "POST":
         try:
-            raw = request.form.get("threshold", "").strip()
-            threshold = parse_value(LONG_RUNNING, raw) if raw else LONG_RUNNING.default
+            threshold = threshold_of(request.form.get("threshold"))
             context["threshold"] = threshold
             if not text.strip():
                 raise InputError("paste the output of db.currentOp() first")
@@ -91,7 +89,8 @@ def sign_in() -> Response:
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("pages.dashboard")
     if not expected or not same_secret(token, expected):
-        return render("entry", status=401, time_picker=False, error="wrong token")
+        page = render_template("error.html", status=401, message="wrong token", sign_in=True)
+        return Response(page, status=401)
     response = current_app.make_response(redirect(target))
     set_token_cookie(response, token)
     return response
