@@ -1,4 +1,4 @@
-"""The Flask application factory: one Analytics per app, the API, the pages, security."""
+"""The Flask application factory: one Analytics per app, the API, the page areas, security."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from werkzeug.exceptions import HTTPException
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.web.security import (
-    TOKEN_COOKIE,
     check_exposure,
     csrf_problem,
     given_token,
     new_csrf_token,
     same_secret,
     secure,
+    set_token_cookie,
 )
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def _is_api() -> bool:
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
     from loglake.web.api import api, json_error
-    from loglake.web.pages import pages
+    from loglake.web.blueprints import BLUEPRINTS
     from loglake.web.templating import setup_templating
     from loglake.web.upload import IngestJobs, upload
 
@@ -47,7 +47,8 @@ def create_app(settings: Settings) -> Flask:
     app.extensions["loglake_jobs"] = IngestJobs(settings)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(upload)
-    app.register_blueprint(pages)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     setup_templating(app)
 
     def refuse(status: int, message: str) -> Response:
@@ -59,7 +60,7 @@ def create_app(settings: Settings) -> Flask:
     @app.before_request
     def authenticate() -> Response | None:
         token = settings.auth_token
-        if token and request.endpoint != "pages.sign_in":
+        if token and request.endpoint != "common.sign_in":
             if not same_secret(given_token(request), token):
                 return refuse(401, "authentication required: send Authorization: Bearer <token>")
             if request.args.get("token") and not _is_api():
@@ -87,13 +88,6 @@ def create_app(settings: Settings) -> Flask:
 
     app.after_request(secure)
     return app
-
-
-def set_token_cookie(response: Response, token: str) -> None:
-    """Remember the token in an HttpOnly, same-site cookie."""
-    response.set_cookie(
-        TOKEN_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure
-    )
 
 
 def _query(args: dict[str, list[str]]) -> str:
