@@ -1,7 +1,8 @@
-"""What every page shares: the blueprint, asking the service, rendering a page or fragment.
+"""What every page shares: asking the service, rendering a page or its fragment, links.
 
-A page is `name.html` (extends base.html) around `_name.html`; an HTMX request (a filter,
-a sort, a page of results) gets only the fragment, so the rest of the page stays put.
+A page `area/name` is base.html around `area/_name.html` (from the area's template folder;
+a name without an area is one of the shared templates); an HTMX request (a filter, a sort,
+a page of results) gets only the fragment, so the rest of the page stays put.
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Response, current_app, g, render_template, request, url_for
 
 from loglake.errors import InputError, LoglakeError, StoreError
-from loglake.web.templating import NAV, url_with
-
-pages = Blueprint("pages", __name__)
-
-TITLES = {endpoint: label for endpoint, label, _section in NAV}
+from loglake.web.area import title_of
+from loglake.web.templating import global_query, url_with
 
 
 def args(**overrides: Any) -> dict[str, Any]:
@@ -37,6 +35,11 @@ def ask(question: str, **overrides: Any) -> dict[str, Any]:
     return answer
 
 
+def link(endpoint: str, **filters: Any) -> str:
+    """The URL of another page with these filters and the current time range."""
+    return url_for(endpoint) + global_query(**filters)
+
+
 def has_data() -> bool:
     """True once something has been ingested."""
     try:
@@ -53,13 +56,14 @@ def is_fragment() -> bool:
 
 
 def render(name: str, status: int = 200, time_picker: bool = True, **context: Any) -> Response:
-    """The page `name` (base.html around `_name.html`), or only the fragment for HTMX."""
-    fragment = f"_{name}.html"
+    """The page `area/name` (base.html around `area/_name.html`), or only the fragment for HTMX."""
+    folder, _, page = name.rpartition("/")
+    fragment = f"{folder}/_{page}.html" if folder else f"_{page}.html"
     if is_fragment():
         return Response(render_template(fragment, **context), status=status)
     context.update(
         fragment=fragment,
-        title=TITLES.get(request.endpoint or "", "loglake"),
+        title=title_of(current_app, request.endpoint) or "loglake",
         show_time_picker=time_picker,
         picker=picker_context() if time_picker else None,
     )

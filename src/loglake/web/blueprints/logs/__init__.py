@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, request
 
 from loglake.web import charts
-from loglake.web.pages.common import ask, guarded, pages
-from loglake.web.templating import global_query
+from loglake.web.area import Area
+from loglake.web.pages import ask, guarded, link
+
+area = Area("logs", __name__, "Logs", template_folder="templates")
 
 
-@pages.get("/search-logs")
+@area.page("/search-logs", "Search logs")
 def search_logs() -> Response:
     """Keyword or regular-expression search over every line, each hit opening its entry."""
 
@@ -19,10 +21,10 @@ def search_logs() -> Response:
         query = request.args.get("q", "").strip()
         return {"answer": ask("search") if query else None, "query": query}
 
-    return guarded("search_logs", build)
+    return guarded("logs/search_logs", build)
 
 
-@pages.get("/auth")
+@area.page("/auth", "Authentication")
 def auth() -> Response:
     """Successes and failures over time, failures by user, IP and mechanism, recent failures."""
 
@@ -31,7 +33,7 @@ def auth() -> Response:
         recent = ask("auth_logs", result=request.args.get("result") or "failure", limit="25")
 
         def by(name: str) -> Any:
-            return lambda r: url_for("pages.auth") + global_query(**{name: r["key"]})
+            return lambda r: link("logs.auth", **{name: r["key"]})
 
         failures = [r for r in summary["by_user"] if r["failure"]]
         return {
@@ -59,10 +61,10 @@ def auth() -> Response:
             },
         }
 
-    return guarded("auth", build)
+    return guarded("logs/auth", build)
 
 
-@pages.get("/connections")
+@area.page("/connections", "Connections")
 def connections() -> Response:
     """Opened/closed over time, concurrency, hosts, drivers, apps and session durations."""
 
@@ -80,7 +82,7 @@ def connections() -> Response:
                 ("over_1h", "> 1 h"),
             )
         ]
-        client = lambda r: url_for("pages.connections") + global_query(client=r["key"])  # noqa: E731
+        client = lambda r: link("logs.connections", client=r["key"])  # noqa: E731
         return {
             "answer": answer,
             "charts": {
@@ -101,4 +103,4 @@ def connections() -> Response:
             },
         }
 
-    return guarded("connections", build)
+    return guarded("logs/connections", build)

@@ -1,18 +1,23 @@
-"""Tool pages: the currentOp analyzer, processing status, and signing in with a token."""
+"""Tool pages: the currentOp analyzer, uploading logs, processing status."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Response, current_app, g, redirect, render_template, request, url_for
+from flask import Response, current_app, g, request
 
+from loglake.config import Settings
 from loglake.errors import InputError, LoglakeError
-from loglake.web.pages.common import guarded, pages, render
+from loglake.web.area import Area
+from loglake.web.pages import guarded, render
+
+area = Area("tools", __name__, "Tools", template_folder="templates")
 
 PASTE_LIMIT = 900 * 1024  # below the app's request limit, with room for the form's other fields
 
 
-@pages.route("/current-op", methods=["GET", "POST"])
+@area.page("/current-op", "Current op", methods=["GET", "POST"])
 def current_op() -> Response:
     """Paste `db.currentOp()` output; see long-running ops, lock waits and scans in progress."""
     from loglake.advisor.current_op import LONG_RUNNING_SECS, analyze_current_op, threshold_of
@@ -29,23 +34,26 @@ def current_op() -> Response:
                 raise InputError(f"the pasted text is over {PASTE_LIMIT // 1024} KB")
             context["result"] = analyze_current_op(text, threshold)
         except InputError as exc:
-            return render("current_op", status=400, time_picker=False, error=str(exc), **context)
-    return render("current_op", time_picker=False, **context)
+            return render(
+                "tools/current_op", status=400, time_picker=False, error=str(exc), **context
+            )
+    return render("tools/current_op", time_picker=False, **context)
 
 
-@pages.get("/ask")
-def ask_page() -> Response:
-    """Grounded answers to questions in plain words (no language model: facts only)."""
-    from loglake.advisor.ask import answer
+@area.page("/upload", "Upload")
+def upload_page() -> Response:
+    """Drag-and-drop upload with progress, then the ingest's phases live."""
+    settings: Settings = current_app.config["LOGLAKE_SETTINGS"]
+    return render(
+        "tools/upload",
+        time_picker=False,
+        max_mb=settings.max_upload_mb,
+        replace=settings.wipe_on_upload,
+        new_batch=secrets.token_hex(8),
+    )
 
-    def build() -> dict[str, Any]:
-        question = request.args.get("q", "").strip()
-        return {"question": question, "result": answer(g.analytics, question) if question else None}
 
-    return guarded("ask", build)
-
-
-@pages.get("/processing-status")
+@area.page("/processing-status", "Processing status")
 def processing_status() -> Response:
     """Current uploads/ingests and past ingests from the manifest."""
     from loglake.store.status import dataset_status
@@ -58,7 +66,7 @@ def processing_status() -> Response:
             status = None
         return {"jobs": jobs, "dataset": status, "ingests": _ingests(status)}
 
-    return guarded("processing_status", build, needs_data=False, time_picker=False)
+    return guarded("tools/processing_status", build, needs_data=False, time_picker=False)
 
 
 def _ingests(status: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -75,22 +83,3 @@ def _ingests(status: dict[str, Any] | None) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-@pages.post("/sign-in")
-def sign_in() -> Response:
-    """Check a token typed into the sign-in form and remember it in a cookie."""
-    from loglake.web.app import set_token_cookie
-    from loglake.web.security import same_secret
-
-    expected = current_app.config["LOGLAKE_SETTINGS"].auth_token
-    token = request.form.get("token", "")
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("pages.dashboard")
-    if not expected or not same_secret(token, expected):
-        page = render_template("error.html", status=401, message="wrong token", sign_in=True)
-        return Response(page, status=401)
-    response = current_app.make_response(redirect(target))
-    set_token_cookie(response, token)
-    return response

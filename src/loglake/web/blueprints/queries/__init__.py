@@ -1,4 +1,4 @@
-"""Slow-query pages: dashboard, slow queries (+ raw entry), trend, analysis, workload, indexes."""
+"""Slow-query pages: slow queries (+ export), trend, analysis, workload, index suggestions."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import csv
 import io
 from typing import Any
 
-from flask import Response, g, redirect, request, url_for
+from flask import Response, request
 
-from loglake.errors import LoglakeError, NotFoundError
 from loglake.web import charts
-from loglake.web.pages.common import ask, guarded, has_data, pages, render
-from loglake.web.templating import global_query
+from loglake.web.area import Area
+from loglake.web.pages import ask, guarded, has_data, link, render
+
+area = Area("queries", __name__, "Queries", template_folder="templates")
 
 EXPORT_ROWS = 10_000  # rows in a CSV/JSON export of a table
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,106 +46,28 @@ GROUP_FILTER = {
 }
 
 
-@pages.get("/")
-def index() -> Response:
-    """The dashboard is the home page."""
-    return redirect(url_for("pages.dashboard") + global_query())  # type: ignore[return-value]
-
-
-def _link(endpoint: str, **filters: Any) -> str:
-    return url_for(endpoint) + global_query(**filters)
-
-
-def _namespace_time(rows: list[dict[str, Any]]) -> charts.Chart:
+def namespace_time(rows: list[dict[str, Any]]) -> charts.Chart:
     """Total time per namespace; a bar opens that namespace's slowest operations."""
     return charts.bars(
         rows,
         "key",
         "total_ms",
-        lambda r: _link("pages.slow_queries", namespace=r["key"], sort="duration_ms"),
+        lambda r: link("queries.slow_queries", namespace=r["key"], sort="duration_ms"),
         duration=True,
     )
 
 
-@pages.get("/dashboard")
-def dashboard() -> Response:
-    """Totals, time range, charts and the top lists, each tile linking to its page."""
-
-    def build() -> dict[str, Any]:
-        summary = ask("summary")
-        patterns = ask("patterns", limit="8")
-        heat = ask("heatmap")
-        timeline = ask("trend", group_by="plan", top="6", sample="0")
-        auth = ask("auth_summary")
-        conns = ask("connections")
-        return {
-            "summary": summary,
-            "patterns": patterns["rows"],
-            "charts": {
-                "timeline": charts.multi_series(
-                    timeline["series"],
-                    "count",
-                    lambda s: _link("pages.slow_queries", plan=s["key"]),
-                ),
-                "plans": charts.donut(
-                    summary["top_plans"],
-                    "key",
-                    "count",
-                    lambda r: _link("pages.slow_queries", plan=r["key"]),
-                ),
-                "namespaces": _namespace_time(summary["top_namespaces"][:8]),
-                "heatmap": charts.heatmap(heat["days"], heat["cells"]),
-                "auth": charts.timeseries(
-                    auth["timeline"],
-                    [("failure", "failure"), ("success", "success")],
-                    "bar",
-                    "",
-                    True,
-                ),
-                "connections": charts.timeseries(
-                    conns["timeline"],
-                    [("opened", "accepted"), ("closed", "ended"), ("open", "open")],
-                ),
-            },
-            "auth": auth,
-            "conns": conns,
-        }
-
-    return guarded("dashboard", build)
-
-
-@pages.get("/slow-queries")
+@area.page("/slow-queries", "Slow queries")
 def slow_queries() -> Response:
     """The slow-operation table: filters, sortable columns, pagination, export."""
 
     def build() -> dict[str, Any]:
         return {"answer": ask("slow_queries"), "columns": SLOW_COLUMNS}
 
-    return guarded("slow_queries", build)
+    return guarded("queries/slow_queries", build)
 
 
-@pages.get("/entry")
-def entry() -> Response:
-    """The modal's content: the original log line (pretty-printed) and its parsed fields."""
-    try:
-        detail = g.analytics.ask(
-            "detail",
-            {
-                "file_id": request.args.get("file_id"),
-                "file_offset": request.args.get("file_offset"),
-            },
-        )
-    except LoglakeError as exc:
-        return render(
-            "entry",
-            status=404 if isinstance(exc, NotFoundError) else 400,
-            error=str(exc),
-            time_picker=False,
-        )
-    return render("entry", detail=detail, time_picker=False)
-
-
-@pages.get("/query-trend")
+@area.page("/query-trend", "Query trend")
 def query_trend() -> Response:
     """Patterns over time and a scatter of executions; system databases hidden by default."""
 
@@ -163,16 +86,16 @@ def query_trend() -> Response:
             "lines": charts.multi_series(
                 trend["series"],
                 "count",
-                lambda s: _link("pages.slow_queries", **{key_filter: s["key"]}),
+                lambda s: link("queries.slow_queries", **{key_filter: s["key"]}),
             ),
             "scatter": charts.scatter(trend["sample"], labels),
             "key_filter": key_filter,
         }
 
-    return guarded("query_trend", build)
+    return guarded("queries/query_trend", build)
 
 
-@pages.get("/slow-query-analysis")
+@area.page("/slow-query-analysis", "Slow-query analysis")
 def analysis() -> Response:
     """Patterns with what the data says about each (plan, selectivity, sorts, disk)."""
 
@@ -182,7 +105,7 @@ def analysis() -> Response:
         _tag(rows)
         return {"rows": rows, "counts": answer["findings"]}
 
-    return guarded("analysis", build)
+    return guarded("queries/analysis", build)
 
 
 def _tag(rows: list[dict[str, Any]]) -> None:
@@ -200,7 +123,7 @@ def _tag(rows: list[dict[str, Any]]) -> None:
         row["tags"] = tags
 
 
-@pages.get("/workload-summary")
+@area.page("/workload-summary", "Workload")
 def workload() -> Response:
     """Share of total time per database, collection and op."""
 
@@ -213,32 +136,32 @@ def workload() -> Response:
                     answer["by_db"][:10],
                     "key",
                     "total_ms",
-                    lambda r: _link("pages.slow_queries", db=r["key"]),
+                    lambda r: link("queries.slow_queries", db=r["key"]),
                 ),
-                "collection": _namespace_time(answer["by_collection"][:12]),
+                "collection": namespace_time(answer["by_collection"][:12]),
                 "op": charts.donut(
                     answer["by_op"][:10],
                     "key",
                     "total_ms",
-                    lambda r: _link("pages.slow_queries", op=r["key"]),
+                    lambda r: link("queries.slow_queries", op=r["key"]),
                 ),
             },
         }
 
-    return guarded("workload", build)
+    return guarded("queries/workload", build)
 
 
-@pages.get("/index-suggestions")
+@area.page("/index-suggestions", "Index suggestions")
 def index_suggestions() -> Response:
     """The advisor's index suggestions: createIndex commands with their evidence."""
 
     def build() -> dict[str, Any]:
         return {"answer": ask("index_suggestions")}
 
-    return guarded("index_suggestions", build)
+    return guarded("queries/index_suggestions", build)
 
 
-@pages.get("/export/<table>.<fmt>")
+@area.get("/export/<table>.<fmt>")
 def export(table: str, fmt: str) -> Response:
     """The current filters' rows as CSV or JSON (up to EXPORT_ROWS)."""
     from loglake.web.api import json_response
