@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from conftest import TEST_DATA, query
-from loglake.ingest.manifest import load_manifest
+from loglake.store.manifest import load_manifest
 
 LINES = [line for line in (TEST_DATA / "mongod-6.0-setup.log").read_bytes().split(b"\n") if line]
 
@@ -78,7 +78,7 @@ def test_follow_reads_appends_waits_for_whole_lines_and_survives_rotation(tmp_pa
     assert total == distinct == 20
     lines = {row[0] for row in query(root, "events", "SELECT line_length FROM t")}
     assert len(LINES[15]) in lines  # the half-written line was read whole
-    from loglake.store.status import dataset_summary
+    from loglake.analytics.summaries import dataset_summary
 
     assert dataset_summary(root)["events"]["count"] == 20  # recomputed: rounds leave it stale
 
