@@ -1,8 +1,8 @@
 """Executors: where an ingest's tasks run, chosen by name or URL (`--executor`).
 
 `local` (the default) forks worker processes on this machine. Another executor is one
-module here with an `executor(url, workers)` factory returning an `Executor`
-(`base.py`), plus its URL scheme in `EXECUTORS` (e.g. `dask` for `dask://host:port`).
+module (here, e.g. `dask.py` for `dask://host:port`) with an `executor(url, workers)`
+factory returning an `Executor` (`base.py`), and its URL scheme in `EXECUTORS`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from importlib import import_module
 from loglake.errors import ConfigError
 from loglake.ingest.executors.base import Executor
 
-# URL scheme -> the module (under this package) that builds its executor; imported on use
-EXECUTORS = {"local": "local"}
+# URL scheme -> the module whose `executor(url, workers)` builds it; imported when chosen,
+# so a cluster client's heavy imports cost nothing to a local ingest
+EXECUTORS = {"local": "loglake.ingest.executors.local"}
 
 
 def open_executor(url: str, workers: int) -> Executor:
@@ -22,5 +23,5 @@ def open_executor(url: str, workers: int) -> Executor:
     module = EXECUTORS.get(scheme)
     if module is None:
         raise ConfigError(f"unknown executor {url!r}: choose one of {', '.join(sorted(EXECUTORS))}")
-    built: Executor = import_module(f"{__name__}.{module}").executor(url, workers)
+    built: Executor = import_module(module).executor(url, workers)
     return built
