@@ -19,12 +19,12 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
-from loglake.analytics.engine import manifest_stamp
 from loglake.analytics.filters import SYSTEM_DBS
 from loglake.analytics.sql import jsonable
-from loglake.ingest.manifest import load_manifest
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
+from loglake.store.fs import Stamp
+from loglake.store.manifest import Manifest, manifest_stamp
 
 # parameter -> (column, comparison): the same table as filters._COMPARE, as Polars operations
 COMPARE: dict[str, tuple[str, str]] = {
@@ -143,15 +143,14 @@ def _scan(stream: Stream, present: frozenset[str], paths: list[str]) -> pl.LazyF
     return frame.with_columns(fills) if fills else frame
 
 
-def stream_files(
-    root: Path, manifest: Mapping[str, Any]
-) -> dict[Stream, tuple[tuple[str, date, str | None], ...]]:
-    """Every stream's committed Parquet files (sorted like `engine.stream_locations`)."""
-    files: dict[Stream, list[tuple[str, date, str | None]]] = {s: [] for s in Stream}
-    for rel, art in manifest.get("artifacts", {}).items():
-        day = date.fromisoformat(art["date"])
-        files[Stream(art["stream"])].append((str(root / rel), day, art.get("schema")))
-    return {s: tuple(sorted(found)) for s, found in files.items()}
+def stream_files(manifest: Manifest) -> dict[Stream, tuple[tuple[str, date, str | None], ...]]:
+    """Every stream's committed Parquet files with their partition dates and schema ids."""
+    return {
+        s: tuple(
+            (loc.path, date.fromisoformat(loc.date), loc.schema) for loc in manifest.locations(s)
+        )
+        for s in Stream
+    }
 
 
 class PolarsLake:
@@ -160,7 +159,7 @@ class PolarsLake:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: Stamp | None = None
         self._snapshot = Snapshot(None, dict.fromkeys(Stream, ()))
         self.refresh()
 
@@ -176,9 +175,9 @@ class PolarsLake:
             return self.version
         with self._lock:
             if stamp != self._stamp:
-                manifest = load_manifest(self.root)
-                version = str(manifest.get("dataset_version", 0))  # as engine.Lake
-                self._snapshot = Snapshot(version, stream_files(self.root, manifest))
+                manifest = Manifest.load(self.root)
+                version = str(manifest.version)  # as engine.Lake
+                self._snapshot = Snapshot(version, stream_files(manifest))
                 self._stamp = stamp
         return self.version
 

@@ -1,7 +1,7 @@
 """One task: a byte range of one file -> parsed rows -> staged Parquet files.
 
-Tasks run in worker processes (or inline with one worker); they share nothing but a
-progress counter and return a picklable `TaskResult`.
+Tasks run where an executor puts them (`executors/`): they share nothing, and return a
+picklable `TaskResult` that says, among the rest, how many input bytes they read.
 """
 
 from __future__ import annotations
@@ -39,23 +39,15 @@ FAN_OUT_CHUNK = 32 * 1024 * 1024  # the most decompressed bytes a dealt-out chun
 _SAMPLE_CHARS = 200
 
 _PR_SET_PDEATHSIG = 1
-_progress: Any = None  # a multiprocessing.Value shared with the parent, set per process
 
 
-def set_progress_counter(counter: Any) -> None:
-    """Remember the shared bytes-read counter (None to forget it)."""
-    global _progress  # noqa: PLW0603 - one counter per worker process
-    _progress = counter
-
-
-def init_worker(counter: Any, parent_pid: int) -> None:
+def init_worker(parent_pid: int) -> None:
     """Pool initializer: die with the parent, so a killed ingest leaves no writer behind."""
     # Never let this process's garbage collector finalize objects inherited from the parent:
     # a DuckDB connection the parent no longer used (a server's, a test's) would then be
     # destroyed here, and its destructor joins the parent's threads, which do not exist in
     # a forked child: the worker hangs forever. Objects created here are collected as usual.
     gc.freeze()
-    set_progress_counter(counter)
     _die_with_parent(parent_pid)
 
 
@@ -68,12 +60,6 @@ def _die_with_parent(parent_pid: int) -> None:
             pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
-
-
-def _advance(nbytes: int) -> None:
-    if _progress is not None and nbytes:
-        with _progress.get_lock():
-            _progress.value += nbytes
 
 
 @dataclass(frozen=True)
@@ -248,8 +234,15 @@ def _bad(result: TaskResult, reason: str, offset: int, line: bytes | None, size:
     _sample(result, reason, offset, line, size)
 
 
-def run_task(task: Task) -> TaskResult:
-    """Parse one byte range (or one chunk dealt out by the parent) and stage it as Parquet."""
+def _unreported(_nbytes: int) -> None:
+    return None
+
+
+def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskResult:
+    """Parse one byte range (or one chunk dealt out by the parent) and stage it as Parquet.
+
+    `report` hears of input bytes as they are read (their sum is `TaskResult.bytes`).
+    """
     started = time.perf_counter()
     result = TaskResult(task_no=task.task_no, file_id=task.ctx.file_id)
     writer = PartitionedWriter(
@@ -261,11 +254,12 @@ def run_task(task: Task) -> TaskResult:
     )
     module = format_module(task.format)
     parse = _parse_blocks if task.vectorized and hasattr(module, "block_parser") else _parse_lines
-    if task.payload is not None:  # the parent read it and counted its progress
+    if task.payload is not None:  # the parent read it: its input bytes are counted at once
         with io.BytesIO(task.payload) as chunk:
             parse(task, chunk, Span(0, None, task.start), lambda _n: None, writer, result, module)
             result.files = writer.close()
         result.bytes = task.input_bytes
+        report(task.input_bytes)
         result.seconds = time.perf_counter() - started
         return result
     stream, position = open_stream(task.source, task.gz_index)
@@ -276,7 +270,8 @@ def run_task(task: Task) -> TaskResult:
 
     def on_block(_size: int) -> None:
         now = position() if stop is None else min(position(), stop)
-        _advance(now - read_so_far[0])
+        if now > read_so_far[0]:
+            report(now - read_so_far[0])
         read_so_far[0] = now
 
     try:
@@ -302,7 +297,6 @@ def gzip_chunks(task: Task, first_no: int) -> Iterator[Task]:
     def chunk(payload: bytes) -> Task:
         nonlocal base, done, number
         now = position()
-        _advance(now - done)
         part = replace(
             task,
             task_no=number,

@@ -1,4 +1,4 @@
-"""The ingest lock: one ingest at a time per dataset root."""
+"""The ingest lock: one change at a time per dataset root (ingest, compaction, retention)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from loglake.errors import LockError
 from loglake.layout import lock_path
+from loglake.store.commit import recover
 
 
 def _pid_alive(pid: int) -> bool:
@@ -22,6 +23,10 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _ignore(_message: str) -> None:
+    return None
 
 
 def _read_lock(path: Path) -> dict[str, object]:
@@ -81,3 +86,14 @@ def ingest_lock(
     finally:
         if _read_lock(path).get("ingest_id") == ingest_id:
             path.unlink(missing_ok=True)
+
+
+@contextmanager
+def dataset_change(
+    root: Path, owner: str, force: bool = False, warn: Callable[[str], None] = _ignore
+) -> Iterator[None]:
+    """Hold the ingest lock for a change, after cleaning up what a killed change left."""
+    with ingest_lock(root, owner, force, warn):
+        for item in recover(root):
+            warn(f"cleaned up after an interrupted ingest: {item}")
+        yield
