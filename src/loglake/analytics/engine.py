@@ -20,18 +20,10 @@ from loglake.analytics import sql
 from loglake.config import Settings
 from loglake.ingest.manifest import load_manifest, stamp_of
 from loglake.layout import manifest_path
-from loglake.schema import COLUMNS, PARTITION_COLUMN, Stream
+from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
+from loglake.store.evolution import Run, runs
 
 _VERSIONS_KEPT = 4  # file lists of recent versions, for snapshots that began before a commit
-
-_SQL_TYPES = {
-    "ts": "TIMESTAMPTZ",
-    "str": "VARCHAR",
-    "i64": "BIGINT",
-    "i32": "INTEGER",
-    "f64": "DOUBLE",
-    "bool": "BOOLEAN",
-}
 
 
 def stream_locations(root: Path, manifest: dict[str, Any], stream: Stream) -> list[str]:
@@ -39,6 +31,11 @@ def stream_locations(root: Path, manifest: dict[str, Any], stream: Stream) -> li
     return sorted(
         str(root / rel) for rel, art in manifest["artifacts"].items() if art["stream"] == stream
     )
+
+
+def _recorded_schemas(root: Path, manifest: dict[str, Any]) -> dict[str, str | None]:
+    """Committed file path -> the schema id recorded when it was written (None before ids)."""
+    return {str(root / rel): art.get("schema") for rel, art in manifest["artifacts"].items()}
 
 
 def manifest_stamp(root: Path) -> tuple[int, int, int]:
@@ -55,13 +52,32 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def view_sql(stream: Stream, locations: list[str]) -> str:
-    """The SELECT behind a stream's view: its files, or an empty relation of its columns."""
-    if not locations:
-        cols = ", ".join(f"CAST(NULL AS {_SQL_TYPES[c.kind]}) AS {c.name}" for c in COLUMNS[stream])
+def _projection(column: Column, present: frozenset[str]) -> str:
+    """A column as one run of files gives it: itself, its backfill, or a typed NULL."""
+    if column.name in present:
+        return column.name
+    fill = column.backfill
+    if fill is not None and fill.source in present:
+        values = ", ".join(_quote(v) for v in fill.values)
+        return f"coalesce({fill.source} IN ({values}), false) AS {column.name}"
+    return f"CAST(NULL AS {SQL_TYPES[column.kind]}) AS {column.name}"
+
+
+def view_sql(stream: Stream, file_runs: list[Run]) -> str:
+    """The SELECT behind a stream's view: every run of files projected onto the current
+    columns (one scan per run, in order), or an empty relation of its columns."""
+    if not file_runs:
+        cols = ", ".join(f"CAST(NULL AS {SQL_TYPES[c.kind]}) AS {c.name}" for c in COLUMNS[stream])
         return f"SELECT {cols}, CAST(NULL AS DATE) AS {PARTITION_COLUMN} WHERE false"
-    files = ", ".join(_quote(p) for p in locations)
-    return f"SELECT * FROM read_parquet([{files}], hive_partitioning = true)"
+    scans = []
+    for present, paths in file_runs:
+        cols = ", ".join(_projection(c, present) for c in COLUMNS[stream])
+        files = ", ".join(_quote(p) for p in paths)
+        scans.append(
+            f"SELECT {cols}, {PARTITION_COLUMN} "
+            f"FROM read_parquet([{files}], hive_partitioning = true)"
+        )
+    return " UNION ALL ".join(scans)
 
 
 class Lake:
@@ -104,15 +120,18 @@ class Lake:
                 return self.version
             manifest = load_manifest(self.root)
             files = {stream: stream_locations(self.root, manifest, stream) for stream in Stream}
+            schemas = _recorded_schemas(self.root, manifest)
             cur = self._con.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")
                 for stream, locations in files.items():
-                    cur.execute(f"CREATE OR REPLACE VIEW {stream} AS {view_sql(stream, locations)}")
+                    located = [(p, schemas.get(p)) for p in locations]
+                    oldest = view_sql(stream, runs(stream, located))
+                    cur.execute(f"CREATE OR REPLACE VIEW {stream} AS {oldest}")
                     # The same rows, newest partitions first: a newest-first page then stops
                     # after a few row groups (DuckDB's top-N skips row groups older than the
                     # rows it already holds), where the oldest-first view reads all of them.
-                    newest = view_sql(stream, locations[::-1])
+                    newest = view_sql(stream, runs(stream, located[::-1]))
                     cur.execute(f"CREATE OR REPLACE VIEW {newest_first(stream)} AS {newest}")
                 version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the

@@ -23,7 +23,8 @@ from loglake.analytics.engine import manifest_stamp
 from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, SYSTEM_DBS
 from loglake.analytics.sql import jsonable
 from loglake.ingest.manifest import load_manifest
-from loglake.schema import Stream, arrow_schema, column_names
+from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
+from loglake.store.evolution import runs
 
 # The filter table of both engines (filters.py), read through these names by `where`
 COMPARE = _COMPARE
@@ -81,36 +82,50 @@ class Snapshot:
     """One dataset version: the committed files of every stream, with their partition date."""
 
     version: str | None
-    files: Mapping[Stream, tuple[tuple[str, date], ...]]
+    files: Mapping[Stream, tuple[tuple[str, date, str | None], ...]]  # path, day, schema id
 
     def frame(
         self, stream: Stream, params: Mapping[str, Any] | None = None, extra: pl.Expr | None = None
     ) -> pl.LazyFrame:
         """The rows of a stream the filters in `params` (and `extra`) select, in file order."""
         params = params or {}
-        paths = [path for path, day in self.files[stream] if _in_days(day, params)]
-        schema = polars_schema(stream)
-        if paths:
-            frame = pl.scan_parquet(
-                paths,
-                schema=schema,
-                hive_partitioning=False,
-                missing_columns="insert",  # a file written before a column was added
-                extra_columns="ignore",
-            )
+        chosen = [(p, schema) for p, day, schema in self.files[stream] if _in_days(day, params)]
+        file_runs = runs(stream, chosen)
+        scans = [_scan(stream, present, paths) for present, paths in file_runs]
+        if not scans:
+            frame = pl.LazyFrame(schema=polars_schema(stream))
         else:
-            frame = pl.LazyFrame(schema=schema)
+            frame = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
         predicate = where(stream, params, extra)
         return frame if predicate is None else frame.filter(predicate)
 
 
+def _scan(stream: Stream, present: frozenset[str], paths: list[str]) -> pl.LazyFrame:
+    """One run of files with the same columns, projected onto the current columns: what a
+    file lacks is its column's backfill (as in `engine.view_sql`) or null."""
+    frame = pl.scan_parquet(
+        paths,
+        schema=polars_schema(stream),
+        hive_partitioning=False,
+        missing_columns="insert",  # a file written before a column was added
+        extra_columns="ignore",
+    )
+    fills = [
+        pl.col(c.backfill.source).is_in(c.backfill.values).fill_null(False).alias(c.name)
+        for c in COLUMNS[stream]
+        if c.name not in present and c.backfill is not None and c.backfill.source in present
+    ]
+    return frame.with_columns(fills) if fills else frame
+
+
 def stream_files(
     root: Path, manifest: Mapping[str, Any]
-) -> dict[Stream, tuple[tuple[str, date], ...]]:
+) -> dict[Stream, tuple[tuple[str, date, str | None], ...]]:
     """Every stream's committed Parquet files (sorted like `engine.stream_locations`)."""
-    files: dict[Stream, list[tuple[str, date]]] = {s: [] for s in Stream}
+    files: dict[Stream, list[tuple[str, date, str | None]]] = {s: [] for s in Stream}
     for rel, art in manifest.get("artifacts", {}).items():
-        files[Stream(art["stream"])].append((str(root / rel), date.fromisoformat(art["date"])))
+        day = date.fromisoformat(art["date"])
+        files[Stream(art["stream"])].append((str(root / rel), day, art.get("schema")))
     return {s: tuple(sorted(found)) for s, found in files.items()}
 
 

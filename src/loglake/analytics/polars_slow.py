@@ -34,7 +34,7 @@ LIST_COLUMNS = (
     "duration_ms", "docs_examined", "keys_examined", "nreturned", "reslen", "num_yields",
     "has_sort_stage", "used_disk", "app_name", "client_ip", "client_port", "user",
     "connection_id", "query_hash", "plan_cache_key", "shape", "shape_hash", "error_code",
-    "error_name", "file_id", "file_offset", "line_length",
+    "error_name", "file_id", "file_offset", "line_length", "full_scan",
 )  # fmt: skip
 
 
@@ -55,7 +55,7 @@ def summary(snap: Snapshot, params: dict[str, Any]) -> dict[str, Any]:
         last_ts=pl.col("ts").max(),
         namespaces=distinct("namespace"),
         patterns=distinct("shape_hash"),
-        collscans=count_if(pl.col("plan") == "COLLSCAN"),
+        collscans=count_if(pl.col("full_scan")),
     )
     tops = {"plans": "plan", "namespaces": "namespace", "ops": "op"}
     grouped = [

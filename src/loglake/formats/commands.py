@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Databases MongoDB keeps for itself: `is_system` rows, left out by `hide_system`.
+SYSTEM_DBS = frozenset({"admin", "local", "config"})
+# The plan stage that reads every document of a collection: `full_scan` rows.
+FULL_SCAN_STAGE = "COLLSCAN"
+
 # Commands whose first value names a collection of the database (`{ find: "orders" }`).
 COLLECTION_COMMANDS = frozenset(
     {"find", "aggregate", "count", "distinct", "update", "delete", "insert", "getMore"}

@@ -23,7 +23,7 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
-from loglake.formats.commands import command_collection
+from loglake.formats.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
 from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
@@ -164,6 +164,7 @@ def query_identity(ns: object, op_type: object, command: object, originating: ob
         "op_type": kind,
         "shape": shape,
         "shape_hash": shape_hash(namespace or "", op, shape),
+        "is_system": db in SYSTEM_DBS,
     }
 
 
@@ -194,6 +195,7 @@ def slow_query_row(attr: dict[str, Any], context: object, truncated: bool) -> Ro
     plan_summary = row.get("plan_summary")
     if plan_summary:
         row["plan"] = plan_summary.split(" ", 1)[0].rstrip(",")
+    row["full_scan"] = row.get("plan") == FULL_SCAN_STAGE
     storage = attr.get("storage")
     if type(storage) is dict:
         data = storage.get("data")

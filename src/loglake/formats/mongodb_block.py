@@ -194,7 +194,7 @@ def _select(table: pa.Table, stream: Stream) -> pa.Table:
     return table.select([*names, "day"])
 
 
-_IDENTITY = ("db", "collection", "namespace", "op", "op_type", "shape", "shape_hash")
+_IDENTITY = ("db", "collection", "namespace", "op", "op_type", "shape", "shape_hash", "is_system")
 _PYTHON_COLUMNS = _IDENTITY
 
 

@@ -103,6 +103,8 @@ SELECT
     k.attr.planSummary AS plan_summary,
     CASE WHEN k.attr.planSummary <> ''
          THEN rtrim(split_part(k.attr.planSummary, ' ', 1), ',') END AS plan,
+    coalesce(rtrim(split_part(k.attr.planSummary, ' ', 1), ',') = 'COLLSCAN', false)
+        AS full_scan,
     k.attr.hasSortStage AS has_sort_stage,
     k.attr.usedDisk AS used_disk,
     k.attr.fromMultiPlanner AS from_multi_planner,

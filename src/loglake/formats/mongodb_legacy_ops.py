@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from loglake.formats.base import Row
-from loglake.formats.commands import command_collection
+from loglake.formats.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
 from loglake.formats.mongodb import connection_number
 from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.formats.shell_syntax import parse_document, read_fields
@@ -105,6 +105,7 @@ def slow_query_row(msg: str, context: str | None) -> Row | None:
         "shape": shape,
         "shape_hash": shape_hash(namespace, op, shape),
         "truncated": truncated or not complete,
+        "is_system": db in SYSTEM_DBS,
     }
     _fill_metrics(row, fields)
     return row
@@ -171,6 +172,7 @@ def _fill_metrics(row: Row, fields: dict[str, Any]) -> None:
     if summary:
         row["plan_summary"] = summary
         row["plan"] = _STAGE.match(summary)[0]  # type: ignore[index]
+    row["full_scan"] = row.get("plan") == FULL_SCAN_STAGE
     if "code" in fields and fields["exception"]:  # `code:` is an error code only here
         row["error_code"] = parse_int(fields["code"])
     for name, value in fields.get("storage", ()):

@@ -22,7 +22,8 @@ from loglake.ingest.lock import ingest_lock
 from loglake.ingest.manifest import commit, load_manifest, recover
 from loglake.ingest.writer import file_digest
 from loglake.layout import PARTITION_FILE, staging_dir
-from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema
+from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema, schema_id
+from loglake.store.evolution import read_conformed
 
 MIN_FILES = 8  # a partition with fewer files is left alone
 
@@ -73,7 +74,7 @@ def _compact(root: Path, min_files: int, compression: str) -> dict[str, int]:
             target, arrow_schema(stream), compression=None if compression == "none" else compression
         ) as writer:
             for rel in olds:
-                table = pq.read_table(root / rel, schema=arrow_schema(stream))
+                table = read_conformed(str(root / rel), stream)
                 writer.write_table(table)
                 rows += table.num_rows
         for rel in olds:
@@ -84,6 +85,7 @@ def _compact(root: Path, min_files: int, compression: str) -> dict[str, int]:
             "rows": rows,
             "bytes": target.stat().st_size,
             "sha256": file_digest(target),
+            "schema": schema_id(stream),
             "ingest_id": compaction_id,
         }
         doomed.extend(olds)

@@ -280,6 +280,7 @@ def _update_manifest(
                 "rows": f.rows,
                 "bytes": f.bytes,
                 "sha256": f.sha256,
+                "schema": f.schema,
                 "ingest_id": ingest_id,
             }
     recompute_totals(manifest)

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from loglake.formats.timestamps import date_of
 from loglake.layout import PARTITION_FILE
-from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema
+from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema, schema_id
 
 _CONSTANT = ("host", "file_id")
 _US_PER_DAY = 86_400_000_000
@@ -34,6 +34,7 @@ class WrittenFile:
     rows: int
     bytes: int
     sha256: str
+    schema: str  # schema.schema_id of the stream when written
 
 
 @dataclass
@@ -113,6 +114,7 @@ class PartitionedWriter:
                     rows=buf.written,
                     bytes=path.stat().st_size,
                     sha256=file_digest(path),
+                    schema=schema_id(stream),
                 )
             )
         self._buffers.clear()

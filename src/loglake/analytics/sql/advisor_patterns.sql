@@ -22,7 +22,7 @@ WITH per_shape AS (
         coalesce(count_if(replanned), 0) AS replanned,
         coalesce(count_if(has_sort_stage), 0) AS in_memory_sorts,
         coalesce(count_if(used_disk), 0) AS disk_uses,
-        coalesce(count_if(plan = 'COLLSCAN'), 0) AS collscans,
+        coalesce(count_if(full_scan), 0) AS collscans,
         histogram(coalesce(plan_summary, '(none)')) AS plan_summaries,
         min(ts) AS first_ts,
         max(ts) AS last_ts,

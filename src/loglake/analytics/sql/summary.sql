@@ -6,6 +6,6 @@ SELECT
     max(duration_ms) AS max_ms,
     min(ts) AS first_ts,
     max(ts) AS last_ts,
-    coalesce(count_if(plan = 'COLLSCAN'), 0) AS collscans
+    coalesce(count_if(full_scan), 0) AS collscans
 FROM slow_queries
 {where}
