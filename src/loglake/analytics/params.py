@@ -161,8 +161,9 @@ CASE = Param(
 
 def parse_params(question: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """Validated parameters of a registered question, defaults filled in; unknown names ignored."""
+    spec = QUESTIONS[question].params
     out: dict[str, Any] = {}
-    for p in QUESTIONS[question].params:
+    for p in spec:
         raw = args.get(p.name)
         if raw is None or raw == "":
             out[p.name] = p.default
@@ -170,7 +171,7 @@ def parse_params(question: str, args: Mapping[str, Any]) -> dict[str, Any]:
             out[p.name] = parse_value(p, raw)
         else:
             out[p.name] = parse_value(p, str(raw))
-    missing = [p.name for p in QUESTIONS[question].params if p.required and out[p.name] is None]
+    missing = [p.name for p in spec if p.required and out[p.name] is None]
     if missing:
         raise InputError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")
     if out.get("from") and out.get("to") and out["from"] >= out["to"]:

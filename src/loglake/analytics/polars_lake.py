@@ -26,7 +26,8 @@ from loglake.ingest.manifest import load_manifest
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
 
-# The filter table of both engines (filters.py), read through these names by `where`
+# The filter table of both engines (filters.py); the Polars `where` reads it through these
+# names, so the parity tests can break the Polars side alone
 COMPARE = _COMPARE
 TEXT_COLUMNS = _TEXT_COLUMNS
 
