@@ -147,7 +147,6 @@ def on_cursor(fn: Callable[[Any, Params], Answer]) -> DuckAnswer:
         with session.snapshot() as cur:
             return fn(cur, params)
 
-    answer.__doc__ = fn.__doc__
     return answer
 
 

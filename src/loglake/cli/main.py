@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from loglake import __version__
 from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
 from loglake.errors import ConfigError, LoglakeError
+
+if TYPE_CHECKING:
+    from loglake.cli.questions import View
 
 
 class Commands(click.Group):
@@ -37,7 +40,7 @@ class Commands(click.Group):
         return question_command(cmd_name, question, _views().get(question.name))
 
 
-def _views() -> dict[str, Any]:
+def _views() -> dict[str, View]:
     """The text views of question commands, by question name."""
     from loglake.cli.advisor import VIEWS as ADVISOR_VIEWS
     from loglake.cli.analytics import VIEWS
