@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from loglake.analytics import sql
 from loglake.config import Settings
 from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
 from loglake.store.evolution import Run, runs
@@ -88,6 +89,7 @@ class Lake:
         # Fetch the other columns of a sorted page only for its rows (DuckDB's default stops
         # doing so above 50 rows, and a 1,000-row page then reads every row group).
         self._con.execute("SET GLOBAL late_materialization_max_rows = 10000")
+        self._con.execute(sql.load("macros"))  # shared by the questions' SQL (mad_score, ...)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._stamp: Stamp | None = None

@@ -9,7 +9,7 @@ Polars does not share are spelled out once here (`count_if`, `epoch_ms`, `bucket
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -19,38 +19,17 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
-from loglake.analytics.filters import SYSTEM_DBS
+from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, SYSTEM_DBS
 from loglake.analytics.sql import jsonable
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
 from loglake.store.fs import Stamp
 from loglake.store.manifest import Manifest, manifest_stamp
 
-# parameter -> (column, comparison): the same table as filters._COMPARE, as Polars operations
-COMPARE: dict[str, tuple[str, str]] = {
-    "from": ("ts", "ge"),
-    "to": ("ts", "lt"),
-    "namespace": ("namespace", "eq"),
-    "db": ("db", "eq"),
-    "collection": ("collection", "eq"),
-    "op": ("op", "eq"),
-    "plan": ("plan", "eq"),
-    "app": ("app_name", "eq"),
-    "client": ("client_ip", "eq"),
-    "user": ("user", "eq"),
-    "min_ms": ("duration_ms", "ge"),
-    "max_ms": ("duration_ms", "le"),
-    "shape_hash": ("shape_hash", "eq"),
-    "query_hash": ("query_hash", "eq"),
-    "result": ("result", "eq"),
-    "mechanism": ("mechanism", "eq"),
-    "level": ("severity", "trim_eq"),
-    "component": ("component", "trim_eq"),
-    "file_id": ("file_id", "eq"),
-}
-
-# `q` on slow queries: a case-insensitive substring of any of these columns
-TEXT_COLUMNS = ("shape", "namespace", "plan_summary", "app_name")
+# The filter table of both engines (filters.py); the Polars `where` reads it through these
+# names, so the parity tests can break the Polars side alone
+COMPARE = _COMPARE
+TEXT_COLUMNS = _TEXT_COLUMNS
 
 
 @cache
@@ -59,17 +38,14 @@ def polars_schema(stream: Stream) -> pl.Schema:
     return pl.DataFrame(arrow_schema(stream).empty_table()).schema
 
 
-def _compare(column: str, how: str, value: Any) -> pl.Expr:
-    col = pl.col(column)
-    if how == "ge":
-        return col >= value
-    if how == "lt":
-        return col < value
-    if how == "le":
-        return col <= value
-    if how == "trim_eq":  # SQL trim(): spaces only
-        return col.str.strip_chars(" ") == value
-    return col == value
+# comparison -> its Polars expression (filters.COMPARISONS: the same, in SQL)
+COMPARISONS: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
+    "eq": lambda col, value: col == value,
+    "ge": lambda col, value: col >= value,
+    "lt": lambda col, value: col < value,
+    "le": lambda col, value: col <= value,
+    "trim_eq": lambda col, value: col.str.strip_chars(" ") == value,  # SQL trim(): spaces only
+}
 
 
 def where(
@@ -81,7 +57,7 @@ def where(
     for name, (column, how) in COMPARE.items():
         value = params.get(name)
         if value is not None and column in columns:
-            clauses.append(_compare(column, how, value))
+            clauses.append(COMPARISONS[how](pl.col(column), value))
     text = params.get("q")
     if text and stream == Stream.SLOW_QUERIES:
         needle = text.lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,8 +14,41 @@ from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
 from loglake.errors import ConfigError
 
+if TYPE_CHECKING:
+    from loglake.cli.questions import View
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class Commands(click.Group):
+    """The `loglake` group: its own commands, plus one per question registered with a command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, sorted (the registry is read only here and for its commands)."""
+        from loglake.analytics.registry import QUESTIONS
+
+        return sorted({*self.commands, *QUESTIONS.commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A command of the group, or the command of a registered question."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        from loglake.analytics.registry import QUESTIONS
+        from loglake.cli.questions import question_command
+
+        question = QUESTIONS.commands().get(cmd_name)
+        if question is None:
+            return None
+        return question_command(cmd_name, question, _views().get(question.name))
+
+
+def _views() -> dict[str, View]:
+    """The text views of question commands, by question name."""
+    from loglake.cli.advisor import VIEWS as ADVISOR_VIEWS
+    from loglake.cli.analytics import VIEWS
+
+    return {**VIEWS, **ADVISOR_VIEWS}
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="loglake")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 def cli(debug: bool) -> None:
@@ -259,12 +292,11 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
 
 
 def _add_commands() -> None:
-    from loglake.cli.advisor import COMMANDS as ADVISOR_COMMANDS
     from loglake.cli.advisor_ask import COMMANDS as ASK_COMMANDS
     from loglake.cli.analytics import COMMANDS
     from loglake.cli.serve import serve
 
-    for command in (*COMMANDS, *ADVISOR_COMMANDS, *ASK_COMMANDS, serve):
+    for command in (*COMMANDS, *ASK_COMMANDS, serve):
         cli.add_command(command)
 
 
