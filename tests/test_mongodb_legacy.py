@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loglake.formats import mongodb_legacy as legacy
 from loglake.formats.base import BadLine, BadReason, FileContext, Parsed
-from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.mongodb import legacy
+from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.schema import Stream, column_names
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

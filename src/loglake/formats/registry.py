@@ -9,8 +9,8 @@ from loglake.errors import InputError
 from loglake.formats.base import LogFormat
 
 _MODULES = {
-    LogFormat.MONGODB: "loglake.formats.mongodb",
-    LogFormat.MONGODB_LEGACY: "loglake.formats.mongodb_legacy",
+    LogFormat.MONGODB: "loglake.formats.mongodb.json_line",
+    LogFormat.MONGODB_LEGACY: "loglake.formats.mongodb.legacy",
 }
 SNIFF_LINES = 50
 _MIN_CONFIDENCE = 0.5

@@ -13,7 +13,7 @@ hand-made); like mtools we do not glue them to the line before: they keep their 
 they can still be read back, and they are counted as bad lines.
 
 Slow operations (`<op> <ns> … <N>ms` for query, getmore, update, remove, insert, command,
-killcursors) also give a slow_queries row, built by `mongodb_legacy_ops`.
+killcursors) also give a slow_queries row, built by `legacy_ops`.
 Authentication and connection messages give authentications and connections rows. In 2.x
 logs (no severity) the `authenticate db: …` line is the only record of a successful login
 and counts as a success; a failed 2.x login therefore also leaves one such success row
@@ -37,9 +37,9 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
-from loglake.formats.mongodb import connection_number, split_host_port
-from loglake.formats.mongodb_legacy_ops import OP_PREFIXES, parse_int, slow_query_row
-from loglake.formats.shell_syntax import parse_document
+from loglake.formats.mongodb.json_line import connection_number, split_host_port
+from loglake.formats.mongodb.legacy_ops import OP_PREFIXES, parse_int, slow_query_row
+from loglake.formats.mongodb.shell_syntax import parse_document
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
 

@@ -23,8 +23,8 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
-from loglake.formats.commands import command_collection
-from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.mongodb.commands import command_collection
+from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
 
@@ -361,8 +361,8 @@ def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
 
 
 def block_parser(ctx: FileContext, max_line: int) -> Any:
-    """The vectorized parser of this format (see mongodb_block.py)."""
-    from loglake.formats.mongodb_block import BlockParser
+    """The vectorized parser of this format (see json_block.py)."""
+    from loglake.formats.mongodb.json_block import BlockParser
 
     return BlockParser(ctx, max_line)
 
