@@ -78,7 +78,7 @@ def main() -> None:
     path = Path(sys.argv[1])
     json_block._slow_table = timed("Python: query shapes", json_block._slow_table)
     json_block._other_rows = timed("Python: auth/connection rows", json_block._other_rows)
-    json_block.BlockParser.parse = timed("block parser, all", json_block.BlockParser.parse)
+    json_block.JsonBlockParser.parse = timed("block parser, all", json_block.JsonBlockParser.parse)
     writer.PartitionedWriter._write = timed("Parquet writes", writer.PartitionedWriter._write)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()

@@ -13,6 +13,7 @@ from loglake import __version__
 from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
 from loglake.errors import ConfigError, LoglakeError
+from loglake.formats.registry import format_names
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,7 +33,7 @@ def cli(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["mongodb", "mongodb-legacy"]),
+    type=click.Choice(format_names()),
     default=None,
     help="Skip format sniffing.",
 )

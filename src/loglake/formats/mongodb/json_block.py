@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,23 +22,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loglake.formats.base import BadLine, FileContext, LineParser
+from loglake.formats.base import BadLine, BlockResult, FileContext, LineParser
 from loglake.formats.mongodb import json_line
 from loglake.schema import Stream, arrow_schema
 
 _SQL = (Path(__file__).parent / "json_block.sql").read_text()
 _WHITESPACE = b" \t\r\n\x0b\x0c"
-
-
-@dataclass
-class BlockResult:
-    """What one block gave: Arrow tables per stream (with a `day` column) and counts."""
-
-    tables: dict[Stream, pa.Table] = field(default_factory=dict)
-    rows: list[tuple[Stream, dict[str, Any]]] = field(default_factory=list)  # per-line path
-    bad: list[tuple[int, int, str, bytes | None]] = field(default_factory=list)
-    lines: int = 0
-    blank: int = 0
 
 
 @cache
@@ -59,7 +47,7 @@ def _connection_of(_pid: int) -> Any:
     return con
 
 
-class BlockParser:
+class JsonBlockParser:
     """Parses blocks of complete lines; one per worker task (it owns a DuckDB connection)."""
 
     def __init__(self, ctx: FileContext, max_line: int) -> None:
@@ -165,11 +153,9 @@ class BlockParser:
             if isinstance(outcome, BadLine):
                 result.bad.append((int(offsets[i]), int(lengths[i]), outcome.reason.value, line))
                 continue
-            outcome.event.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
-            result.rows.append((Stream.EVENTS, outcome.event))
-            if outcome.stream is not None and outcome.row is not None:
-                outcome.row.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
-                result.rows.append((outcome.stream, outcome.row))
+            for _stream, row in outcome.rows:
+                row.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
+            result.rows.extend(outcome.rows)
         good = parsed.filter(pc.equal(parsed.column("status"), 1))
         events = _select(good, Stream.EVENTS)
         slow = good.filter(pc.equal(good.column("msg_id"), json_line.SLOW_QUERY))

@@ -31,9 +31,10 @@ from loglake.formats.base import (
     BadLine,
     BadReason,
     FileContext,
+    FormatSpec,
     LineParser,
-    LogFormat,
     Parsed,
+    Priority,
     Row,
     classify_garbage,
 )
@@ -43,8 +44,7 @@ from loglake.formats.mongodb.shell_syntax import parse_document
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
 
-NAME = LogFormat.MONGODB_LEGACY
-WARMUP_BYTES = 256 * 1024
+WARMUP_BYTES = 256 * 1024  # to learn which mechanism each connection authenticates with
 
 
 def splittable(head: list[bytes]) -> bool:
@@ -53,6 +53,7 @@ def splittable(head: list[bytes]) -> bool:
     return bool(stamps) and all(m.group(1) for m in stamps)
 
 
+_EVENTS = Stream.EVENTS
 _MESSAGE_LIMIT = 4096
 _CACHE_LIMIT = 100_000
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -175,7 +176,7 @@ class _Parser:
         try:
             return self._classify(event, msg, context, m["sev"] is None)
         except Exception:  # noqa: BLE001 - a parser never raises: the line stays an event
-            return Parsed(event)
+            return Parsed([(_EVENTS, event)])
 
     def _timestamp(self, m: re.Match[str]) -> int | None:
         iso = m["iso"]
@@ -218,13 +219,13 @@ class _Parser:
         elif msg.startswith("authenticate db: "):
             row, stream = self._attempt(msg, context, old), Stream.AUTHENTICATIONS
         else:
-            return Parsed(event)
+            return Parsed([(_EVENTS, event)])
         if row is None:
-            return Parsed(event)
+            return Parsed([(_EVENTS, event)])
         row["ts"] = event["ts"]
         if stream is Stream.AUTHENTICATIONS:
             event["user"] = row["user"]
-        return Parsed(event, stream, row)
+        return Parsed([(_EVENTS, event), (stream, row)])
 
     def _attempt(self, msg: str, context: str | None, old: bool) -> Row | None:
         """`authenticate db: admin { authenticate: 1, user: "u", mechanism: … }`."""
@@ -310,3 +311,15 @@ def _sub(doc: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+SPEC = FormatSpec(
+    name="mongodb-legacy",
+    priority=Priority.SPECIFIC,
+    sniff=sniff,
+    make_parser=make_parser,
+    splittable=splittable,
+    warmup_bytes=WARMUP_BYTES,
+    host_of=host_of,
+    year_hint=year_hint_for,
+)
