@@ -32,7 +32,7 @@ from loglake.sources.files import (
     finish_stream,
     open_stream,
 )
-from loglake.sources.framing import records_in_range
+from loglake.sources.framing import Records, records_in_range
 
 SAMPLES_PER_REASON = 3
 FAN_OUT_CHUNK = 32 * 1024 * 1024  # the most decompressed bytes a dealt-out chunk holds
@@ -155,7 +155,9 @@ def _parse_records(
     """The per-record path: one parser call per record (a line, for LINE framing)."""
     parse = spec.make_parser(task.ctx)
 
-    def records(start: int, end: int | None, resync: bool, progress: Any = None) -> Any:
+    def records(
+        start: int, end: int | None, resync: bool, progress: Callable[[int], None] | None = None
+    ) -> Records:
         return records_in_range(
             stream, start, end, task.max_line, spec.framing, spec.record_start, progress, resync
         )
