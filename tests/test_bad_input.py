@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import TEST_DATA, IngestFn, query
 from loglake.errors import InputError
 from loglake.formats.base import BadLine, FileContext, Parsed
-from loglake.formats.mongodb import make_parser
+from loglake.formats.mongodb.json_line import make_parser
 from loglake.store.raw import RawReader
 
 GOOD = [

@@ -13,6 +13,7 @@ from loglake import __version__
 from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
 from loglake.errors import ConfigError
+from loglake.formats.registry import format_names
 
 if TYPE_CHECKING:
     from loglake.cli.questions import View
@@ -65,7 +66,7 @@ def cli(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["mongodb", "mongodb-legacy"]),
+    type=click.Choice(format_names()),
     default=None,
     help="Skip format sniffing.",
 )

@@ -16,20 +16,19 @@ import simdjson
 from loglake.formats.base import (
     BadLine,
     BadReason,
+    BlockParser,
     FileContext,
+    FormatSpec,
     LineParser,
-    LogFormat,
     Parsed,
+    Priority,
     Row,
     classify_garbage,
 )
-from loglake.formats.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
-from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.mongodb.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
+from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
-
-NAME = LogFormat.MONGODB
-SPLITTABLE = True
 
 SLOW_QUERY = 51803
 AUTH_OK = (20250, 5286306)
@@ -40,6 +39,7 @@ CLIENT_METADATA = 51800
 MONGOD_STARTING = 4615611
 INTERESTING = {SLOW_QUERY, *AUTH_OK, *AUTH_FAIL, CONN_ACCEPTED, CONN_ENDED, CLIENT_METADATA}
 
+_EVENTS = Stream.EVENTS
 _MESSAGE_LIMIT = 4096
 _ID_WINDOW = 160  # mongod writes "id" within the first ~100 bytes of a line
 
@@ -340,7 +340,7 @@ def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
         "message": message,
     }
     if msg_id not in INTERESTING:
-        return Parsed(event)
+        return Parsed([(_EVENTS, event)])
     raw_attr = doc.get("attr")
     if isinstance(raw_attr, simdjson.Object):
         attr = raw_attr.as_dict()
@@ -359,14 +359,14 @@ def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
         row = connection_row(msg_id, attr, context)
         stream = Stream.CONNECTIONS
     row["ts"] = ts
-    return Parsed(event, stream, row)
+    return Parsed([(_EVENTS, event), (stream, row)])
 
 
-def block_parser(ctx: FileContext, max_line: int) -> Any:
-    """The vectorized parser of this format (see mongodb_block.py)."""
-    from loglake.formats.mongodb_block import BlockParser
+def block_parser(ctx: FileContext, max_line: int) -> BlockParser:
+    """The vectorized parser of this format (see json_block.py)."""
+    from loglake.formats.mongodb.json_block import JsonBlockParser
 
-    return BlockParser(ctx, max_line)
+    return JsonBlockParser(ctx, max_line)
 
 
 def host_of(head: list[bytes]) -> str | None:
@@ -386,3 +386,13 @@ def host_of(head: list[bytes]) -> str | None:
         if isinstance(host, str):
             return f"{host}:{port}" if port else host
     return None
+
+
+SPEC = FormatSpec(
+    name="mongodb",
+    priority=Priority.SPECIFIC,
+    sniff=sniff,
+    make_parser=make_parser,
+    block_parser=block_parser,
+    host_of=host_of,
+)

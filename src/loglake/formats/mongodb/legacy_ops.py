@@ -15,10 +15,10 @@ import re
 from typing import Any
 
 from loglake.formats.base import Row
-from loglake.formats.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
-from loglake.formats.mongodb import connection_number
-from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
-from loglake.formats.shell_syntax import parse_document, read_fields
+from loglake.formats.mongodb.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
+from loglake.formats.mongodb.json_line import connection_number
+from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.mongodb.shell_syntax import parse_document, read_fields
 
 _OPS = ("query", "getmore", "update", "remove", "insert", "command", "killcursors")
 # How a slow-operation message starts; it also ends with `ms`.

@@ -13,7 +13,7 @@ hand-made); like mtools we do not glue them to the line before: they keep their 
 they can still be read back, and they are counted as bad lines.
 
 Slow operations (`<op> <ns> … <N>ms` for query, getmore, update, remove, insert, command,
-killcursors) also give a slow_queries row, built by `mongodb_legacy_ops`.
+killcursors) also give a slow_queries row, built by `legacy_ops`.
 Authentication and connection messages give authentications and connections rows. In 2.x
 logs (no severity) the `authenticate db: …` line is the only record of a successful login
 and counts as a success; a failed 2.x login therefore also leaves one such success row
@@ -31,20 +31,20 @@ from loglake.formats.base import (
     BadLine,
     BadReason,
     FileContext,
+    FormatSpec,
     LineParser,
-    LogFormat,
     Parsed,
+    Priority,
     Row,
     classify_garbage,
 )
-from loglake.formats.mongodb import connection_number, split_host_port
-from loglake.formats.mongodb_legacy_ops import OP_PREFIXES, parse_int, slow_query_row
-from loglake.formats.shell_syntax import parse_document
+from loglake.formats.mongodb.json_line import connection_number, split_host_port
+from loglake.formats.mongodb.legacy_ops import OP_PREFIXES, parse_int, slow_query_row
+from loglake.formats.mongodb.shell_syntax import parse_document
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
 
-NAME = LogFormat.MONGODB_LEGACY
-WARMUP_BYTES = 256 * 1024
+WARMUP_BYTES = 256 * 1024  # to learn which mechanism each connection authenticates with
 
 
 def splittable(head: list[bytes]) -> bool:
@@ -53,6 +53,7 @@ def splittable(head: list[bytes]) -> bool:
     return bool(stamps) and all(m.group(1) for m in stamps)
 
 
+_EVENTS = Stream.EVENTS
 _MESSAGE_LIMIT = 4096
 _CACHE_LIMIT = 100_000
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -175,7 +176,7 @@ class _Parser:
         try:
             return self._classify(event, msg, context, m["sev"] is None)
         except Exception:  # noqa: BLE001 - a parser never raises: the line stays an event
-            return Parsed(event)
+            return Parsed([(_EVENTS, event)])
 
     def _timestamp(self, m: re.Match[str]) -> int | None:
         iso = m["iso"]
@@ -218,13 +219,13 @@ class _Parser:
         elif msg.startswith("authenticate db: "):
             row, stream = self._attempt(msg, context, old), Stream.AUTHENTICATIONS
         else:
-            return Parsed(event)
+            return Parsed([(_EVENTS, event)])
         if row is None:
-            return Parsed(event)
+            return Parsed([(_EVENTS, event)])
         row["ts"] = event["ts"]
         if stream is Stream.AUTHENTICATIONS:
             event["user"] = row["user"]
-        return Parsed(event, stream, row)
+        return Parsed([(_EVENTS, event), (stream, row)])
 
     def _attempt(self, msg: str, context: str | None, old: bool) -> Row | None:
         """`authenticate db: admin { authenticate: 1, user: "u", mechanism: … }`."""
@@ -310,3 +311,15 @@ def _sub(doc: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+SPEC = FormatSpec(
+    name="mongodb-legacy",
+    priority=Priority.SPECIFIC,
+    sniff=sniff,
+    make_parser=make_parser,
+    splittable=splittable,
+    warmup_bytes=WARMUP_BYTES,
+    host_of=host_of,
+    year_hint=year_hint_for,
+)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,23 +22,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loglake.formats import mongodb
-from loglake.formats.base import BadLine, FileContext, LineParser
+from loglake.formats.base import BadLine, BlockResult, FileContext, LineParser
+from loglake.formats.mongodb import json_line
 from loglake.schema import Stream, arrow_schema
 
-_SQL = (Path(__file__).parent / "mongodb_block.sql").read_text()
+_SQL = (Path(__file__).parent / "json_block.sql").read_text()
 _WHITESPACE = b" \t\r\n\x0b\x0c"
-
-
-@dataclass
-class BlockResult:
-    """What one block gave: Arrow tables per stream (with a `day` column) and counts."""
-
-    tables: dict[Stream, pa.Table] = field(default_factory=dict)
-    rows: list[tuple[Stream, dict[str, Any]]] = field(default_factory=list)  # per-line path
-    bad: list[tuple[int, int, str, bytes | None]] = field(default_factory=list)
-    lines: int = 0
-    blank: int = 0
 
 
 @cache
@@ -59,12 +47,12 @@ def _connection_of(_pid: int) -> Any:
     return con
 
 
-class BlockParser:
+class JsonBlockParser:
     """Parses blocks of complete lines; one per worker task (it owns a DuckDB connection)."""
 
     def __init__(self, ctx: FileContext, max_line: int) -> None:
         self.max_line = max_line
-        self.line_parser: LineParser = mongodb.make_parser(ctx)
+        self.line_parser: LineParser = json_line.make_parser(ctx)
         self.con = _connection_of(os.getpid())
 
     def close(self) -> None:
@@ -165,14 +153,12 @@ class BlockParser:
             if isinstance(outcome, BadLine):
                 result.bad.append((int(offsets[i]), int(lengths[i]), outcome.reason.value, line))
                 continue
-            outcome.event.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
-            result.rows.append((Stream.EVENTS, outcome.event))
-            if outcome.stream is not None and outcome.row is not None:
-                outcome.row.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
-                result.rows.append((outcome.stream, outcome.row))
+            for _stream, row in outcome.rows:
+                row.update(file_offset=int(offsets[i]), line_length=int(lengths[i]))
+            result.rows.extend(outcome.rows)
         good = parsed.filter(pc.equal(parsed.column("status"), 1))
         events = _select(good, Stream.EVENTS)
-        slow = good.filter(pc.equal(good.column("msg_id"), mongodb.SLOW_QUERY))
+        slow = good.filter(pc.equal(good.column("msg_id"), json_line.SLOW_QUERY))
         if slow.num_rows:
             result.tables[Stream.SLOW_QUERIES] = _slow_table(slow)
         has_attr = pc.is_valid(good.column("attr_json"))
@@ -209,7 +195,7 @@ def _slow_table(slow: pa.Table) -> pa.Table:
         slow.column("originating").to_pylist(),
         strict=True,
     ):
-        ident = mongodb.query_identity(ns, op_type, _loads(cmd), _loads(orig))
+        ident = json_line.query_identity(ns, op_type, _loads(cmd), _loads(orig))
         for key, append in zip(_IDENTITY, appends, strict=True):
             append(ident[key])
     fields = [f for f in arrow_schema(Stream.SLOW_QUERIES) if f.name not in ("host", "file_id")]
@@ -237,12 +223,12 @@ def _other_rows(table: pa.Table) -> tuple[list[tuple[Stream, dict[str, Any]]], l
     for msg_id, context, text, offset, length, ts in zip(*columns, stamps, strict=True):
         attr = _loads(text)
         attr = attr if type(attr) is dict else {}
-        if msg_id in mongodb.AUTH_OK or msg_id in mongodb.AUTH_FAIL:
-            row = mongodb.auth_row(msg_id, attr, context)
+        if msg_id in json_line.AUTH_OK or msg_id in json_line.AUTH_FAIL:
+            row = json_line.auth_row(msg_id, attr, context)
             stream = Stream.AUTHENTICATIONS
             users.append(row["user"])
         else:
-            row = mongodb.connection_row(msg_id, attr, context)
+            row = json_line.connection_row(msg_id, attr, context)
             stream = Stream.CONNECTIONS
             users.append(None)
         row["ts"] = ts
