@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from loglake.config import Settings
-from loglake.formats import mongodb_block
+from loglake.formats.mongodb import json_block
 from loglake.ingest import writer
 from loglake.ingest.pipeline import ingest
 from loglake.sources.files import blocks_in_range
@@ -44,7 +44,7 @@ def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
 def sql_only(path: Path) -> float:
     """Seconds DuckDB spends on the block SQL alone, over every block of the file."""
-    con = mongodb_block._connection_of(0)  # the parser's own setup
+    con = json_block._connection_of(0)  # the parser's own setup
     spent = 0.0
     with path.open("rb") as f:
         for _offset, block, _size in blocks_in_range(f, 0, None, 1 << 26):
@@ -68,7 +68,7 @@ def sql_only(path: Path) -> float:
             )
             con.register("block_lines", table)
             started = time.perf_counter()
-            con.sql(mongodb_block._SQL).to_arrow_table()
+            con.sql(json_block._SQL).to_arrow_table()
             spent += time.perf_counter() - started
             con.unregister("block_lines")
     return spent
@@ -76,9 +76,9 @@ def sql_only(path: Path) -> float:
 
 def main() -> None:
     path = Path(sys.argv[1])
-    mongodb_block._slow_table = timed("Python: query shapes", mongodb_block._slow_table)
-    mongodb_block._other_rows = timed("Python: auth/connection rows", mongodb_block._other_rows)
-    mongodb_block.BlockParser.parse = timed("block parser, all", mongodb_block.BlockParser.parse)
+    json_block._slow_table = timed("Python: query shapes", json_block._slow_table)
+    json_block._other_rows = timed("Python: auth/connection rows", json_block._other_rows)
+    json_block.JsonBlockParser.parse = timed("block parser, all", json_block.JsonBlockParser.parse)
     writer.PartitionedWriter._write = timed("Parquet writes", writer.PartitionedWriter._write)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()

@@ -1,8 +1,14 @@
-"""Fixtures: settings on a temporary root -> a real ingest -> the dataset on disk."""
+"""Fixtures: settings on a temporary root -> a real ingest -> the lake -> app -> client.
+
+A test module chooses its dataset by overriding `lake_logs` (or `lake`, when it needs
+settings of its own); `analytics`, `app`, `client` and `server` then serve that dataset.
+`runner` invokes the CLI in-process and `golden` compares a result with its golden file.
+"""
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import socket
 import subprocess
@@ -16,10 +22,16 @@ from typing import Any
 
 import duckdb
 import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
+from loglake.analytics.service import Analytics
+from loglake.cli.main import cli
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
+from loglake.web import create_app
 
 # No per-example deadline: CI machines are shared and a slow example is not a failure.
 hypothesis_settings.register_profile("loglake", deadline=None)
@@ -28,6 +40,8 @@ hypothesis_settings.load_profile("loglake")
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+REGEN_GOLDEN = os.environ.get("LOGLAKE_REGEN_GOLDEN") == "1"
 
 
 def shared(*parts: str) -> Path:
@@ -74,6 +88,82 @@ def run_ingest(settings: Settings) -> IngestFn:
     return run
 
 
+@pytest.fixture(scope="module")
+def lake_logs() -> list[Path]:
+    """The logs a module's lake is ingested from; a module overrides this to pick its own."""
+    return [TEST_DATA / "mongod-6.0-setup.log", TEST_DATA / "mongod-4.4-auth.log"]
+
+
+@pytest.fixture(scope="module")
+def lake(lake_logs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The settings of a dataset ingested once per module from `lake_logs` (a real ingest)."""
+    settings = Settings(root=tmp_path_factory.mktemp("lake") / "lake", workers=2)
+    ingest([str(p) for p in lake_logs], settings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def analytics(lake: Settings) -> Analytics:
+    """The service layer over the lake."""
+    return Analytics(lake)
+
+
+@pytest.fixture
+def app(lake: Settings) -> Flask:
+    """The web application over the lake (one per test: its CSRF token and caches are fresh)."""
+    return create_app(lake)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app (real WSGI requests, no server process)."""
+    return app.test_client()
+
+
+ClientFor = Callable[[Settings], FlaskClient]
+
+
+@pytest.fixture
+def client_for() -> ClientFor:
+    """A test client of a new app over other settings (a token, the Polars fallback, …)."""
+    return lambda settings: create_app(settings).test_client()
+
+
+class Runner(CliRunner):
+    """click's test runner for the `loglake` command."""
+
+    def run(self, *args: str, env: dict[str, str] | None = None, catch: bool = False) -> Result:
+        """`loglake ARGS…` in-process; unless `catch`, an unexpected exception is raised."""
+        return self.invoke(cli, list(args), env=env, catch_exceptions=catch)
+
+
+@pytest.fixture
+def runner() -> Runner:
+    """Runs `loglake` commands in-process."""
+    return Runner()
+
+
+Golden = Callable[[str, Any], None]
+
+
+@pytest.fixture
+def golden() -> Golden:
+    """Compare a JSON-ready result with golden/<name>.json; LOGLAKE_REGEN_GOLDEN=1 rewrites it."""
+
+    def check(name: str, result: Any) -> None:
+        path = GOLDEN / f"{name}.json"
+        got = json.loads(json.dumps(result))  # as a reader of the JSON would see it
+        if REGEN_GOLDEN:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # sorted keys: a golden file's diff shows changed values, not a new key order
+            path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        if not path.exists():
+            pytest.fail(f"{path} is missing: run with LOGLAKE_REGEN_GOLDEN=1 and review it")
+        assert got == json.loads(path.read_text()), f"differs from {path}"
+
+    return check
+
+
 def query(root: Path, stream: str, sql: str, params: list[Any] | None = None) -> list[tuple]:
     """Run SQL over one stream's committed Parquet files (the view is called `t`)."""
     files = sorted(str(p) for p in (root / stream).rglob("*.parquet"))
@@ -114,3 +204,10 @@ def served(root: Path, **env: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(lake: Settings) -> Iterator[str]:
+    """`loglake serve` over the lake in its own process (waitress); yields its base URL."""
+    with served(lake.root) as url:
+        yield url

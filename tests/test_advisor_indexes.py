@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import SHARED_DATA, TEST_DATA, read_source, shared
+from conftest import SHARED_DATA, TEST_DATA, Golden, read_source, shared
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.ingest.pipeline import ingest
 
 CRAFTED = TEST_DATA / "advisor"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "advisor" / "index_suggestions.json"
-REGEN = os.environ.get("LOGLAKE_REGEN_GOLDEN") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -136,13 +132,9 @@ def _stable(answer: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def test_golden(crafted: Analytics) -> None:
+def test_golden(crafted: Analytics, golden: Golden) -> None:
     """The whole answer, reviewed as a diff (LOGLAKE_REGEN_GOLDEN=1 rewrites it)."""
-    got = _stable(crafted.ask("index_suggestions", {}))
-    if REGEN:
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(json.dumps(got, indent=1, sort_keys=False) + "\n")
-    assert got == json.loads(GOLDEN.read_text())
+    golden("advisor/index_suggestions", _stable(crafted.ask("index_suggestions", {})))
 
 
 # Real logs --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from loglake.advisor.indexes import Shape, create_index_command, index_keys
 from loglake.advisor.query import extract
-from loglake.formats.shape import shape_json, shape_of
+from loglake.formats.mongodb.shape import shape_json, shape_of
 
 Q = "?"
 

@@ -3,34 +3,24 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from flask import Flask
 
-from conftest import TEST_DATA
+from conftest import TEST_DATA, ClientFor, Runner
 from loglake.analytics.service import Analytics
-from loglake.cli.main import cli
 from loglake.config import Settings
-from loglake.ingest.pipeline import ingest
-from loglake.web import create_app
 
 SUGGESTION_KEYS = {"namespace", "db", "collection", "keys", "command", "rationale", "confidence",
                    "impact_ms", "share", "evidence", "patterns", "replaces"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The crafted advisor logs, ingested."""
-    settings = Settings(root=tmp_path_factory.mktemp("advisor-web") / "lake", workers=1)
-    ingest([str(p) for p in sorted((TEST_DATA / "advisor").glob("*.log"))], settings)
-    return settings
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Any:
-    """A test client of the app over that dataset."""
-    return create_app(settings).test_client()
+def lake_logs() -> list[Path]:
+    """The crafted advisor logs."""
+    return sorted((TEST_DATA / "advisor").glob("*.log"))
 
 
 def test_index_suggestions_endpoint(client: Any) -> None:
@@ -73,53 +63,49 @@ def test_openapi_lists_both(client: Any) -> None:
         assert {"namespace", "from", "to", "limit"} <= names
 
 
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def test_cli_json_equals_the_service(settings: Settings) -> None:
+def test_cli_json_equals_the_service(lake: Settings, analytics: Analytics, runner: Runner) -> None:
     """`suggest-indexes --json` prints exactly the service's suggestions."""
-    result = run("suggest-indexes", "--data", str(settings.root), "--json")
+    result = runner.run("suggest-indexes", "--data", str(lake.root), "--json")
     assert result.exit_code == 0, result.output
-    expected = Analytics(settings).ask("index_suggestions", {})["suggestions"]
+    expected = analytics.ask("index_suggestions", {})["suggestions"]
     assert json.loads(result.stdout) == expected
 
 
-def test_cli_table_and_errors(settings: Settings) -> None:
+def test_cli_table_and_errors(lake: Settings, runner: Runner) -> None:
     """The table shows each createIndex command; bad options are one-line errors."""
-    result = run("suggest-indexes", "--data", str(settings.root), "--namespace", "shop.orders")
+    result = runner.run("suggest-indexes", "--data", str(lake.root), "--namespace", "shop.orders")
     assert result.exit_code == 0, result.output
     assert (
         'db.getSiblingDB("shop").orders.createIndex({"status": 1, "priority": -1, "createdAt": 1})'
     ) in result.stdout
-    bad = run("suggest-indexes", "--data", str(settings.root), "--limit", "0")
+    bad = runner.run("suggest-indexes", "--data", str(lake.root), "--limit", "0")
     assert bad.exit_code == 1
     assert "Error: limit: must be at least 1" in bad.stderr
-    analyze = run("analyze", "--data", str(settings.root), "--json", "--namespace", "h.sort")
+    analyze = runner.run("analyze", "--data", str(lake.root), "--json", "--namespace", "h.sort")
     assert json.loads(analyze.stdout)["patterns"][0]["findings"][0]["rule"] == "unindexed_sort"
 
 
-def test_polars_fallback_reports_them_degraded(settings: Settings) -> None:
+def test_polars_fallback_reports_them_degraded(lake: Settings, client_for: ClientFor) -> None:
     """Without DuckDB both questions are listed as degraded and answer 503."""
     from dataclasses import replace
 
     from loglake.analytics.service import DegradedError
 
-    fallback = replace(settings, disable_duckdb=True)
+    fallback = replace(lake, disable_duckdb=True)
     analytics = Analytics(fallback)
     assert {"index_suggestions", "analysis"} <= set(analytics.degraded)
     with pytest.raises(DegradedError):
         analytics.ask("index_suggestions", {})
-    assert create_app(fallback).test_client().get("/api/analysis").status_code == 503
+    assert client_for(fallback).get("/api/analysis").status_code == 503
 
 
-def test_fuzzing_finds_no_server_error(settings: Settings) -> None:
+def test_fuzzing_finds_no_server_error(app: Flask) -> None:
     """Schemathesis requests built from the OpenAPI document never get a 5xx."""
     import schemathesis
     from hypothesis import HealthCheck, given
     from hypothesis import settings as hypothesis_settings
 
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", create_app(settings))
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [
         op.ok()
         for op in schema.get_all_operations()

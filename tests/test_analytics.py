@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import TEST_DATA, shared
+from conftest import TEST_DATA, Runner, shared
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.errors import InputError, NotFoundError
@@ -300,21 +300,18 @@ def test_empty_dataset_answers_with_zeros(tmp_path: Path) -> None:
     assert analytics.ask("trend", {})["series"] == []
 
 
-def test_ingest_precomputes_the_dashboard_answers(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from loglake.analytics.precompute import DASHBOARD, answers_path
-    from loglake.cli.main import cli
+def test_ingest_precomputes_the_dashboard_answers(tmp_path: Path, runner: Runner) -> None:
+    from loglake.analytics.precompute import answers_path, dashboard
 
     root = tmp_path / "lake"
     log = shared("mongodb", "json", "hatchet-6.0.14-rs3.log.gz")
-    result = CliRunner().invoke(cli, ["ingest", str(log), "--out", str(root), "-q"])
+    result = runner.run("ingest", str(log), "--out", str(root), "-q", catch=True)
     assert result.exit_code == 0, result.output
     fresh = Analytics(Settings(root=root, precomputed_answers=False, cache_entries=0))
     version = fresh.version()
     stored = json.loads(answers_path(root, version).read_text())
     assert stored["dataset_version"] == version
-    for question in DASHBOARD:  # exactly what the queries answer
+    for question in dashboard():  # exactly what the queries answer
         assert stored["answers"][question] == fresh.ask(question, {}), question
 
     # the file is what answers default questions at its version, and only those
@@ -326,6 +323,6 @@ def test_ingest_precomputes_the_dashboard_answers(tmp_path: Path) -> None:
 
     more = tmp_path / "more.log"
     shutil.copy(shared("mongodb", "json", "replset-5.0.5-a.log"), more)
-    CliRunner().invoke(cli, ["ingest", str(more), "--out", str(root), "-q"])
+    runner.run("ingest", str(more), "--out", str(root), "-q", catch=True)
     assert not answers_path(root, version).exists()  # the old version's answers are gone
     assert served.ask("summary", {})["count"] == 440 + 10

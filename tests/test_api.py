@@ -9,7 +9,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,39 +16,21 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from conftest import TEST_DATA, free_port, served, shared
+from conftest import TEST_DATA, ClientFor, IngestFn, free_port, shared
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
-from loglake.web import create_app
 from loglake.web.api import POST_ROUTES, ROUTES
 from loglake.web.openapi import upload_paths
 
 
 @pytest.fixture(scope="module")
-def lake_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A dataset of a real slow-query-heavy log and a real auth log."""
-    settings = Settings(root=tmp_path_factory.mktemp("api") / "lake", workers=2)
-    ingest(
-        [
-            str(shared("mongodb", "json", "hatchet-6.0.14-rs3.log.gz")),
-            str(shared("mongodb", "json", "sanket-4.4.3.log")),
-        ],
-        settings,
-    )
-    return settings
-
-
-@pytest.fixture(scope="module")
-def app(lake_settings: Settings) -> Any:
-    """The Flask app over that dataset."""
-    return create_app(lake_settings)
-
-
-@pytest.fixture
-def client(app: Any) -> Any:
-    """A test client (real WSGI requests, no server process)."""
-    return app.test_client()
+def lake_logs() -> list[Path]:
+    """A real slow-query-heavy log and a real auth log."""
+    return [
+        shared("mongodb", "json", "hatchet-6.0.14-rs3.log.gz"),
+        shared("mongodb", "json", "sanket-4.4.3.log"),
+    ]
 
 
 EXPECTED_KEYS = {
@@ -183,10 +164,10 @@ def test_openapi_documents_every_route(client: Any) -> None:
             "limit", "offset"} <= params  # fmt: skip
 
 
-def test_a_token_is_required_when_set(lake_settings: Settings) -> None:
+def test_a_token_is_required_when_set(lake: Settings, client_for: ClientFor) -> None:
     from dataclasses import replace
 
-    client = create_app(replace(lake_settings, auth_token="s3cret")).test_client()
+    client = client_for(replace(lake, auth_token="s3cret"))
     assert client.get("/api/summary").status_code == 401
     assert client.get("/api/summary", headers={"Authorization": "Bearer nope"}).status_code == 401
     ok = client.get("/api/summary", headers={"Authorization": "Bearer s3cret"})
@@ -257,13 +238,6 @@ def test_answers_stay_consistent_while_an_ingest_commits(tmp_path: Path) -> None
     assert seen == {before, after}
 
 
-@pytest.fixture
-def server(lake_settings: Settings) -> Iterator[str]:
-    """`loglake serve` in its own process (waitress), on a free port."""
-    with served(lake_settings.root) as url:
-        yield url
-
-
 def test_loglake_serve_answers_over_http(server: str) -> None:
     import json
 
@@ -276,10 +250,10 @@ def test_loglake_serve_answers_over_http(server: str) -> None:
     info.value.close()
 
 
-def test_serve_refuses_a_public_address_without_a_token(lake_settings: Settings) -> None:
+def test_serve_refuses_a_public_address_without_a_token(lake: Settings) -> None:
     env = {k: v for k, v in os.environ.items() if k != "LOGLAKE_AUTH_TOKEN"}
     done = subprocess.run(
-        [sys.executable, "-m", "loglake", "serve", "--data", str(lake_settings.root),
+        [sys.executable, "-m", "loglake", "serve", "--data", str(lake.root),
          "--host", "0.0.0.0", "--port", str(free_port())],
         check=False, capture_output=True, text=True, timeout=30, env=env,
     )  # fmt: skip
@@ -287,8 +261,7 @@ def test_serve_refuses_a_public_address_without_a_token(lake_settings: Settings)
     assert "LOGLAKE_AUTH_TOKEN" in done.stderr
 
 
-def test_small_log_counts(tmp_path: Path) -> None:
-    settings = Settings(root=tmp_path / "lake", workers=1)
-    ingest([str(TEST_DATA / "mongod-6.0-setup.log")], settings)
-    client = create_app(settings).test_client()
+def test_small_log_counts(settings: Settings, run_ingest: IngestFn, client_for: ClientFor) -> None:
+    run_ingest(TEST_DATA / "mongod-6.0-setup.log")
+    client = client_for(settings)
     assert client.get("/api/summary").get_json()["count"] == 1

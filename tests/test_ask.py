@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from flask.testing import FlaskClient
 
-from conftest import TEST_DATA, query
+from conftest import TEST_DATA, Golden, Runner, query
 from loglake.advisor.ask import CAN_ASK, answer, match_intent
 from loglake.analytics.service import Analytics
-from loglake.cli.main import cli
 from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.ingest.pipeline import ingest
-from loglake.web import create_app
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "advisor" / "ask.json"
-REGEN = os.environ.get("LOGLAKE_REGEN_GOLDEN") == "1"
 LOGS = [
     *sorted((TEST_DATA / "advisor").glob("*.log")),
     TEST_DATA / "anomalies" / "mongod-outlier-spike.log",
@@ -38,25 +33,15 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The crafted advisor logs, the planted anomalies and an auth log, ingested."""
-    settings = Settings(root=tmp_path_factory.mktemp("ask") / "lake", workers=1)
-    ingest([str(p) for p in LOGS], settings)
-    return settings
+def lake_logs() -> list[Path]:
+    """The crafted advisor logs, the planted anomalies and an auth log."""
+    return LOGS
 
 
-@pytest.fixture(scope="module")
-def analytics(settings: Settings) -> Analytics:
-    return Analytics(settings)
-
-
-def test_golden_answers(analytics: Analytics) -> None:
+def test_golden_answers(analytics: Analytics, golden: Golden) -> None:
     """Every example question's whole answer, reviewed as a diff (LOGLAKE_REGEN_GOLDEN=1)."""
     answers = {q: answer(analytics, q) for q in QUESTIONS}
-    if REGEN:
-        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN.write_text(json.dumps(answers, indent=1, sort_keys=True) + "\n")
-    assert json.loads(json.dumps(answers)) == json.loads(GOLDEN.read_text())
+    golden("advisor/ask", answers)
 
 
 def test_every_example_question_has_an_intent() -> None:
@@ -139,20 +124,17 @@ def test_when_did_it_start_names_the_planted_spike(tmp_path: Path) -> None:
     assert "2024-06-03T03:00:00Z" in result["answer"]
 
 
-def test_cli_ask_json(settings: Settings) -> None:
-    runner = CliRunner()
-    done = runner.invoke(cli, ["ask", "--json", "--data", str(settings.root),
-                               "why is shop.orders slow?"])  # fmt: skip
+def test_cli_ask_json(lake: Settings, runner: Runner) -> None:
+    done = runner.run("ask", "--json", "--data", str(lake.root), "why is shop.orders slow?")
     assert done.exit_code == 0, done.output
     result = json.loads(done.output)
     facts = facts_of(result)
     assert facts["pattern_executions"] > 0 and facts["plan"] == "COLLSCAN"
-    text = runner.invoke(cli, ["ask", "--data", str(settings.root), "huh?"])
+    text = runner.run("ask", "--data", str(lake.root), "huh?")
     assert text.exit_code == 0 and CAN_ASK[0] in text.output
 
 
-def test_post_and_get_api_ask(settings: Settings) -> None:
-    client = create_app(settings).test_client()
+def test_post_and_get_api_ask(client: FlaskClient) -> None:
     posted = client.post("/api/ask", json={"q": "why is shop.orders slow?"})
     assert posted.status_code == 200
     body = posted.get_json()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import TEST_DATA, IngestFn, query
 from loglake.errors import InputError
 from loglake.formats.base import BadLine, FileContext, Parsed
-from loglake.formats.mongodb import make_parser
+from loglake.formats.mongodb.json_line import make_parser
 from loglake.store.raw import RawReader
 
 GOOD = [
@@ -74,7 +74,7 @@ def test_faults_are_counted_and_good_lines_kept(tmp_path: Path, run_ingest: Inge
     got = sorted(reader.read_line(*row) for row in rows)
     assert got == sorted(GOOD)
     # the report keeps samples of each reason
-    from loglake.ingest.manifest import load_manifest
+    from loglake.store.manifest import load_manifest
 
     samples = load_manifest(settings.root)["ingests"][-1]["bad_samples"]
     assert {s["reason"] for s in samples} == set(expected_bad)

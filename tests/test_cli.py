@@ -8,22 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from conftest import TEST_DATA
-from loglake.cli.main import cli
+from conftest import TEST_DATA, Runner
 from loglake.config import load_settings
 
 SETUP = TEST_DATA / "mongod-6.0-setup.log"
 AUTH = TEST_DATA / "mongod-4.4-auth.log"
 
 
-def run(*args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def test_ingest_json_report_has_the_documented_keys(tmp_path: Path) -> None:
-    result = run("ingest", str(SETUP), str(AUTH), "--out", str(tmp_path / "lake"), "--json", "-q")
+def test_ingest_json_report_has_the_documented_keys(tmp_path: Path, runner: Runner) -> None:
+    result = runner.run(
+        "ingest", str(SETUP), str(AUTH), "--out", str(tmp_path / "lake"), "--json", "-q"
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert list(report) == [
@@ -44,45 +39,45 @@ def test_ingest_json_report_has_the_documented_keys(tmp_path: Path) -> None:
         assert {"file_id", "path", "format", "lines"} <= set(f)
 
 
-def test_status_summaries_rebuild_and_clean(tmp_path: Path) -> None:
+def test_status_summaries_rebuild_and_clean(tmp_path: Path, runner: Runner) -> None:
     root = str(tmp_path / "lake")
-    assert run("ingest", str(SETUP), "--out", root, "-q").exit_code == 0
-    status = json.loads(run("status", "--data", root, "--json").stdout)
+    assert runner.run("ingest", str(SETUP), "--out", root, "-q").exit_code == 0
+    status = json.loads(runner.run("status", "--data", root, "--json").stdout)
     assert status["streams"]["slow_queries"]["rows"] == 1
     assert status["dataset_version"] == 1
-    summary = json.loads(run("summaries", "--data", root, "--json").stdout)
+    summary = json.loads(runner.run("summaries", "--data", root, "--json").stdout)
     assert summary["slow_queries"]["count"] == 1
     assert summary["slow_queries"]["total_duration_ms"] == 125
     assert summary["connections"]["accepted"] == 49
     (tmp_path / "lake" / "summaries" / "dataset.json").unlink()
-    assert run("rebuild-summaries", "--data", root).exit_code == 0
+    assert runner.run("rebuild-summaries", "--data", root).exit_code == 0
     rebuilt = json.loads((tmp_path / "lake" / "summaries" / "dataset.json").read_text())
     assert rebuilt["slow_queries"] == summary["slow_queries"]
-    human = run("status", "--data", root)
+    human = runner.run("status", "--data", root)
     assert "slow_queries" in human.stdout
     dry = json.loads(
-        run("clean", "--data", root, "--before", "2030-01-01", "--dry-run", "--json").stdout
+        runner.run("clean", "--data", root, "--before", "2030-01-01", "--dry-run", "--json").stdout
     )
     assert dry["rows"] == 225 + 1 + 98 + 49
-    cleaned = run("clean", "--data", root, "--before", "2030-01-01")
+    cleaned = runner.run("clean", "--data", root, "--before", "2030-01-01")
     assert cleaned.exit_code == 0
-    status = json.loads(run("status", "--data", root, "--json").stdout)
+    status = json.loads(runner.run("status", "--data", root, "--json").stdout)
     assert status["streams"]["events"]["rows"] == 0
 
 
-def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli, ["ingest", str(tmp_path / "missing.log"), "--out", str(tmp_path / "l")]
+def test_errors_are_one_line_and_exit_1(tmp_path: Path, runner: Runner) -> None:
+    result = runner.run(
+        "ingest", str(tmp_path / "missing.log"), "--out", str(tmp_path / "l"), catch=True
     )
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {tmp_path / 'missing.log'}: no such file or directory"
-    result = CliRunner().invoke(cli, ["status", "--data", str(tmp_path / "nothing")])
+    result = runner.run("status", "--data", str(tmp_path / "nothing"), catch=True)
     assert result.exit_code == 1 and "no dataset" in result.stderr
-    result = CliRunner().invoke(cli, ["clean", "--data", str(tmp_path), "--before", "junk"])
+    result = runner.run("clean", "--data", str(tmp_path), "--before", "junk", catch=True)
     assert result.exit_code == 1
 
 
-def test_environment_settings_and_seed_tool_aliases(tmp_path: Path) -> None:
+def test_environment_settings_and_seed_tool_aliases(tmp_path: Path, runner: Runner) -> None:
     env = {
         "MONGO_SLOWQ_OUT_ROOT": str(tmp_path / "a"),
         "MONGO_SLOWQ_CHUNK_ROWS": "10",
@@ -98,7 +93,7 @@ def test_environment_settings_and_seed_tool_aliases(tmp_path: Path) -> None:
     )
     env["LOGLAKE_ROOT"] = str(tmp_path / "b")
     assert load_settings(env).root == tmp_path / "b"
-    result = run("ingest", str(SETUP), "-q", env=env)
+    result = runner.run("ingest", str(SETUP), "-q", env=env)
     assert result.exit_code == 0
     assert (tmp_path / "b" / "manifest.json").exists()
     assert list((tmp_path / "b" / "source").iterdir())

@@ -46,8 +46,8 @@ def test_year_rollover_through_ingest(run_ingest: IngestFn, settings) -> None:
 
 def test_iso_dated_legacy_logs_are_split_across_workers_with_the_same_rows(tmp_path) -> None:
     from loglake.config import Settings
-    from loglake.ingest.manifest import load_manifest
     from loglake.ingest.pipeline import ingest
+    from loglake.store.manifest import load_manifest
 
     folder = shared("mongodb", "legacy")
     one = Settings(root=tmp_path / "one", workers=1)

@@ -7,15 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from flask.testing import FlaskClient
 
-from conftest import TEST_DATA
+from conftest import TEST_DATA, Runner
 from loglake.advisor.current_op import analyze_current_op, parse_text
-from loglake.cli.main import cli
-from loglake.config import Settings
 from loglake.errors import InputError
-from loglake.ingest.pipeline import ingest
-from loglake.web import create_app
 
 INPROG = TEST_DATA / "current-op-5.0-inprog.json"
 SHELL = TEST_DATA / "current-op-4.2-shell.txt"
@@ -100,14 +96,7 @@ def test_bad_input_is_an_input_error(bad: str, message: str) -> None:
         analyze_current_op(bad)
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    settings = Settings(root=tmp_path_factory.mktemp("currentop") / "lake", workers=1)
-    ingest([str(TEST_DATA / "mongod-6.0-setup.log")], settings)
-    return create_app(settings).test_client()
-
-
-def test_post_current_op(client: Any) -> None:
+def test_post_current_op(client: FlaskClient) -> None:
     doc = json.loads(INPROG.read_text())
     response = client.post("/api/current-op", json=doc)
     assert response.status_code == 200
@@ -127,13 +116,13 @@ def test_post_current_op(client: Any) -> None:
         (b"[1]", "application/json"),
     ],
 )
-def test_garbage_is_a_400(client: Any, body: bytes, content_type: str) -> None:
+def test_garbage_is_a_400(client: FlaskClient, body: bytes, content_type: str) -> None:
     response = client.post("/api/current-op", data=body, content_type=content_type)
     assert response.status_code == 400
     assert response.get_json()["ok"] is False
 
 
-def test_oversized_and_wrong_type_bodies(client: Any) -> None:
+def test_oversized_and_wrong_type_bodies(client: FlaskClient) -> None:
     big = client.post("/api/current-op", data=b"[" + b" " * (2 << 20) + b"]",
                       content_type="application/json")  # fmt: skip
     assert big.status_code == 413
@@ -141,13 +130,12 @@ def test_oversized_and_wrong_type_bodies(client: Any) -> None:
     assert threshold.status_code == 400
 
 
-def test_cli_current_op(tmp_path: Path) -> None:
-    runner = CliRunner()
-    done = runner.invoke(cli, ["current-op", str(SHELL), "--json"])
+def test_cli_current_op(tmp_path: Path, runner: Runner) -> None:
+    done = runner.run("current-op", str(SHELL), "--json", catch=True)
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["totals"]["collscan"] == 1
     bad = tmp_path / "bad.txt"
     bad.write_text("nothing useful")
-    failed = runner.invoke(cli, ["current-op", str(bad)])
+    failed = runner.run("current-op", str(bad), catch=True)
     assert failed.exit_code == 1
     assert "Error: currentOp: no document or array found" in failed.output

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 from conftest import TEST_DATA, query
-from loglake.ingest.manifest import load_manifest
+from loglake.analytics.service import Analytics
+from loglake.config import Settings
+from loglake.store.manifest import load_manifest
 
 LINES = [line for line in (TEST_DATA / "mongod-6.0-setup.log").read_bytes().split(b"\n") if line]
 
@@ -78,7 +80,7 @@ def test_follow_reads_appends_waits_for_whole_lines_and_survives_rotation(tmp_pa
     assert total == distinct == 20
     lines = {row[0] for row in query(root, "events", "SELECT line_length FROM t")}
     assert len(LINES[15]) in lines  # the half-written line was read whole
-    from loglake.store.status import dataset_summary
+    from loglake.analytics.summaries import dataset_summary
 
     assert dataset_summary(root)["events"]["count"] == 20  # recomputed: rounds leave it stale
 
@@ -102,3 +104,51 @@ def test_a_rotated_file_named_again_is_appended_not_duplicated(
     reader = RawReader(settings.root)
     for row in query(settings.root, "events", "SELECT file_id, file_offset, line_length FROM t"):
         assert reader.read_line(*row) in LINES
+
+
+def wait_for_summaries(root: Path, timeout: float = 30) -> dict:
+    """The dataset summary once it is of the committed version (the listeners ran)."""
+    deadline = time.time() + timeout
+    summary: dict = {}
+    while time.time() < deadline:
+        version = load_manifest(root)["dataset_version"]
+        answers = root / "summaries" / f"answers-{version}.json"
+        try:
+            summary = json.loads((root / "summaries" / "dataset.json").read_text())
+        except (OSError, ValueError):
+            summary = {}
+        if summary.get("dataset_version") == version and answers.exists():
+            return summary
+        time.sleep(0.05)
+    return summary
+
+
+def test_follow_rounds_update_the_summaries_and_the_dashboard_answers(tmp_path: Path):
+    root = tmp_path / "lake"
+    log = tmp_path / "mongod.log"
+    log.write_bytes(b"\n".join(LINES[:10]) + b"\n")
+    cmd = [sys.executable, "-m", "loglake", "ingest", "--follow", "--interval", "0.1"]
+    proc = subprocess.Popen(
+        [*cmd, "--quiet", "--out", str(root), str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert wait_for_events(root, 10) == 10
+        assert wait_for_summaries(root)["events"]["count"] == 10
+        with log.open("ab") as f:  # a second round: today's rounds left both stale
+            f.write(b"\n".join(LINES[10:25]) + b"\n")
+        assert wait_for_events(root, 25) == 25
+        summary = wait_for_summaries(root)
+        assert summary["events"]["count"] == 25
+        version = load_manifest(root)["dataset_version"]
+        assert summary["dataset_version"] == version >= 2
+        stored = json.loads((root / "summaries" / f"answers-{version}.json").read_text())
+        fresh = Analytics(Settings(root=root, precomputed_answers=False, cache_entries=0))
+        assert stored["dataset_version"] == fresh.version() == str(version)
+        assert stored["answers"]["summary"] == fresh.ask("summary", {})
+        assert stored["answers"]["connections"] == fresh.ask("connections", {})
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()

@@ -15,8 +15,8 @@ import pytest
 from conftest import TEST_DATA, IngestFn, query
 from loglake.config import Settings
 from loglake.errors import InputError, LockError
-from loglake.ingest.lock import ingest_lock
-from loglake.ingest.manifest import load_manifest
+from loglake.store.lock import ingest_lock
+from loglake.store.manifest import load_manifest
 
 SETUP = TEST_DATA / "mongod-6.0-setup.log"
 AUTH = TEST_DATA / "mongod-4.4-auth.log"

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loglake.formats import mongodb_legacy as legacy
 from loglake.formats.base import BadLine, BadReason, FileContext, Parsed
-from loglake.formats.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.mongodb import legacy
+from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.schema import Stream, column_names
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +118,19 @@ def lines_of(path: Path) -> list[bytes]:
     return [line for line in lines if line.strip()]
 
 
+def stream_of(result: Parsed) -> Stream | None:
+    """The stream of a record's row besides its event (a legacy line gives at most one)."""
+    others = result.rows[1:]
+    assert len(others) <= 1
+    return others[0][0] if others else None
+
+
+def row_of(result: Parsed) -> dict[str, Any] | None:
+    """A record's row besides its event, if any."""
+    others = result.rows[1:]
+    return others[0][1] if others else None
+
+
 def parse_lines(lines: list[bytes], year: int = 2014) -> list[tuple[bytes, Parsed | BadLine]]:
     parser = legacy.make_parser(FileContext(file_id="f", path="p", year_hint=year))
     return [(line, parser(line)) for line in lines]
@@ -148,16 +161,16 @@ def tally(results: list[tuple[bytes, Parsed | BadLine]]) -> tuple[int, ...]:
             counts["bad"] += 1
             continue
         counts["events"] += 1
-        row = result.row or {}
-        if result.stream is Stream.SLOW_QUERIES:
+        row = row_of(result) or {}
+        if stream_of(result) is Stream.SLOW_QUERIES:
             counts["slow"] += 1
             if row["op_type"] in _MTOOLS_OPS or (
                 row["op_type"] == "command" and row["op"].lower() in _MTOOLS_COMMANDS
             ):
                 counts["mtools"] += 1
-        elif result.stream is Stream.CONNECTIONS:
+        elif stream_of(result) is Stream.CONNECTIONS:
             counts[row["event"]] += 1
-        elif result.stream is Stream.AUTHENTICATIONS:
+        elif stream_of(result) is Stream.AUTHENTICATIONS:
             counts[row["result"]] += 1
     keys = ("events", "slow", "mtools", "accepted", "ended", "metadata", "success", "failure")
     return (*(counts[k] for k in keys), counts["bad"])
@@ -180,10 +193,10 @@ def test_rows_use_schema_columns(legacy_dir: Path, rel: str) -> None:
         if isinstance(result, Parsed):
             assert set(result.event) <= events
             assert isinstance(result.event["ts"], int)
-            if result.stream is not None:
-                assert result.row is not None
-                assert set(result.row) <= set(column_names(result.stream))
-                assert result.row["ts"] == result.event["ts"]
+            if stream_of(result) is not None:
+                assert row_of(result) is not None
+                assert set(row_of(result)) <= set(column_names(stream_of(result)))
+                assert row_of(result)["ts"] == result.event["ts"]
 
 
 def test_bad_lines_are_the_continuations(legacy_dir: Path) -> None:
@@ -240,7 +253,9 @@ def test_year_hint_for() -> None:
 
 def test_connection_ids(legacy_dir: Path) -> None:
     rel = "connstats/mongod_3_4-9_connection_stats_end_connid_notdigit.log"
-    rows = [r.row for _, r in parse_file(legacy_dir, rel) if isinstance(r, Parsed) and r.row]
+    rows = [
+        row_of(r) for _, r in parse_file(legacy_dir, rel) if isinstance(r, Parsed) and row_of(r)
+    ]
     assert [(r["event"], r["connection_id"]) for r in rows] == [
         ("accepted", 1),
         ("ended", 1),
@@ -250,7 +265,9 @@ def test_connection_ids(legacy_dir: Path) -> None:
         ("ended", None),  # [conn3TEST]
     ]
     rel = "connstats/mongod_3_4-9_connection_stats_start_connid_notdigit.log"
-    rows = [r.row for _, r in parse_file(legacy_dir, rel) if isinstance(r, Parsed) and r.row]
+    rows = [
+        row_of(r) for _, r in parse_file(legacy_dir, rel) if isinstance(r, Parsed) and row_of(r)
+    ]
     assert [r["connection_id"] for r in rows if r["event"] == "accepted"] == [None, 2, 3]
 
 
@@ -274,6 +291,9 @@ def slow_row(
         "truncated": False,
         "app_name": None,
         "ts": ts,
+        # the engine-neutral columns: a COLLSCAN plan is a full scan; admin/local/config are system
+        "full_scan": metrics.get("plan") == "COLLSCAN",
+        "is_system": db in ("admin", "local", "config"),
     }
     row.update(metrics)
     return row
@@ -286,8 +306,8 @@ def test_golden_find_command(legacy_dir: Path) -> None:
         "filter": {"$or": [{"x": 1}, {"$or": [{"y": 1}]}]},
         "sort": {"field": -1},
     }
-    assert result.stream is Stream.SLOW_QUERIES
-    assert result.row == slow_row(
+    assert stream_of(result) is Stream.SLOW_QUERIES
+    assert row_of(result) == slow_row(
         us(2018, 3, 28, 19, 34, 44, 104000),
         "abc.xyz",
         "command",
@@ -304,7 +324,7 @@ def test_golden_find_command(legacy_dir: Path) -> None:
         nreturned=0,
         reslen=126,
     )
-    assert result.row["op"] == "find"
+    assert row_of(result)["op"] == "find"
     assert result.event == {
         "ts": us(2018, 3, 28, 19, 34, 44, 104000),
         "severity": "I",
@@ -321,7 +341,7 @@ def test_golden_find_command(legacy_dir: Path) -> None:
 def test_golden_2x_query(legacy_dir: Path) -> None:
     result = find(parse_file(legacy_dir, "collscans.log"), b"query: { query: { foo: 33.0 }")
     expected_command = {"find": "docs", "filter": {"foo": 33.0}, "sort": {"foo": -1.0}}
-    assert result.row == slow_row(
+    assert row_of(result) == slow_row(
         us(2014, 3, 5, 17, 14, 57, 407000),
         "test.docs",
         "query",
@@ -333,7 +353,7 @@ def test_golden_2x_query(legacy_dir: Path) -> None:
         nreturned=1,
         reslen=68,
     )
-    assert result.row["op"] == "find"
+    assert row_of(result)["op"] == "find"
     assert (result.event["severity"], result.event["component"]) == (None, None)
 
 
@@ -347,7 +367,7 @@ def test_golden_2x_update(legacy_dir: Path) -> None:
         },
         "u": {"$set": {"syncedTo": {"$timestamp": {"t": 1375698319000, "i": 2}}}},
     }
-    assert result.row == slow_row(
+    assert row_of(result) == slow_row(
         us(2013, 8, 5, 20, 25, 20),
         "local.slaves",
         "update",
@@ -363,7 +383,7 @@ def test_golden_update_command_form(legacy_dir: Path) -> None:
     result = find(parse_file(legacy_dir, "mongod_4.0.10_allowdiskuse.log"), b"update local.myC")
     statement = {"q": {"name": "ASD"}, "u": {"$set": {"key": "aaa"}}, "multi": False}
     statement["upsert"] = False
-    assert result.row == slow_row(
+    assert row_of(result) == slow_row(
         us(2019, 6, 18, 11, 13, 26, 796000),
         "local.myCollection",
         "update",
@@ -385,7 +405,7 @@ def test_golden_update_command_form(legacy_dir: Path) -> None:
 def test_golden_getmore(legacy_dir: Path) -> None:
     result = find(parse_file(legacy_dir, "mongod_225.log"), b"getmore local.oplog.rs query")
     origin = {"find": "oplog.rs", "filter": {"ts": {"$gte": {"$date": 5908578361554239489}}}}
-    assert result.row == slow_row(
+    assert row_of(result) == slow_row(
         us(2013, 8, 5, 20, 26, 32),
         "local.oplog.rs",
         "getmore",
@@ -397,27 +417,30 @@ def test_golden_getmore(legacy_dir: Path) -> None:
         nreturned=13551,
         reslen=230387,
     )
-    assert result.row["op"] == "getMore"
-    assert result.row["shape"] == shape_json(shape_of("find", origin))
+    assert row_of(result)["op"] == "getMore"
+    assert row_of(result)["shape"] == shape_json(shape_of("find", origin))
 
 
 def test_golden_truncated_insert_command(legacy_dir: Path) -> None:
     result = find(parse_file(legacy_dir, "mongod_4.0.10_storagestats.log"), b"invoice-prod")
-    assert result.row is not None
-    assert result.row["truncated"] is True  # `command: insert {...}`
-    assert result.row["op"] == "insert"
-    assert (result.row["bytes_read"], result.row["time_reading_micros"]) == (12768411, 86313)
-    assert result.row["plan_summary"] == "IXSCAN { ownerId: 1, active: 1, docDate: 1 }"
+    assert row_of(result) is not None
+    assert row_of(result)["truncated"] is True  # `command: insert {...}`
+    assert row_of(result)["op"] == "insert"
+    assert (row_of(result)["bytes_read"], row_of(result)["time_reading_micros"]) == (
+        12768411,
+        86313,
+    )
+    assert row_of(result)["plan_summary"] == "IXSCAN { ownerId: 1, active: 1, docDate: 1 }"
 
 
 def test_golden_auth_success_with_mechanism_of_attempt(legacy_dir: Path) -> None:
     results = parse_file(legacy_dir, "client/mongod_4.2.18_x509.log")
     attempt = find(results, b"[conn5]  authenticate db: $external")
-    assert attempt.stream is None  # 3.0+: the outcome line is the record
+    assert stream_of(attempt) is None  # 3.0+: the outcome line is the record
     result = find(results, b"[conn5] Successfully authenticated")
     user = "CN=client1,OU=MyClients,O=MongoDB,L=Phoenix,ST=AZ,C=US"
-    assert result.stream is Stream.AUTHENTICATIONS
-    assert result.row == {
+    assert stream_of(result) is Stream.AUTHENTICATIONS
+    assert row_of(result) == {
         "user": user,
         "auth_db": "$external",
         "mechanism": "MONGODB-X509",
@@ -434,7 +457,7 @@ def test_golden_auth_success_with_mechanism_of_attempt(legacy_dir: Path) -> None
 
 def test_golden_auth_failure(legacy_dir: Path) -> None:
     result = find(parse_file(legacy_dir, "mongod_26.log"), b"Failed to authenticate")
-    assert result.row == {
+    assert row_of(result) == {
         "user": "user",
         "auth_db": "admin",
         "mechanism": "MONGODB-CR",
@@ -450,15 +473,15 @@ def test_golden_auth_failure(legacy_dir: Path) -> None:
 
 def test_golden_2x_authenticate_is_a_success(legacy_dir: Path) -> None:
     result = find(parse_file(legacy_dir, "mongod_26.log"), b"[conn3]  authenticate db: local")
-    assert result.row is not None
-    assert (result.row["user"], result.row["auth_db"]) == ("__system", "local")
-    assert (result.row["result"], result.row["mechanism"]) == ("success", "MONGODB-CR")
+    assert row_of(result) is not None
+    assert (row_of(result)["user"], row_of(result)["auth_db"]) == ("__system", "local")
+    assert (row_of(result)["result"], row_of(result)["mechanism"]) == ("success", "MONGODB-CR")
 
 
 def test_golden_client_metadata(legacy_dir: Path) -> None:
     result = find(parse_file(legacy_dir, "sharding_360_CSRS.log"), b"received client metadata")
-    assert result.stream is Stream.CONNECTIONS
-    assert result.row == {
+    assert stream_of(result) is Stream.CONNECTIONS
+    assert row_of(result) == {
         "event": "metadata",
         "connection_id": 1,
         "client_ip": "127.0.0.1",
@@ -476,7 +499,7 @@ def test_golden_client_metadata(legacy_dir: Path) -> None:
 def test_golden_connection_accepted_and_ended(legacy_dir: Path) -> None:
     results = parse_file(legacy_dir, "year_rollover.log")
     accepted = find(results, b"#247955")
-    assert accepted.row == {
+    assert row_of(accepted) == {
         "event": "accepted",
         "connection_id": 247955,
         "client_ip": "127.0.0.1",
@@ -485,7 +508,7 @@ def test_golden_connection_accepted_and_ended(legacy_dir: Path) -> None:
         "ts": us(2013, 12, 30, 0, 13, 1, 661000),
     }
     ended = find(results, b"[conn249427] end connection")
-    assert ended.row == {
+    assert row_of(ended) == {
         "event": "ended",
         "connection_id": 249427,
         "client_ip": "127.0.0.1",
@@ -536,7 +559,7 @@ def test_ctime_without_millis_and_bad_dates() -> None:
 def test_severities_components_and_missing_context() -> None:
     result = parse_one(b"2018-11-16T12:31:35.886-0500 I NETWORK DNS resolution took 5000ms")
     assert isinstance(result, Parsed)
-    assert result.stream is None
+    assert stream_of(result) is None
     assert (result.event["severity"], result.event["component"]) == ("I", "NETWORK")
     assert result.event["context"] is None
     assert result.event["message"] == "DNS resolution took 5000ms"
@@ -570,8 +593,8 @@ def test_truncated_command_still_gives_a_row() -> None:
     )
     result = parse_one(line)
     assert isinstance(result, Parsed)
-    assert result.stream is Stream.SLOW_QUERIES
-    row = result.row
+    assert stream_of(result) is Stream.SLOW_QUERIES
+    row = row_of(result)
     assert row is not None
     assert (row["namespace"], row["op"], row["truncated"]) == ("shop.orders", "find", True)
     partial = {"find": "orders", "filter": {"status": "A", "sku": {"$in": [1, 2]}}}
@@ -587,7 +610,7 @@ def test_dollar_truncated_command() -> None:
     )
     result = parse_one(line)
     assert isinstance(result, Parsed)
-    row = result.row
+    row = row_of(result)
     assert row is not None
     assert (row["namespace"], row["op"], row["truncated"]) == ("shop.orders", "find", True)
     partial = {"find": "orders", "filter": {"status": "A", "qty": {"$gt": 5}}}
@@ -604,7 +627,7 @@ def test_over_max_size_line() -> None:
     )
     result = parse_one(line)
     assert isinstance(result, Parsed)
-    row = result.row
+    row = row_of(result)
     assert row is not None
     assert (row["namespace"], row["op"], row["truncated"]) == ("test.c", "aggregate", True)
     assert (row["docs_examined"], row["has_sort_stage"], row["error_code"]) == (9, True, 16819)
@@ -620,7 +643,7 @@ def test_legacy_wrappers_regex_and_types() -> None:
     )
     result = parse_one(line)
     assert isinstance(result, Parsed)
-    row = result.row
+    row = row_of(result)
     assert row is not None
     expected = {
         "find": "items",
@@ -649,15 +672,15 @@ def test_sasl_failure_and_unix_socket() -> None:
     )
     result = parse_one(line)
     assert isinstance(result, Parsed)
-    assert result.row is not None
-    assert result.row["user"] == "bob"
-    assert (result.row["result"], result.row["mechanism"]) == ("failure", "SCRAM-SHA-1")
-    assert (result.row["client_ip"], result.row["client_port"]) == ("10.0.0.5", 51234)
+    assert row_of(result) is not None
+    assert row_of(result)["user"] == "bob"
+    assert (row_of(result)["result"], row_of(result)["mechanism"]) == ("failure", "SCRAM-SHA-1")
+    assert (row_of(result)["client_ip"], row_of(result)["client_port"]) == ("10.0.0.5", 51234)
     line = ISO + b"connection accepted from anonymous unix socket #12 (3 connections now open)"
     result = parse_one(line)
     assert isinstance(result, Parsed)
-    assert result.row is not None
-    assert (result.row["connection_id"], result.row["client_port"]) == (12, None)
+    assert row_of(result) is not None
+    assert (row_of(result)["connection_id"], row_of(result)["client_port"]) == (12, None)
 
 
 def test_sniff() -> None:
@@ -767,6 +790,6 @@ def test_never_raises_on_log_like_text(lines: list[list[str]]) -> None:
     for parts in lines:
         result = parser("".join(parts).encode())
         assert isinstance(result, Parsed | BadLine)
-        if isinstance(result, Parsed) and result.row is not None:
-            assert result.stream is not None
-            assert set(result.row) <= set(column_names(result.stream))
+        if isinstance(result, Parsed) and row_of(result) is not None:
+            assert stream_of(result) is not None
+            assert set(row_of(result)) <= set(column_names(stream_of(result)))

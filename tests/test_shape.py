@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loglake.formats.shape import (
+from loglake.formats.mongodb.shape import (
     MAX_DEPTH,
     MAX_STAGES,
     PLACEHOLDER,

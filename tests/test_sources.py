@@ -58,3 +58,33 @@ def test_split_ranges_cover_the_file():
     assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
     assert split_ranges(0, 1000, 64 * 1024 * 1024, 2) == [(0, 1000)]
     assert split_ranges(500, 500, 10, 2) == []
+
+
+def test_paths_through_symlinks_are_reported_as_given(tmp_path, run_ingest) -> None:
+    from conftest import TEST_DATA
+
+    real = tmp_path / "real"
+    real.mkdir()
+    log = real / "mongod.log"
+    log.write_bytes((TEST_DATA / "mongod-4.4-auth.log").read_bytes())
+    linked_dir = tmp_path / "linked"
+    linked_dir.symlink_to(real, target_is_directory=True)
+    linked_file = tmp_path / "current.log"
+    linked_file.symlink_to(log)
+    report = run_ingest(linked_dir)
+    assert [f["path"] for f in report["files"]] == [str(linked_dir / "mongod.log")]
+    assert report["files"][0]["status"] == "new"
+    again = run_ingest(linked_file, log, linked_dir)  # one file, however it is named
+    assert [(f["path"], f["status"]) for f in again["files"]] == [
+        (str(linked_file), "already ingested")
+    ]
+
+
+def test_a_file_named_through_a_link_and_found_in_a_directory_counts_once(tmp_path) -> None:
+    real = tmp_path / "logs"
+    real.mkdir()
+    (real / "a.log").write_text("x\n")
+    (tmp_path / "a-link.log").symlink_to(real / "a.log")
+    assert files.expand_inputs([str(real), str(tmp_path / "a-link.log")]) == [
+        (real / "a.log", True)  # the first name it was given, and named explicitly
+    ]

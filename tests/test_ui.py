@@ -20,7 +20,6 @@ import pytest
 
 from conftest import served
 from loglake.config import Settings
-from loglake.ingest.pipeline import ingest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -65,20 +64,9 @@ def generate(path: Path, size: str, seed: int, start: str | None = None) -> Path
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A dataset of a seeded generated log (slow queries, auth, connections)."""
-    base = tmp_path_factory.mktemp("ui")
-    log = generate(base / "mongod.log", "6MB", 11)
-    settings = Settings(root=base / "lake", workers=2)
-    ingest([str(log)], settings)
-    return settings
-
-
-@pytest.fixture(scope="module")
-def server(lake: Settings) -> Iterator[str]:
-    """The server over that dataset."""
-    with served(lake.root) as url:
-        yield url
+def lake_logs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A seeded generated log (slow queries, auth, connections)."""
+    return [generate(tmp_path_factory.mktemp("ui") / "mongod.log", "6MB", 11)]
 
 
 @pytest.fixture(scope="module")

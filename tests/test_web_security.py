@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
+from conftest import ClientFor
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
-from loglake.web import create_app
 from loglake.web.security import CSRF_FIELD, CSRF_HEADER
 from loglake.web.upload import safe_name
 
@@ -49,6 +50,7 @@ def slow_line(second: int, app: str, ns: str = "shop.orders", millis: int = 250)
 
 @pytest.fixture
 def lake(tmp_path: Path) -> Settings:
+    """Hostile app names (markup, a formula), 1 MB uploads; one per test, as uploads change it."""
     log = tmp_path / "hostile.log"
     log.write_text(
         "\n".join(
@@ -67,8 +69,7 @@ def _csrf(client: Any) -> str:
     return page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
 
 
-def test_log_content_is_escaped_in_pages(lake: Settings) -> None:
-    client = create_app(lake).test_client()
+def test_log_content_is_escaped_in_pages(client: FlaskClient) -> None:
     for path in ("/slow-queries", "/slow-queries?sort=app_name", "/dashboard"):
         page = client.get(path).get_data(as_text=True)
         assert HOSTILE_APP not in page, path
@@ -76,8 +77,7 @@ def test_log_content_is_escaped_in_pages(lake: Settings) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-def test_csv_export_defuses_formulas(lake: Settings) -> None:
-    client = create_app(lake).test_client()
+def test_csv_export_defuses_formulas(client: FlaskClient) -> None:
     response = client.get("/export/slow-queries.csv")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -87,8 +87,7 @@ def test_csv_export_defuses_formulas(lake: Settings) -> None:
     assert len(text.strip().splitlines()) == 1 + 19
 
 
-def test_every_post_needs_the_csrf_token(lake: Settings) -> None:
-    client = create_app(lake).test_client()
+def test_every_post_needs_the_csrf_token(client: FlaskClient) -> None:
     refused = client.post("/current-op", data={"text": "[]"})
     assert refused.status_code == 403
     assert "CSRF" in refused.get_data(as_text=True)
@@ -99,8 +98,7 @@ def test_every_post_needs_the_csrf_token(lake: Settings) -> None:
     assert client.post("/api/uploads?batch=" + "a" * 16, data=b"x").status_code == 403
 
 
-def test_json_api_posts_pass_but_foreign_origins_do_not(lake: Settings) -> None:
-    client = create_app(lake).test_client()
+def test_json_api_posts_pass_but_foreign_origins_do_not(client: FlaskClient) -> None:
     body = {"batch": "0" * 16}
     missing = client.post("/api/ingest", json=body)
     assert missing.status_code == 400  # reached the endpoint: the batch does not exist
@@ -110,9 +108,9 @@ def test_json_api_posts_pass_but_foreign_origins_do_not(lake: Settings) -> None:
     assert foreign.get_json()["status"] == 403
 
 
-def test_token_by_header_link_cookie_and_sign_in(lake: Settings) -> None:
+def test_token_by_header_link_cookie_and_sign_in(lake: Settings, client_for: ClientFor) -> None:
     settings = Settings(root=lake.root, auth_token="s3cret-token")
-    client = create_app(settings).test_client()
+    client = client_for(settings)
     page = client.get("/dashboard")
     assert page.status_code == 401
     assert 'name="token"' in page.get_data(as_text=True)  # the sign-in form
@@ -130,7 +128,7 @@ def test_token_by_header_link_cookie_and_sign_in(lake: Settings) -> None:
     assert "SameSite=Strict" in cookie
     assert client.get("/slow-queries?op=find").status_code == 200  # signed in by the cookie
 
-    fresh = create_app(settings).test_client()
+    fresh = client_for(settings)
     csrf = _csrf_from_error(fresh)
     wrong = fresh.post("/sign-in", data={"token": "nope", "next": "/auth", CSRF_FIELD: csrf})
     assert wrong.status_code == 401
@@ -147,8 +145,7 @@ def _csrf_from_error(client: Any) -> str:
     return page.split(f'name="{CSRF_FIELD}" value="', 1)[1].split('"', 1)[0]
 
 
-def test_upload_size_limit_and_file_names(lake: Settings) -> None:
-    client = create_app(lake).test_client()
+def test_upload_size_limit_and_file_names(client: FlaskClient, lake: Settings) -> None:
     headers = {CSRF_HEADER: _csrf(client), "Content-Type": "application/octet-stream"}
     batch = "b" * 16
     big = client.post(
@@ -188,8 +185,9 @@ def _upload_and_ingest(client: Any, log: Path, replace: bool | None = None) -> d
     raise AssertionError("the ingest job did not finish")
 
 
-def test_upload_adds_to_the_dataset_then_replaces_it(lake: Settings, tmp_path: Path) -> None:
-    client = create_app(lake).test_client()
+def test_upload_adds_to_the_dataset_then_replaces_it(
+    client: FlaskClient, lake: Settings, tmp_path: Path
+) -> None:
     assert client.get("/api/summary").get_json()["count"] == 19
     added = tmp_path / "more.log"
     added.write_text(
@@ -213,8 +211,7 @@ def test_upload_adds_to_the_dataset_then_replaces_it(lake: Settings, tmp_path: P
     assert not list((lake.root / "slow_queries").rglob("*.parquet"))[7:]  # old files removed
 
 
-def test_a_failed_ingest_is_reported(lake: Settings, tmp_path: Path) -> None:
-    client = create_app(lake).test_client()
+def test_a_failed_ingest_is_reported(client: FlaskClient, tmp_path: Path) -> None:
     junk = tmp_path / "junk.log"
     junk.write_bytes(b"\x00\x01 not a log at all\n" * 50)
     state = _upload_and_ingest(client, junk)

@@ -24,6 +24,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "chunk_rows": ("LOGLAKE_CHUNK_ROWS", "MONGO_SLOWQ_CHUNK_ROWS"),
     "copy_source": ("LOGLAKE_COPY_SOURCE", "MONGO_SLOWQ_KEEP_SOURCE_COPY"),
     "workers": ("LOGLAKE_WORKERS",),
+    "executor": ("LOGLAKE_EXECUTOR",),
     "max_line_bytes": ("LOGLAKE_MAX_LINE_BYTES",),
     "range_bytes": ("LOGLAKE_RANGE_BYTES",),
     "vectorized": ("LOGLAKE_VECTORIZED",),
@@ -54,6 +55,7 @@ class Settings:
     chunk_rows: int = 100_000
     copy_source: bool = False
     workers: int = 0  # 0 = all cores
+    executor: str = "local"  # where ingest tasks run: `local` processes (ingest/executors/)
     max_line_bytes: int = 64 * 1024 * 1024
     range_bytes: int = 64 * 1024 * 1024
     vectorized: bool = True  # parse blocks of lines in DuckDB where the format supports it

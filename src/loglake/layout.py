@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 MANIFEST = "manifest.json"
+MANIFESTS = "manifests"  # every committed manifest version, written once (the latest few kept)
 FILE_MAP = "index/file_map.json"
 GZ_INDEX_DIR = "index/gz"
 STAGING = ".staging"
@@ -16,14 +17,9 @@ DATASET_SUMMARY = "summaries/dataset.json"
 PARTITION_FILE = "{stream}/{column}={date}/part-{part}.parquet"
 
 
-def manifest_path(root: Path) -> Path:
-    """The manifest: the single commit point of the dataset."""
-    return root / MANIFEST
-
-
-def file_map_path(root: Path) -> Path:
-    """file_id -> source location."""
-    return root / FILE_MAP
+def manifest_version_relpath(version: int) -> str:
+    """The write-once copy of one manifest version, relative to the root."""
+    return f"{MANIFESTS}/{version:012d}.json"
 
 
 def gz_index_relpath(file_id: str) -> str:

@@ -18,7 +18,7 @@ from loglake.errors import InputError
 from loglake.schema import Stream
 
 if TYPE_CHECKING:
-    from loglake.analytics.service import Analytics
+    from loglake.analytics.session import DuckSession
 
 MAX_BUCKETS = 5_000
 _SLOW = Stream.SLOW_QUERIES
@@ -87,9 +87,9 @@ def _tags(anomalies: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return tags
 
 
-def anomalies(analytics: Analytics, params: dict[str, Any]) -> dict[str, Any]:
+def anomalies(session: DuckSession, params: dict[str, Any]) -> dict[str, Any]:
     """Slow executions and count/latency spikes per pattern, highest score first."""
-    with analytics.lake.snapshot() as cur:
+    with session.snapshot() as cur:
         clause, values = where(_SLOW, params, _PRESENT)
         width = bucket_width(cur, _SLOW, clause, values, params["bucket"])
         executions, executions_total = _executions(cur, params)

@@ -17,8 +17,8 @@ import orjson
 
 from loglake.analytics.params import Param
 from loglake.errors import InputError
-from loglake.formats.shape import canonical_op, shape_json, shape_of
-from loglake.formats.shell_syntax import parse_document
+from loglake.formats.mongodb.shape import canonical_op, shape_json, shape_of
+from loglake.formats.mongodb.shell_syntax import parse_document
 
 LONG_RUNNING_SECS = 5.0
 LONG_RUNNING = Param(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from loglake.analytics.service import Analytics
+    from loglake.analytics.session import Session
 
 MAX_PATTERNS = 10_000
 MAX_MEMBERS = 20
@@ -182,10 +182,10 @@ def _summary(family: _Family, total_ms: float) -> dict[str, Any]:
     }
 
 
-def families(analytics: Analytics, params: dict[str, Any]) -> dict[str, Any]:
+def families(session: Session, params: dict[str, Any]) -> dict[str, Any]:
     """Families of the filtered slow-query shapes, busiest first, with readable labels."""
     args = {k: v for k, v in params.items() if k not in ("limit", "similarity")}
-    found = analytics.run(
+    found = session.run(
         "patterns",
         {**args, "group_by": "shape", "sort": "total_ms", "order": "desc", "limit": MAX_PATTERNS},
     )

@@ -11,7 +11,7 @@ from loglake.advisor.patterns import pattern_rows
 from loglake.advisor.query import Extraction, extract
 
 if TYPE_CHECKING:
-    from loglake.analytics.service import Analytics
+    from loglake.analytics.session import DuckSession
 
 Rule = Callable[[dict[str, Any], Extraction], Finding | None]
 RULES: tuple[Rule, ...] = (*rules_plan.RULES, *rules_query.RULES)
@@ -32,9 +32,9 @@ def findings(row: dict[str, Any], extraction: Extraction | None = None) -> list[
     return sorted(found, key=lambda f: f.severity.rank)
 
 
-def analysis(analytics: Analytics, params: dict[str, Any]) -> dict[str, Any]:
+def analysis(session: DuckSession, params: dict[str, Any]) -> dict[str, Any]:
     """The busiest patterns of the filtered slow queries, each with its findings."""
-    rows = pattern_rows(analytics, params, params.get("limit") or 50)
+    rows = pattern_rows(session, params, params.get("limit") or 50)
     workload_ms = rows[0]["workload_ms"] if rows else 0.0
     groups = rows[0]["groups"] if rows else 0
     counts = dict.fromkeys((s.value for s in Severity), 0)

@@ -33,7 +33,7 @@ from loglake.advisor.patterns import (
 from loglake.advisor.query import Extraction, Predicate, extract
 
 if TYPE_CHECKING:
-    from loglake.analytics.service import Analytics
+    from loglake.analytics.session import DuckSession, Session
 
 EXCESS_LIMIT = 500  # docs examined - returned per execution (Atlas Performance Advisor)
 SMALL_SCAN = 100  # docs examined per execution below which a scan is cheap
@@ -147,9 +147,9 @@ def candidate_reasons(row: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def suggest_indexes(analytics: Analytics, params: dict[str, Any]) -> dict[str, Any]:
+def suggest_indexes(session: DuckSession, params: dict[str, Any]) -> dict[str, Any]:
     """Index suggestions for the filtered slow queries, biggest impact first."""
-    rows = pattern_rows(analytics, params)
+    rows = pattern_rows(session, params)
     workload_ms = rows[0]["workload_ms"] if rows else 0.0
     found: dict[tuple[str, Keys], Suggestion] = {}
     not_indexable: list[dict[str, Any]] = []
@@ -174,7 +174,7 @@ def suggest_indexes(analytics: Analytics, params: dict[str, Any]) -> dict[str, A
             continue
         _add_predicates(row, extraction, found, skipped)
     merged = _drop_prefixes(list(found.values()))
-    suggestions = [_render(analytics, s, workload_ms) for s in merged]
+    suggestions = [_render(session, s, workload_ms) for s in merged]
     suggestions.sort(key=lambda s: (-s["impact_ms"], s["namespace"], str(s["keys"])))
     return {
         "suggestions": suggestions[: params.get("limit") or len(suggestions)],
@@ -262,7 +262,7 @@ def _spec(keys: Keys) -> str:
     return "{" + ", ".join(f"{name}: {direction}" for name, direction in keys) + "}"
 
 
-def _render(analytics: Analytics, s: Suggestion, workload_ms: float) -> dict[str, Any]:
+def _render(session: Session, s: Suggestion, workload_ms: float) -> dict[str, Any]:
     """A suggestion as its JSON answer."""
     rows = sorted(s.patterns.values(), key=lambda r: (-r["total_ms"], r["key"] or ""))
     keys = s.shape.keys()
@@ -300,7 +300,7 @@ def _render(analytics: Analytics, s: Suggestion, workload_ms: float) -> dict[str
             "plans": dict(sorted(plans.items(), key=lambda kv: (-kv[1], kv[0]))),
             "first_ts": min(r["first_ts"] or "" for r in rows) or None,
             "last_ts": max(r["last_ts"] or "" for r in rows) or None,
-            "example": example_line(analytics, rows[0]),
+            "example": example_line(session, rows[0]),
         },
         "patterns": [
             {

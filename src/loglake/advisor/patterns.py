@@ -10,7 +10,7 @@ from loglake.errors import LoglakeError
 from loglake.schema import Stream
 
 if TYPE_CHECKING:
-    from loglake.analytics.service import Analytics
+    from loglake.analytics.session import DuckSession, Session
 
 MAX_PATTERNS = 5000  # the busiest shapes considered; the rest hold a sliver of the time
 MAX_EXAMPLE = 16_000  # characters of an example line kept in an answer
@@ -21,12 +21,12 @@ QUERY_OPS = frozenset(
 
 
 def pattern_rows(
-    analytics: Analytics, params: dict[str, Any], limit: int = MAX_PATTERNS
+    session: DuckSession, params: dict[str, Any], limit: int = MAX_PATTERNS
 ) -> list[dict[str, Any]]:
     """The busiest patterns of the filtered slow queries, by total time."""
     clause, values = where(Stream.SLOW_QUERIES, params)
     text = sql.render("advisor_patterns", where=clause)
-    with analytics.lake.snapshot() as cur:
+    with session.snapshot() as cur:
         rows = sql.fetch(cur, text, [*values, limit])
     for row in rows:
         row["first_ts"] = sql.iso(row["first_ts"])
@@ -54,14 +54,14 @@ def system_reason(row: dict[str, Any]) -> str | None:
     return None
 
 
-def example_line(analytics: Analytics, row: dict[str, Any]) -> dict[str, Any] | None:
+def example_line(session: Session, row: dict[str, Any]) -> dict[str, Any] | None:
     """The pattern's slowest execution: where its line is, and the line itself."""
     sample = row.get("sample")
     if not isinstance(sample, dict) or sample.get("file_id") is None:
         return None
     out = {"file_id": sample["file_id"], "file_offset": sample["file_offset"], "raw": None}
     try:
-        raw = analytics.reader.read_line(
+        raw = session.reader.read_line(
             sample["file_id"], sample["file_offset"], sample["line_length"]
         )
     except (LoglakeError, OSError):

@@ -1,6 +1,6 @@
 """The predicate of a stored query shape: equality, sort and range fields, and what no index serves.
 
-A shape (see `formats/shape.py`) is the normalized command: a find's `filter`/`sort`, an
+A shape (see `formats/mongodb/shape.py`) is the normalized command: a find's `filter`/`sort`, an
 aggregate's `pipeline` (its leading `$match` and `$sort` stages, the part the query planner
 can answer from an index), count/distinct/findAndModify `query` (+ `sort`), and the `q` of
 each statement of an update or delete batch. Values are already `"?"`, so only field names

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from loglake.analytics import sql
-from loglake.errors import InputError, NotFoundError
+from loglake.errors import NotFoundError
 from loglake.schema import Stream
 from loglake.store.raw import RawReader
 
 if TYPE_CHECKING:
-    from loglake.analytics.engine import Lake
+    from loglake.analytics.session import DuckSession
 
 # the stream that holds the richest record of a line comes first; `events` has every line
 LOOKUP_ORDER = (
@@ -88,23 +88,14 @@ def pretty(raw: str) -> str | None:
         return None
 
 
-def detail(
-    cur: Any, lake: Lake, locator: RowLocator, reader: RawReader, params: dict[str, Any]
-) -> dict[str, Any]:
+def detail(session: DuckSession, params: dict[str, Any]) -> dict[str, Any]:
     """`raw` (the original line), `pretty`, the `stream` and `record` stored for it."""
-    file_id, offset = required(params)
-    version = lake.snapshot_version(cur)
-    files = lake.snapshot_files(version)
-    found = find_record(cur, locator, version, files, file_id, offset)
-    return answer(reader, file_id, offset, found)
-
-
-def required(params: dict[str, Any]) -> tuple[str, int]:
-    """The file_id and file_offset a detail needs, or InputError."""
-    file_id, offset = params.get("file_id"), params.get("file_offset")
-    if not file_id or offset is None:
-        raise InputError("file_id and file_offset are required")
-    return file_id, offset
+    file_id, offset = params["file_id"], params["file_offset"]
+    with session.snapshot() as cur:
+        version = session.lake.snapshot_version(cur)
+        files = session.lake.snapshot_files(version)
+        found = find_record(cur, session.locator, version, files, file_id, offset)
+    return answer(session.reader, file_id, offset, found)
 
 
 def answer(

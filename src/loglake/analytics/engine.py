@@ -1,11 +1,11 @@
 """One DuckDB connection per process, views over the streams kept in step with the manifest.
 
 The views read exactly the Parquet files the manifest lists (never a glob: orphans of a
-killed ingest are not part of the dataset). `stream_locations` is the one place that says
-where a stream's files are, so a cold object-storage tier can add its locations later
-without any query changing. Each thread gets its own cursor; a question runs inside one
-transaction, so all of its statements see the same dataset version even while an ingest
-commits beside the server (DuckDB's catalog is versioned like its data).
+killed ingest are not part of the dataset), as `Manifest.locations` gives them, so a cold
+object-storage tier can add its locations later without any query changing. Each thread
+gets its own cursor; a question runs inside one transaction, so all of its statements see
+the same dataset version even while an ingest commits beside the server (DuckDB's catalog
+is versioned like its data).
 """
 
 from __future__ import annotations
@@ -16,30 +16,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from loglake.analytics import sql
 from loglake.config import Settings
-from loglake.ingest.manifest import load_manifest, stamp_of
-from loglake.layout import manifest_path
 from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
 from loglake.store.evolution import Run, runs
+from loglake.store.fs import Stamp
+from loglake.store.manifest import Location, Manifest, load_manifest, manifest_stamp
 
 _VERSIONS_KEPT = 4  # file lists of recent versions, for snapshots that began before a commit
 
 
-def stream_locations(root: Path, manifest: dict[str, Any], stream: Stream) -> list[str]:
-    """Where the committed Parquet files of a stream are (hot tier: local paths)."""
-    return sorted(
-        str(root / rel) for rel, art in manifest["artifacts"].items() if art["stream"] == stream
-    )
-
-
-def _recorded_schemas(root: Path, manifest: dict[str, Any]) -> dict[str, str | None]:
-    """Committed file path -> the schema id recorded when it was written (None before ids)."""
-    return {str(root / rel): art.get("schema") for rel, art in manifest["artifacts"].items()}
-
-
-def manifest_stamp(root: Path) -> tuple[int, int, int]:
-    """What tells a changed manifest apart without reading it: mtime, size, inode."""
-    return stamp_of(manifest_path(root))
+def stream_locations(manifest: Manifest) -> dict[Stream, list[Location]]:
+    """The files every stream's views read: the manifest's locations of the stream."""
+    return {stream: manifest.locations(stream) for stream in Stream}
 
 
 def newest_first(stream: Stream) -> str:
@@ -100,9 +89,10 @@ class Lake:
         # Fetch the other columns of a sorted page only for its rows (DuckDB's default stops
         # doing so above 50 rows, and a 1,000-row page then reads every row group).
         self._con.execute("SET GLOBAL late_materialization_max_rows = 10000")
+        self._con.execute(sql.load("macros"))  # shared by the questions' SQL (mad_score, ...)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: Stamp | None = None
         self.manifest: dict[str, Any] = {}
         self.version: str | None = None
         self._files: dict[str, dict[Stream, list[str]]] = {}
@@ -117,19 +107,19 @@ class Lake:
             if stamp == self._stamp:
                 return self.version
             manifest = load_manifest(self.root)
-            files = {stream: stream_locations(self.root, manifest, stream) for stream in Stream}
-            schemas = _recorded_schemas(self.root, manifest)
+            located = stream_locations(Manifest(self.root, manifest))
+            files = {stream: [loc.path for loc in locs] for stream, locs in located.items()}
             cur = self._con.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")
-                for stream, locations in files.items():
-                    located = [(p, schemas.get(p)) for p in locations]
-                    oldest = view_sql(stream, runs(stream, located))
+                for stream, locations in located.items():
+                    pairs = [(loc.path, loc.schema) for loc in locations]
+                    oldest = view_sql(stream, runs(stream, pairs))
                     cur.execute(f"CREATE OR REPLACE VIEW {stream} AS {oldest}")
                     # The same rows, newest partitions first: a newest-first page then stops
                     # after a few row groups (DuckDB's top-N skips row groups older than the
                     # rows it already holds), where the oldest-first view reads all of them.
-                    newest = view_sql(stream, runs(stream, located[::-1]))
+                    newest = view_sql(stream, runs(stream, pairs[::-1]))
                     cur.execute(f"CREATE OR REPLACE VIEW {newest_first(stream)} AS {newest}")
                 version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the
@@ -172,8 +162,8 @@ class Lake:
         with self._lock:
             files = self._files.get(version)
         if files is None:  # many ingests committed during one question: read them again
-            manifest = load_manifest(self.root)
-            files = {s: stream_locations(self.root, manifest, s) for s in Stream}
+            found = stream_locations(Manifest.load(self.root))
+            files = {stream: [loc.path for loc in locs] for stream, locs in found.items()}
         return files
 
     @staticmethod

@@ -1,7 +1,9 @@
 """Validated filter values -> a WHERE clause of constant SQL with bound parameters.
 
-Each filter names its column and comparison here, once; only filters whose column exists
-in the stream being asked are applied. Values are never spliced into SQL text.
+Each filter names its column and comparison here, once, for both engines: this module
+turns the table into SQL fragments, `polars_lake.where` into Polars expressions. Only
+filters whose column exists in the stream being asked are applied. Values are never
+spliced into SQL text.
 """
 
 from __future__ import annotations
@@ -12,27 +14,36 @@ from loglake.schema import PARTITION_COLUMN, Stream, column_names
 
 SYSTEM_DBS = ("admin", "local", "config")
 
-# parameter -> (column, SQL comparison with a `?` for the value)
+# parameter -> (column, comparison): the one filter table of both engines
 _COMPARE: dict[str, tuple[str, str]] = {
-    "from": ("ts", "ts >= ?"),
-    "to": ("ts", "ts < ?"),
-    "namespace": ("namespace", "namespace = ?"),
-    "db": ("db", "db = ?"),
-    "collection": ("collection", "collection = ?"),
-    "op": ("op", "op = ?"),
-    "plan": ("plan", "plan = ?"),
-    "app": ("app_name", "app_name = ?"),
-    "client": ("client_ip", "client_ip = ?"),
-    "user": ("user", "user = ?"),
-    "min_ms": ("duration_ms", "duration_ms >= ?"),
-    "max_ms": ("duration_ms", "duration_ms <= ?"),
-    "shape_hash": ("shape_hash", "shape_hash = ?"),
-    "query_hash": ("query_hash", "query_hash = ?"),
-    "result": ("result", "result = ?"),
-    "mechanism": ("mechanism", "mechanism = ?"),
-    "level": ("severity", "trim(severity) = ?"),
-    "component": ("component", "trim(component) = ?"),
-    "file_id": ("file_id", "file_id = ?"),
+    "from": ("ts", "ge"),
+    "to": ("ts", "lt"),
+    "namespace": ("namespace", "eq"),
+    "db": ("db", "eq"),
+    "collection": ("collection", "eq"),
+    "op": ("op", "eq"),
+    "plan": ("plan", "eq"),
+    "app": ("app_name", "eq"),
+    "client": ("client_ip", "eq"),
+    "user": ("user", "eq"),
+    "min_ms": ("duration_ms", "ge"),
+    "max_ms": ("duration_ms", "le"),
+    "shape_hash": ("shape_hash", "eq"),
+    "query_hash": ("query_hash", "eq"),
+    "result": ("result", "eq"),
+    "mechanism": ("mechanism", "eq"),
+    "level": ("severity", "trim_eq"),
+    "component": ("component", "trim_eq"),
+    "file_id": ("file_id", "eq"),
+}
+
+# comparison -> its SQL, the column in {}; `trim_eq`: log fields padded with spaces
+COMPARISONS = {
+    "eq": "{} = ?",
+    "ge": "{} >= ?",
+    "lt": "{} < ?",
+    "le": "{} <= ?",
+    "trim_eq": "trim({}) = ?",
 }
 
 # `q` on slow queries: a case-insensitive substring of any of these columns
@@ -49,11 +60,11 @@ def where(
     columns = set(column_names(stream))
     clauses: list[str] = [extra] if extra else []
     values: list[Any] = list(extra_values)
-    for name, (column, clause) in _COMPARE.items():
+    for name, (column, how) in _COMPARE.items():
         value = params.get(name)
         if value is None or column not in columns:
             continue
-        clauses.append(clause)
+        clauses.append(COMPARISONS[how].format(column))
         values.append(value)
         if name in ("from", "to"):  # lets DuckDB skip whole date partitions
             op = ">=" if name == "from" else "<="

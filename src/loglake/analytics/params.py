@@ -1,8 +1,9 @@
-"""Every question's parameters, declared once: validation, defaults and the OpenAPI document.
+"""Query parameters: their kinds, limits and validation, and the ones questions share.
 
-The API, the CLI and the web pages hand raw strings to `parse_params`; service functions
-receive only validated values (datetimes in UTC, numbers in range, identifiers from a
-closed set). Anything else is an `InputError`, which the API turns into a 400.
+A question lists its parameters in its registry entry (`registry.py`). The API, the CLI
+and the web pages hand raw strings to `parse_params`; implementations receive only
+validated values (datetimes in UTC, numbers in range, identifiers from a closed set).
+Anything else is an `InputError`, which the API turns into a 400.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from loglake.analytics.registry import QUESTIONS
 from loglake.errors import InputError
 
 MAX_LIMIT = 10_000
@@ -31,6 +33,7 @@ class Param:
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    required: bool = False
 
 
 def _parse_datetime(name: str, raw: str) -> datetime:
@@ -156,153 +159,11 @@ CASE = Param(
 )
 
 
-@dataclass(frozen=True)
-class Question:
-    """A service function's public face: its parameters and a one-line description."""
-
-    summary: str
-    params: tuple[Param, ...]
-
-
-QUESTIONS: dict[str, Question] = {
-    "summary": Question("Totals, time range, percentiles, top plans and namespaces", SLOW_FILTERS),
-    "patterns": Question(
-        "Slow queries grouped into patterns with count, time and examined statistics",
-        (
-            *SLOW_FILTERS,
-            GROUP_BY,
-            Param("sort", "enum", "sort column", "total_ms", PATTERN_SORTS),
-            ORDER,
-            limit(50),
-        ),
-    ),
-    "trend": Question(
-        "Patterns over time, plus a bounded sample of executions for a scatter plot",
-        (
-            *SLOW_FILTERS,
-            GROUP_BY,
-            BUCKET,
-            Param("top", "int", "patterns drawn as series", 10, minimum=1, maximum=50),
-            Param("sample", "int", "executions in the scatter", 2000, minimum=0, maximum=20000),
-        ),
-    ),
-    "slow_queries": Question(
-        "Slow operations, filtered, sorted and paginated",
-        (
-            *SLOW_FILTERS,
-            Param("sort", "enum", "sort column", "ts", SLOW_SORTS),
-            ORDER,
-            limit(50),
-            OFFSET,
-        ),
-    ),
-    "detail": Question(
-        "The original log line of a row and its parsed record",
-        (
-            Param("file_id", "str", "file_id of the row"),
-            Param("file_offset", "int", "byte offset of the line", minimum=0, maximum=2**62),
-        ),
-    ),
-    "workload": Question("Share of total time per database, collection and op", SLOW_FILTERS),
-    "heatmap": Question("Slow operations per hour of day and calendar day (UTC)", SLOW_FILTERS),
-    "auth_summary": Question(
-        "Authentication successes and failures by user, IP, mechanism and time",
-        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, BUCKET),
-    ),
-    "auth_logs": Question(
-        "Authentication attempts, newest first, paginated",
-        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, limit(50), OFFSET),
-    ),
-    "connections": Question(
-        "Connections opened and closed over time, peak open, hosts, drivers, apps, sessions",
-        (FROM, TO, CLIENT, BUCKET),
-    ),
-    "index_suggestions": Question(
-        "Indexes that would help the slow patterns (ESR rule), with rationale and evidence",
-        (*SLOW_FILTERS, limit(20, 500)),
-    ),
-    "analysis": Question(
-        "Slow-query patterns with heuristic findings (collection scans, in-memory sorts, ...)",
-        (*SLOW_FILTERS, limit(50, 1000)),
-    ),
-    "families": Question(
-        "Families of related query shapes (same namespace and field set, or similar tokens)",
-        (
-            *SLOW_FILTERS,
-            Param(
-                "similarity",
-                "float",
-                "Jaccard similarity of shape tokens that merges families (1 = same fields only)",
-                0.7,
-                minimum=0.3,
-                maximum=1,
-            ),
-            limit(50, 1000),
-        ),
-    ),
-    "anomalies": Question(
-        "Slow executions and count or latency spikes per pattern (median and MAD)",
-        (
-            *SLOW_FILTERS,
-            BUCKET,
-            Param(
-                "threshold",
-                "float",
-                "modified z-score above which a value is anomalous",
-                3.5,
-                minimum=1,
-                maximum=100,
-            ),
-            Param(
-                "min_count",
-                "int",
-                "executions a pattern needs for a baseline (and a count spike)",
-                5,
-                minimum=3,
-                maximum=1_000_000,
-            ),
-            Param(
-                "min_buckets",
-                "int",
-                "buckets a pattern needs for a bucket baseline",
-                5,
-                minimum=3,
-                maximum=10_000,
-            ),
-            Param(
-                "min_ratio",
-                "float",
-                "an anomaly is at least this many times the median",
-                1.5,
-                minimum=1,
-                maximum=1000,
-            ),
-            limit(50, 1000),
-        ),
-    ),
-    "search": Question(
-        "Keyword or regular-expression search over every logged line",
-        (
-            SEARCH_TEXT,
-            REGEX,
-            CASE,
-            FROM,
-            TO,
-            LEVEL,
-            COMPONENT,
-            Param("file_id", "str", "search one source file only"),
-            limit(50),
-            OFFSET,
-        ),
-    ),
-}
-
-
 def parse_params(question: str, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Validated parameters of a question, defaults filled in; unknown names are ignored."""
-    spec = QUESTIONS[question]
+    """Validated parameters of a registered question, defaults filled in; unknown names ignored."""
+    spec = QUESTIONS[question].params
     out: dict[str, Any] = {}
-    for p in spec.params:
+    for p in spec:
         raw = args.get(p.name)
         if raw is None or raw == "":
             out[p.name] = p.default
@@ -310,6 +171,9 @@ def parse_params(question: str, args: Mapping[str, Any]) -> dict[str, Any]:
             out[p.name] = parse_value(p, raw)
         else:
             out[p.name] = parse_value(p, str(raw))
+    missing = [p.name for p in spec if p.required and out[p.name] is None]
+    if missing:
+        raise InputError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")
     if out.get("from") and out.get("to") and out["from"] >= out["to"]:
         raise InputError("from must be earlier than to")
     low, high = out.get("min_ms"), out.get("max_ms")

@@ -1,28 +1,22 @@
-"""The Polars fallback engine: the questions it answers when DuckDB is disabled or missing.
+"""The Polars fallback's detail: the row stored for a line, found by its offsets.
 
-`Analytics` (service.py) opens a `PolarsLake` and calls `QUESTIONS[name](lake, reader,
-params)` with validated parameters; the answers equal the DuckDB engine's (tests/
-test_polars_parity.py). Questions missing from QUESTIONS (trend, workload, heatmap,
-search) are reported as degraded. This module never imports duckdb.
+The other questions it answers are registered with their Polars implementation in
+`questions.py` (`polars_slow.py`, `polars_streams.py`); the answers equal the DuckDB
+engine's (tests/test_polars_parity.py). This module never imports duckdb.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from loglake.analytics.detail import LOOKUP_ORDER, answer, required
-from loglake.analytics.polars_lake import PolarsLake, Snapshot, records
-from loglake.analytics.polars_slow import patterns, slow_queries, summary
-from loglake.analytics.polars_streams import auth_logs, auth_summary, connections
+from loglake.analytics.detail import LOOKUP_ORDER, answer
+from loglake.analytics.polars_lake import Snapshot, records
 from loglake.schema import Stream
-from loglake.store.raw import RawReader
 
-__all__ = ["QUESTIONS", "PolarsLake", "detail"]
-
-Question = Callable[[PolarsLake, RawReader, dict[str, Any]], dict[str, Any]]
+if TYPE_CHECKING:
+    from loglake.analytics.session import PolarsSession
 
 
 def find_record(
@@ -37,28 +31,7 @@ def find_record(
     return None
 
 
-def detail(lake: PolarsLake, reader: RawReader, params: dict[str, Any]) -> dict[str, Any]:
+def detail(session: PolarsSession, params: dict[str, Any]) -> dict[str, Any]:
     """`raw` (the original line), `pretty`, the `stream` and `record` stored for it."""
-    file_id, offset = required(params)
-    return answer(reader, file_id, offset, find_record(lake.snapshot(), file_id, offset))
-
-
-def _on_snapshot(fn: Callable[[Snapshot, dict[str, Any]], dict[str, Any]]) -> Question:
-    """A question of one snapshot as the facade calls it (the raw reader is not needed)."""
-
-    def ask(lake: PolarsLake, reader: RawReader, params: dict[str, Any]) -> dict[str, Any]:
-        return fn(lake.snapshot(), params)
-
-    ask.__doc__ = fn.__doc__
-    return ask
-
-
-QUESTIONS: dict[str, Question] = {
-    "summary": _on_snapshot(summary),
-    "patterns": _on_snapshot(patterns),
-    "slow_queries": _on_snapshot(slow_queries),
-    "detail": detail,
-    "auth_summary": _on_snapshot(auth_summary),
-    "auth_logs": _on_snapshot(auth_logs),
-    "connections": _on_snapshot(connections),
-}
+    file_id, offset = params["file_id"], params["file_offset"]
+    return answer(session.reader, file_id, offset, find_record(session.snapshot(), file_id, offset))

@@ -9,7 +9,7 @@ Polars does not share are spelled out once here (`count_if`, `epoch_ms`, `bucket
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -19,38 +19,17 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
-from loglake.analytics.engine import manifest_stamp
-from loglake.analytics.filters import SYSTEM_DBS
+from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, SYSTEM_DBS
 from loglake.analytics.sql import jsonable
-from loglake.ingest.manifest import load_manifest
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
+from loglake.store.fs import Stamp
+from loglake.store.manifest import Manifest, manifest_stamp
 
-# parameter -> (column, comparison): the same table as filters._COMPARE, as Polars operations
-COMPARE: dict[str, tuple[str, str]] = {
-    "from": ("ts", "ge"),
-    "to": ("ts", "lt"),
-    "namespace": ("namespace", "eq"),
-    "db": ("db", "eq"),
-    "collection": ("collection", "eq"),
-    "op": ("op", "eq"),
-    "plan": ("plan", "eq"),
-    "app": ("app_name", "eq"),
-    "client": ("client_ip", "eq"),
-    "user": ("user", "eq"),
-    "min_ms": ("duration_ms", "ge"),
-    "max_ms": ("duration_ms", "le"),
-    "shape_hash": ("shape_hash", "eq"),
-    "query_hash": ("query_hash", "eq"),
-    "result": ("result", "eq"),
-    "mechanism": ("mechanism", "eq"),
-    "level": ("severity", "trim_eq"),
-    "component": ("component", "trim_eq"),
-    "file_id": ("file_id", "eq"),
-}
-
-# `q` on slow queries: a case-insensitive substring of any of these columns
-TEXT_COLUMNS = ("shape", "namespace", "plan_summary", "app_name")
+# The filter table of both engines (filters.py); the Polars `where` reads it through these
+# names, so the parity tests can break the Polars side alone
+COMPARE = _COMPARE
+TEXT_COLUMNS = _TEXT_COLUMNS
 
 
 @cache
@@ -59,17 +38,14 @@ def polars_schema(stream: Stream) -> pl.Schema:
     return pl.DataFrame(arrow_schema(stream).empty_table()).schema
 
 
-def _compare(column: str, how: str, value: Any) -> pl.Expr:
-    col = pl.col(column)
-    if how == "ge":
-        return col >= value
-    if how == "lt":
-        return col < value
-    if how == "le":
-        return col <= value
-    if how == "trim_eq":  # SQL trim(): spaces only
-        return col.str.strip_chars(" ") == value
-    return col == value
+# comparison -> its Polars expression (filters.COMPARISONS: the same, in SQL)
+COMPARISONS: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
+    "eq": lambda col, value: col == value,
+    "ge": lambda col, value: col >= value,
+    "lt": lambda col, value: col < value,
+    "le": lambda col, value: col <= value,
+    "trim_eq": lambda col, value: col.str.strip_chars(" ") == value,  # SQL trim(): spaces only
+}
 
 
 def where(
@@ -81,7 +57,7 @@ def where(
     for name, (column, how) in COMPARE.items():
         value = params.get(name)
         if value is not None and column in columns:
-            clauses.append(_compare(column, how, value))
+            clauses.append(COMPARISONS[how](pl.col(column), value))
     text = params.get("q")
     if text and stream == Stream.SLOW_QUERIES:
         needle = text.lower()
@@ -143,15 +119,14 @@ def _scan(stream: Stream, present: frozenset[str], paths: list[str]) -> pl.LazyF
     return frame.with_columns(fills) if fills else frame
 
 
-def stream_files(
-    root: Path, manifest: Mapping[str, Any]
-) -> dict[Stream, tuple[tuple[str, date, str | None], ...]]:
-    """Every stream's committed Parquet files (sorted like `engine.stream_locations`)."""
-    files: dict[Stream, list[tuple[str, date, str | None]]] = {s: [] for s in Stream}
-    for rel, art in manifest.get("artifacts", {}).items():
-        day = date.fromisoformat(art["date"])
-        files[Stream(art["stream"])].append((str(root / rel), day, art.get("schema")))
-    return {s: tuple(sorted(found)) for s, found in files.items()}
+def stream_files(manifest: Manifest) -> dict[Stream, tuple[tuple[str, date, str | None], ...]]:
+    """Every stream's committed Parquet files with their partition dates and schema ids."""
+    return {
+        s: tuple(
+            (loc.path, date.fromisoformat(loc.date), loc.schema) for loc in manifest.locations(s)
+        )
+        for s in Stream
+    }
 
 
 class PolarsLake:
@@ -160,7 +135,7 @@ class PolarsLake:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: Stamp | None = None
         self._snapshot = Snapshot(None, dict.fromkeys(Stream, ()))
         self.refresh()
 
@@ -176,9 +151,9 @@ class PolarsLake:
             return self.version
         with self._lock:
             if stamp != self._stamp:
-                manifest = load_manifest(self.root)
-                version = str(manifest.get("dataset_version", 0))  # as engine.Lake
-                self._snapshot = Snapshot(version, stream_files(self.root, manifest))
+                manifest = Manifest.load(self.root)
+                version = str(manifest.version)  # as engine.Lake
+                self._snapshot = Snapshot(version, stream_files(manifest))
                 self._stamp = stamp
         return self.version
 

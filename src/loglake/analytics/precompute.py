@@ -1,7 +1,9 @@
 """Dashboard answers computed once after an ingest, so the first screen opens instantly.
 
-The unfiltered answers a dashboard opens with (summary, patterns, ...) are computed right
-after `loglake ingest` commits and written to `summaries/answers-<dataset_version>.json`.
+The unfiltered answers a dashboard opens with (the questions registered with
+`precompute=True`: summary, patterns, ...) are computed right after every commit (an
+after-commit listener: ingest, `--follow` rounds, uploads, compaction, retention) and
+written to `summaries/answers-<dataset_version>.json`.
 A question asked with exactly its default parameters is then answered from that file while
 the dataset version still matches; any other parameters, or another version, run the query.
 """
@@ -14,11 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from loglake.analytics.params import parse_params
-from loglake.ingest.manifest import write_json_atomic
+from loglake.analytics.registry import QUESTIONS
+from loglake.config import Settings
 from loglake.layout import SUMMARIES
+from loglake.store.fs import write_json_atomic
+from loglake.store.listeners import Commit
 
-# the questions a dashboard asks first, with no parameters
-DASHBOARD = ("summary", "patterns", "workload", "heatmap", "auth_summary", "connections")
+
+def dashboard() -> list[str]:
+    """The questions a dashboard asks first, with no parameters (precomputed)."""
+    return [q.name for q in QUESTIONS if q.precompute]
 
 
 def answers_path(root: Path, version: str) -> Path:
@@ -28,7 +35,7 @@ def answers_path(root: Path, version: str) -> Path:
 
 def is_default(question: str, params: dict[str, Any]) -> bool:
     """True when the parameters are exactly the question's defaults."""
-    return question in DASHBOARD and params == parse_params(question, {})
+    return QUESTIONS[question].precompute and params == parse_params(question, {})
 
 
 class Answers:
@@ -67,7 +74,7 @@ def write_answers(analytics: Any) -> Path | None:
     if analytics.engine != "duckdb":
         return None
     versions, answers = set(), {}
-    for question in DASHBOARD:
+    for question in dashboard():
         version, answers[question] = analytics.compute(question, parse_params(question, {}))
         versions.add(version)
     if len(versions) != 1 or None in versions:  # another ingest committed meanwhile
@@ -79,3 +86,21 @@ def write_answers(analytics: Any) -> Path | None:
         if old != path:
             old.unlink(missing_ok=True)
     return path
+
+
+class PrecomputeAnswers:
+    """After-commit listener: the dashboard answers of the version just committed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self, commit: Commit) -> None:
+        """Open the dataset anew (and close it: no DuckDB connection outlives the commit)."""
+        from loglake.analytics.service import Analytics  # lazy: the service imports us
+
+        analytics = Analytics(self.settings.with_options(root=commit.manifest.root))
+        try:
+            write_answers(analytics)
+        finally:
+            if analytics.lake is not None:
+                analytics.lake.close()

@@ -86,7 +86,7 @@ def _source(root: Path, entry: dict[str, Any]) -> Any:
     """An open source; plain files stay mapped between searches, as long as they are unchanged."""
     if entry.get("gzip"):
         return open_source(root, entry)
-    path = source_location(root, entry)
+    path = Path(source_location(root, entry))  # a local file: mapped (search reads all of it)
     try:
         st = path.stat()
     except OSError:

@@ -1,4 +1,7 @@
-"""`loglake suggest-indexes` and `loglake analyze`: the MongoDB advisor from the terminal."""
+"""`loglake suggest-indexes` and `loglake analyze`: the text views of the advisor's commands.
+
+The commands themselves are built from the question registry (cli/questions.py).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,15 @@ from typing import Any
 
 import click
 
-from loglake.cli.analytics import _analytics, _args, question_options
-from loglake.cli.common import data_option, err, handle_errors
+from loglake.cli.common import err
+from loglake.cli.questions import View
 
 
-@click.command("suggest-indexes")
-@data_option
-@question_options("index_suggestions")
-@click.option("--json", "as_json", is_flag=True, help="Print the suggestions as a JSON array.")
-@handle_errors
-def suggest_indexes(root: str | None, as_json: bool, **options: Any) -> None:
+def show_suggestions(result: dict[str, Any], as_json: bool) -> None:
     """Indexes that would help the slow queries (ESR rule), biggest impact first.
 
     Prints the createIndex commands with their rationale; filter like the API.
     """
-    result = _analytics(root).ask("index_suggestions", _args(options))
     suggestions = result["suggestions"]
     if as_json:
         click.echo(json.dumps(suggestions))
@@ -58,14 +55,8 @@ def suggest_indexes(root: str | None, as_json: bool, **options: Any) -> None:
     )
 
 
-@click.command("analyze")
-@data_option
-@question_options("analysis")
-@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
-@handle_errors
-def analyze(root: str | None, as_json: bool, **options: Any) -> None:
+def show_analysis(result: dict[str, Any], as_json: bool) -> None:
     """Slow-query patterns with heuristic findings (scans, in-memory sorts, regexes, ...)."""
-    result = _analytics(root).ask("analysis", _args(options))
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -95,4 +86,7 @@ def analyze(root: str | None, as_json: bool, **options: Any) -> None:
     err(f"{len(result['patterns'])} of {result['groups']} patterns; findings: {counts}")
 
 
-COMMANDS = (suggest_indexes, analyze)
+VIEWS = {
+    "index_suggestions": View(show_suggestions, "Print the suggestions as a JSON array."),
+    "analysis": View(show_analysis, "Print the analysis as JSON."),
+}

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from loglake.cli.analytics import _analytics
-from loglake.cli.common import data_option, err, handle_errors
+from loglake.cli.common import data_option, err, handle_errors, open_analytics
 
 
 @click.command()
@@ -27,7 +26,7 @@ def ask(question: str, root: str | None, as_json: bool) -> None:
     """
     from loglake.advisor.ask import answer
 
-    result = answer(_analytics(root), question)
+    result = answer(open_analytics(root), question)
     if as_json:
         click.echo(json.dumps(result))
         return

@@ -1,7 +1,7 @@
 """`loglake patterns`, `loglake search` and `loglake query`: questions from the terminal.
 
-Filter options are generated from the question specs in analytics/params.py, so the CLI
-accepts exactly what the API accepts and validates it the same way.
+`patterns` and `search` are the commands of registered questions (cli/questions.py builds
+them, options included); this module gives their text views.
 """
 
 from __future__ import annotations
@@ -9,53 +9,12 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from loglake.analytics.params import QUESTIONS
-from loglake.cli.common import F, data_option, err, handle_errors
-from loglake.config import load_settings
-
-_PREFIX = "p_"
-
-
-def question_options(question: str, skip: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Add one --option per parameter of a question (values validated later, as strings)."""
-
-    def decorate(func: F) -> F:
-        for p in reversed(QUESTIONS[question].params):
-            if p.name in skip:
-                continue
-            flag = "--" + p.name.replace("_", "-")
-            help_text = p.help + (
-                f" [default: {p.default}]" if p.default not in (None, False) else ""
-            )
-            if p.kind == "enum":
-                help_text += f" ({'|'.join(p.choices)})"
-            if p.kind == "bool":
-                func = click.option(
-                    flag, _PREFIX + p.name, is_flag=True, default=None, help=p.help
-                )(func)
-            else:
-                func = click.option(flag, _PREFIX + p.name, default=None, help=help_text)(func)
-        return func
-
-    return decorate
-
-
-def _args(options: dict[str, Any]) -> dict[str, Any]:
-    return {k.removeprefix(_PREFIX): v for k, v in options.items() if k.startswith(_PREFIX)}
-
-
-def _analytics(root: str | None) -> Any:
-    from loglake.analytics.service import Analytics
-    from loglake.store.status import require_dataset
-
-    settings = load_settings().with_options(root=root)
-    require_dataset(settings.root)
-    return Analytics(settings)
+from loglake.cli.common import data_option, err, handle_errors, open_analytics
+from loglake.cli.questions import View
 
 
 def _ms(value: float | None) -> str:
@@ -68,17 +27,11 @@ def _plan_mix(plans: dict[str, int], count: int) -> str:
     return " ".join(f"{name} {100 * n / max(count, 1):.0f}%" for name, n in top)
 
 
-@click.command()
-@data_option
-@question_options("patterns")
-@click.option("--json", "as_json", is_flag=True, help="Print the patterns as JSON.")
-@handle_errors
-def patterns(root: str | None, as_json: bool, **options: Any) -> None:
+def show_patterns(result: dict[str, Any], as_json: bool) -> None:
     """Slow queries grouped into patterns (like `mloginfo --queries`), busiest first.
 
     Group by shape (default), query_hash, namespace, plan or app; filter like the API.
     """
-    result = _analytics(root).ask("patterns", _args(options))
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -109,18 +62,11 @@ def patterns(root: str | None, as_json: bool, **options: Any) -> None:
     err(f"{len(result['rows'])} of {result['groups']} patterns")
 
 
-@click.command()
-@click.argument("q", required=False, default="")
-@data_option
-@question_options("search", skip=("q",))
-@click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
-@handle_errors
-def search(q: str, root: str | None, as_json: bool, **options: Any) -> None:
+def show_search(result: dict[str, Any], as_json: bool) -> None:
     """Search every logged line for a keyword Q (with --regex, an RE2 regular expression).
 
     Smart case by default: case-insensitive unless Q has an upper-case letter.
     """
-    result = _analytics(root).ask("search", {"q": q, **_args(options)})
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -149,7 +95,7 @@ def query(sql_text: str, root: str | None, fmt: str, max_rows: int) -> None:
     """Run ad-hoc SQL over the views slow_queries, authentications, connections, events."""
     from loglake.analytics.adhoc import run_sql
 
-    analytics = _analytics(root)
+    analytics = open_analytics(root)
     columns, rows = run_sql(analytics.lake, sql_text)
     if fmt == "json":
         click.echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str))
@@ -174,4 +120,8 @@ def query(sql_text: str, root: str | None, fmt: str, max_rows: int) -> None:
         )
 
 
-COMMANDS = (patterns, search, query)
+COMMANDS = (query,)
+VIEWS = {
+    "patterns": View(show_patterns, "Print the patterns as JSON."),
+    "search": View(show_search, "Print the page as JSON."),
+}

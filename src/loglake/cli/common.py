@@ -54,3 +54,14 @@ def data_option(func: F) -> F:
 def warn(message: str) -> None:
     """Write a warning to stderr."""
     err(f"Warning: {message}")
+
+
+def open_analytics(root: str | None) -> Any:
+    """The service over the dataset at root (or the default root); StoreError without one."""
+    from loglake.analytics.service import Analytics
+    from loglake.config import load_settings
+    from loglake.store.status import require_dataset
+
+    settings = load_settings().with_options(root=root)
+    require_dataset(settings.root)
+    return Analytics(settings)

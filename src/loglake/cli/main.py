@@ -5,17 +5,51 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from loglake import __version__
 from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
-from loglake.errors import ConfigError, LoglakeError
+from loglake.errors import ConfigError
+from loglake.formats.registry import format_names
+
+if TYPE_CHECKING:
+    from loglake.cli.questions import View
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The `loglake` group: its own commands, plus one per question registered with a command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, sorted (the registry is read only here and for its commands)."""
+        from loglake.analytics.registry import QUESTIONS
+
+        return sorted({*self.commands, *QUESTIONS.commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A command of the group, or the command of a registered question."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        from loglake.analytics.registry import QUESTIONS
+        from loglake.cli.questions import question_command
+
+        question = QUESTIONS.commands().get(cmd_name)
+        if question is None:
+            return None
+        return question_command(cmd_name, question, _views().get(question.name))
+
+
+def _views() -> dict[str, View]:
+    """The text views of question commands, by question name."""
+    from loglake.cli.advisor import VIEWS as ADVISOR_VIEWS
+    from loglake.cli.analytics import VIEWS
+
+    return {**VIEWS, **ADVISOR_VIEWS}
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="loglake")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 def cli(debug: bool) -> None:
@@ -32,11 +66,14 @@ def cli(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["mongodb", "mongodb-legacy"]),
+    type=click.Choice(format_names()),
     default=None,
     help="Skip format sniffing.",
 )
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option(
+    "--executor", default=None, help="Where tasks run: local (the default) worker processes."
+)
 @click.option("--chunk-rows", type=int, default=None, help="Rows buffered per worker per flush.")
 @click.option(
     "--compression", type=click.Choice(COMPRESSIONS), default=None, help="Parquet codec (zstd)."
@@ -59,6 +96,7 @@ def ingest(
     root: str | None,
     fmt: str | None,
     workers: int | None,
+    executor: str | None,
     chunk_rows: int | None,
     compression: str | None,
     copy_source: bool | None,
@@ -73,12 +111,14 @@ def ingest(
     Every row keeps the offset of its line, so the original can always be read back.
     Re-ingesting a file adds nothing; a file that grew is ingested from where it ended.
     """
+    from loglake.analytics.listeners import after_commit
     from loglake.cli.progress import IngestProgress
     from loglake.ingest.pipeline import ingest as run_ingest
 
     settings = load_settings().with_options(
         root=root,
         workers=workers,
+        executor=executor,
         chunk_rows=chunk_rows,
         compression=compression,
         copy_source=copy_source,
@@ -97,22 +137,15 @@ def ingest(
         return
     with IngestProgress(enabled=not quiet) as progress:
         report = run_ingest(
-            list(paths), settings, fmt=fmt, force=force, progress=progress.update, warn=warn
+            list(paths),
+            settings,
+            fmt=fmt,
+            force=force,
+            progress=progress.update,
+            warn=warn,
+            listeners=after_commit(settings),
         )
-    if sum(report["rows"].values()):
-        precompute_answers(settings)
     show(report)
-
-
-def precompute_answers(settings: Settings) -> None:
-    """Compute the dashboard's unfiltered answers for the new dataset version (never fatal)."""
-    from loglake.analytics.precompute import write_answers
-    from loglake.analytics.service import Analytics
-
-    try:
-        write_answers(Analytics(settings))
-    except LoglakeError as exc:
-        warn(f"dashboard answers were not precomputed ({exc}); queries will compute them")
 
 
 def _follow(
@@ -126,6 +159,7 @@ def _follow(
     import signal
     import threading
 
+    from loglake.analytics.listeners import after_commit
     from loglake.ingest.follow import follow
 
     if "-" in paths:
@@ -134,7 +168,17 @@ def _follow(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     err(f"Following {', '.join(paths)} every {interval:g}s; Ctrl-C to stop.")
     try:
-        rounds = follow(paths, settings, show, warn, fmt, force, interval, stop)
+        rounds = follow(
+            paths,
+            settings,
+            show,
+            warn,
+            fmt,
+            force,
+            interval,
+            stop,
+            listeners=after_commit(settings),
+        )
     except KeyboardInterrupt:
         rounds = None
     err("Stopped following." + (f" {rounds} rounds committed." if rounds is not None else ""))
@@ -163,8 +207,8 @@ def status(root: str | None, as_json: bool) -> None:
 @handle_errors
 def summaries(root: str | None, as_json: bool) -> None:
     """Show the precomputed dataset summary (slow queries, auth, connections)."""
+    from loglake.analytics.summaries import dataset_summary
     from loglake.cli.render import print_summary
-    from loglake.store.status import dataset_summary
 
     settings = load_settings().with_options(root=root)
     summary = dataset_summary(settings.root)
@@ -179,17 +223,21 @@ def summaries(root: str | None, as_json: bool) -> None:
 @handle_errors
 def rebuild_summaries_cmd(root: str | None) -> None:
     """Recompute every summary from the Parquet files alone."""
-    from loglake.ingest.lock import ingest_lock
-    from loglake.ingest.manifest import load_manifest
-    from loglake.ingest.summaries import rebuild_summaries
+    from loglake.analytics.listeners import after_commit
+    from loglake.analytics.summaries import rebuild_ingest_summaries
+    from loglake.store.listeners import Commit, notify
+    from loglake.store.lock import dataset_change
+    from loglake.store.manifest import Manifest
     from loglake.store.status import require_dataset
 
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
-    with ingest_lock(settings.root, "rebuild-summaries", force=False, warn=warn):
-        count = rebuild_summaries(settings.root, load_manifest(settings.root))
-    precompute_answers(settings)
-    err(f"Rebuilt {count} summaries and the dashboard answers in {settings.root}")
+    with dataset_change(settings.root, "rebuild-summaries", warn=warn):
+        manifest = Manifest.load(settings.root)
+        count = rebuild_ingest_summaries(manifest)
+        # the dataset summary and the answers: what follows a commit of this version
+        notify(after_commit(settings), Commit(manifest), warn)
+    err(f"Rebuilt {count + 1} summaries and the dashboard answers in {settings.root}")
 
 
 @cli.command()
@@ -204,12 +252,13 @@ def rebuild_summaries_cmd(root: str | None) -> None:
 @handle_errors
 def compact(root: str | None, min_files: int) -> None:
     """Merge each crowded date partition's small Parquet files into one."""
+    from loglake.analytics.listeners import after_commit
     from loglake.ingest.compact import compact as run_compact
     from loglake.store.status import require_dataset
 
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
-    done = run_compact(settings.root, min_files, settings.compression, warn)
+    done = run_compact(settings.root, min_files, settings.compression, warn, after_commit(settings))
     err(
         f"Compacted {done['partitions']} partitions: "
         f"{done['files_before']} files -> {done['files_after']}"
@@ -224,12 +273,15 @@ def compact(root: str | None, min_files: int) -> None:
 @handle_errors
 def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
     """Apply retention: remove every partition dated before a date."""
+    from loglake.analytics.listeners import after_commit
     from loglake.store.retention import clean_before
     from loglake.store.status import require_dataset
 
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
-    result = clean_before(settings.root, before, dry_run=dry_run, warn=warn)
+    result = clean_before(
+        settings.root, before, dry_run=dry_run, warn=warn, listeners=after_commit(settings)
+    )
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -241,12 +293,11 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
 
 
 def _add_commands() -> None:
-    from loglake.cli.advisor import COMMANDS as ADVISOR_COMMANDS
     from loglake.cli.advisor_ask import COMMANDS as ASK_COMMANDS
     from loglake.cli.analytics import COMMANDS
     from loglake.cli.serve import serve
 
-    for command in (*COMMANDS, *ADVISOR_COMMANDS, *ASK_COMMANDS, serve):
+    for command in (*COMMANDS, *ASK_COMMANDS, serve):
         cli.add_command(command)
 
 

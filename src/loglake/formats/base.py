@@ -1,39 +1,39 @@
-"""The contract every log format module fulfils.
+"""The contract every log format fulfils: one `FormatSpec` per format.
 
-A format module (one per format, e.g. `formats/mongodb.py`) defines:
+A format module (e.g. `formats/mongodb/json_line.py`) exports `SPEC`, a `FormatSpec` naming
+the format and giving what the ingest layer needs: how to sniff it, how its records are
+framed in a file, whether a file can be cut into byte ranges, and how to parse a record.
+`formats/registry.py` keeps the specs and sniffs in priority order; nothing else branches
+on a format.
 
-- `NAME`: the format's name (a `LogFormat` value).
-- `SPLITTABLE`: whether a file may be cut into byte ranges parsed independently
-  (False when a line's meaning depends on earlier lines, e.g. ctime dates without a year),
-  or instead `splittable(head_lines) -> bool` to judge per file; optionally `WARMUP_BYTES`,
-  how much of the input before a range its parser reads (and discards) to learn state.
-- `sniff(lines: list[bytes]) -> float`: confidence 0..1 that these first non-blank lines
-  are of this format.
-- `make_parser(ctx: FileContext) -> LineParser`: a callable turning one line (bytes, no
-  line ending) into a `Parsed` or a `BadLine`. It must never raise.
-
-Rows are plain dicts keyed by the column names of `schema.py`; `ts` is microseconds since
-the Unix epoch (UTC). The ingest layer adds the offset columns (`file_id`, `file_offset`,
-`line_length`) and `host`.
+A parser turns one record (bytes: a line, or several for multi-line framings, without the
+final line ending) into a `Parsed` or a `BadLine`; it never raises. Rows are plain dicts
+keyed by the column names of `schema.py`; `ts` is microseconds since the Unix epoch (UTC).
+The ingest layer adds the offset columns (`file_id`, `file_offset`, `line_length`) and
+`host`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loglake.schema import Stream
+from loglake.sources.framing import Framing, RecordStart, can_resync
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Row = dict[str, Any]
 
 
-class LogFormat(StrEnum):
-    """The formats loglake reads."""
+class Priority(IntEnum):
+    """Sniffing order: more specific formats are asked first and win when they are sure."""
 
-    MONGODB = "mongodb"
-    MONGODB_LEGACY = "mongodb-legacy"
+    GENERIC = 10  # any JSON lines, any text: would claim many products' logs
+    SPECIFIC = 100  # one product's log (mongod, PostgreSQL)
 
 
 class BadReason(StrEnum):
@@ -59,11 +59,14 @@ class FileContext:
 
 @dataclass(slots=True)
 class Parsed:
-    """A parsed line: its `events` row and, for some lines, one row of another stream."""
+    """A parsed record: its `events` row first, then any rows of other streams."""
 
-    event: Row
-    stream: Stream | None = None
-    row: Row | None = None
+    rows: list[tuple[Stream, Row]]
+
+    @property
+    def event(self) -> Row:
+        """The record's `events` row."""
+        return self.rows[0][1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,77 @@ class BadLine:
 
 
 LineParser = Callable[[bytes], "Parsed | BadLine"]
+
+
+@dataclass
+class BlockResult:
+    """What a block parser made of one block: Arrow tables per stream (with a `day`
+    column), rows of the records it handed to the per-line parser, and counts."""
+
+    tables: dict[Stream, pa.Table] = field(default_factory=dict)
+    rows: list[tuple[Stream, Row]] = field(default_factory=list)
+    bad: list[tuple[int, int, str, bytes | None]] = field(default_factory=list)
+    lines: int = 0
+    blank: int = 0
+
+
+class BlockParser(Protocol):
+    """A vectorized parser: blocks of complete lines at a time (LINE framing only)."""
+
+    def parse(self, block: bytes, base: int) -> BlockResult:
+        """Parse `block` (complete lines; the last may lack its newline) read at `base`."""
+        ...
+
+    def close(self) -> None:
+        """Release what the parser holds."""
+        ...
+
+
+def every_file(_head: list[bytes]) -> bool:
+    """The default splittable judgement: any file of the format may be cut into ranges."""
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec:
+    """One log format: its name, sniffing priority, framing and parser.
+
+    - `sniff(lines)`: confidence 0..1 that these first non-blank lines are of the format.
+    - `make_parser(ctx)`: a parser for one file's records (it may keep state across them).
+    - `framing` (+ `record_start` for CONTINUATION and a splittable CSV): how records lie
+      in a file, see `sources/framing.py`.
+    - `splittable(head)`: whether a file, judged from its first lines, may be cut into
+      byte ranges parsed independently (False when a record's meaning depends on earlier
+      ones, e.g. dates without a year); a framing that cannot resync is never cut.
+    - `warmup_bytes`: how much of the input before a range its parser reads (and whose
+      rows it discards) to learn state.
+    - `block_parser(ctx, max_line)`: an optional vectorized parser (LINE framing).
+    - `host_of(head)`, `year_hint(head, tail, mtime_year)`: optional hints for the
+      `host` column and for formats whose dates carry no year.
+    """
+
+    name: str
+    priority: int
+    sniff: Callable[[list[bytes]], float]
+    make_parser: Callable[[FileContext], LineParser]
+    framing: Framing = Framing.LINE
+    record_start: RecordStart | None = None
+    splittable: Callable[[list[bytes]], bool] = every_file
+    warmup_bytes: int = 0
+    block_parser: Callable[[FileContext, int], BlockParser] | None = None
+    host_of: Callable[[list[bytes]], str | None] | None = None
+    year_hint: Callable[[list[bytes], list[bytes], int], int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.framing is Framing.CONTINUATION and self.record_start is None:
+            raise ValueError(f"{self.name}: CONTINUATION framing needs record_start")
+        if self.block_parser is not None and self.framing is not Framing.LINE:
+            raise ValueError(f"{self.name}: a block parser reads lines (LINE framing only)")
+
+    def can_split(self, head: list[bytes]) -> bool:
+        """Whether a file starting with these lines may be cut into byte ranges."""
+        return can_resync(self.framing, self.record_start) and self.splittable(head)
+
 
 _CONTROL = bytes(range(0, 9)) + bytes(range(14, 32))
 

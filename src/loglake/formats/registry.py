@@ -1,56 +1,96 @@
-"""Which format module reads a file: sniffed from its first non-blank lines, or named."""
+"""The registered formats: looked up by name, or sniffed from a file's first lines.
+
+The built-in formats are registered like any other (`register(spec)`), the first time the
+registry is asked. Sniffing asks the most specific formats first (highest `priority`): the
+first that is sure of a file takes it, so a generic format (any JSON lines) never claims a
+log that a specific one (mongod's) recognizes; otherwise the best score wins, ties going to
+the more specific format.
+"""
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from functools import cache
 
 from loglake.errors import InputError
-from loglake.formats.base import LogFormat
+from loglake.formats.base import FormatSpec
 
-_MODULES = {
-    LogFormat.MONGODB: "loglake.formats.mongodb",
-    LogFormat.MONGODB_LEGACY: "loglake.formats.mongodb_legacy",
-}
+# The modules whose `SPEC` is registered first; a new built-in format adds its module here.
+BUILTIN_FORMATS = (
+    "loglake.formats.mongodb.json_line",
+    "loglake.formats.mongodb.legacy",
+)
 SNIFF_LINES = 50
 _MIN_CONFIDENCE = 0.5
-_SURE = 0.95  # no need to ask the other formats
+_SURE = 0.95  # no less specific format is asked
+
+_SPECS: dict[str, FormatSpec] = {}
 
 
-def format_module(fmt: LogFormat | str) -> ModuleType:
-    """The module implementing a format."""
-    try:
-        key = LogFormat(fmt)
-    except ValueError:
-        names = ", ".join(f.value for f in LogFormat)
-        raise InputError(f"unknown format {fmt!r}; choose one of {names}") from None
-    return importlib.import_module(_MODULES[key])
+@cache
+def _builtins_loaded() -> bool:
+    for module in BUILTIN_FORMATS:
+        _add(importlib.import_module(module).SPEC)
+    return True
 
 
-def is_splittable(module: ModuleType, head: list[bytes]) -> bool:
-    """Whether a file of this format may be cut into byte ranges parsed independently."""
-    judge = getattr(module, "splittable", None)
-    if callable(judge):
-        return bool(judge(head))
-    return bool(getattr(module, "SPLITTABLE", False))
+def _add(spec: FormatSpec) -> None:
+    if spec.name in _SPECS:
+        raise ValueError(f"a format named {spec.name!r} is already registered")
+    _SPECS[spec.name] = spec
 
 
-def sniff_format(lines: list[bytes], source: str) -> LogFormat:
+def _specs() -> dict[str, FormatSpec]:
+    _builtins_loaded()
+    return _SPECS
+
+
+def register(spec: FormatSpec) -> FormatSpec:
+    """Add a format (its name must be new); returns the spec."""
+    _specs()
+    _add(spec)
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a registered format (a test's, or a plugin's being unloaded)."""
+    del _specs()[name]
+
+
+def format_names() -> list[str]:
+    """The names of the registered formats, built-ins first."""
+    return list(_specs())
+
+
+def format_spec(name: str) -> FormatSpec:
+    """The spec of a format, by name."""
+    spec = _specs().get(name)
+    if spec is None:
+        names = ", ".join(format_names())
+        raise InputError(f"unknown format {name!r}; choose one of {names}")
+    return spec
+
+
+def by_priority() -> list[FormatSpec]:
+    """The registered formats, the most specific first (then in registration order)."""
+    return sorted(_specs().values(), key=lambda spec: -spec.priority)
+
+
+def sniff_format(lines: list[bytes], source: str) -> FormatSpec:
     """The format of a file, judged from its first non-blank lines."""
     sample = [line for line in lines if line.strip()][:SNIFF_LINES]
     if not sample:
         raise InputError(f"{source}: no log lines found (the file is empty or blank)")
     best, best_score = None, 0.0
-    for fmt in LogFormat:
-        score = format_module(fmt).sniff(sample)
-        if score > best_score:
-            best, best_score = fmt, score
+    for spec in by_priority():
+        score = spec.sniff(sample)
         if score >= _SURE:
-            break
+            return spec
+        if score > best_score:
+            best, best_score = spec, score
     if best is None or best_score < _MIN_CONFIDENCE:
-        names = ", ".join(f.value for f in LogFormat)
         raise InputError(
             f"{source}: the first {len(sample)} lines matched no known format; "
-            f"pass --format ({names})"
+            f"pass --format ({', '.join(format_names())})"
         )
     return best

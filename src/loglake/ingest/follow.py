@@ -1,7 +1,8 @@
 """`ingest --follow`: keep ingesting what live log files gain, like `tail -F`.
 
-Each round is an ordinary ingest (its own atomic commit), so a reader always sees whole
-rounds; every COMPACT_EVERY rounds the small files the rounds wrote are merged. Only
+Each round is an ordinary ingest (its own atomic commit, followed by the after-commit
+listeners), so a reader always sees whole rounds; every COMPACT_EVERY rounds the small
+files the rounds wrote are merged. Only
 complete lines are read; a line still being written waits for the next round. A file that
 grew is read from where the last round ended; a rotated file (renamed,
 then a new one created at the path) is recognised by its content, so the renamed file's
@@ -12,13 +13,14 @@ truncated in place starts over as a new file.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.ingest.compact import compact
 from loglake.ingest.pipeline import ProgressFn, ingest
+from loglake.store.listeners import Listener
 
 COMPACT_EVERY = 50  # rounds with new data between compactions of crowded partitions
 
@@ -37,6 +39,7 @@ def follow(
     interval: float = 1.0,
     stop: threading.Event | None = None,
     progress: ProgressFn | None = None,
+    listeners: Sequence[Listener] = (),
 ) -> int:
     """Ingest rounds every `interval` seconds until `stop` is set; returns rounds committed."""
     stop = stop or threading.Event()
@@ -51,6 +54,7 @@ def follow(
                 warn=warn,
                 complete_only=True,
                 progress=progress or _quiet,
+                listeners=listeners,
             )
         except InputError as exc:  # e.g. the file is being rotated: try again next round
             warn(f"follow: {exc}")
@@ -59,7 +63,12 @@ def follow(
                 committed += 1
                 on_round(report)
                 if committed % COMPACT_EVERY == 0:
-                    compact(settings.root, compression=settings.compression, warn=warn)
+                    compact(
+                        settings.root,
+                        compression=settings.compression,
+                        warn=warn,
+                        listeners=listeners,
+                    )
         force = False  # only the first round may override a lock
         stop.wait(interval)
     return committed

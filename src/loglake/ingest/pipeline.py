@@ -1,49 +1,41 @@
-"""An ingest from end to end: lock, recover, plan, run tasks on workers, commit.
+"""An ingest from end to end: lock, recover, plan, run tasks on an executor, commit.
 
 `ingest()` returns the report printed by `loglake ingest --json` (PRODUCT.md §2).
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 import shutil
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from loglake.config import Settings
 from loglake.errors import InputError
-from loglake.ingest.lock import ingest_lock
-from loglake.ingest.manifest import (
-    commit,
-    load_manifest,
-    now_iso,
-    recompute_totals,
-    recover,
-    replaced_manifest,
-)
+from loglake.ingest.executors import open_executor
+from loglake.ingest.executors.base import Executor, task_bytes
 from loglake.ingest.plan import (
     PlannedFile,
     build_tasks,
     copy_source,
     plan_inputs,
 )
-from loglake.ingest.worker import (
-    Task,
-    TaskResult,
-    gzip_chunks,
-    init_worker,
-    run_task,
-    set_progress_counter,
-)
+from loglake.ingest.worker import Task, TaskResult
 from loglake.layout import gz_index_relpath, staging_dir
 from loglake.schema import Stream
+from loglake.store.commit import commit, recover
+from loglake.store.listeners import Commit, Listener, notify
+from loglake.store.lock import dataset_change
+from loglake.store.manifest import (
+    Manifest,
+    load_manifest,
+    now_iso,
+    recompute_totals,
+    replaced_manifest,
+)
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done bytes, total bytes)
 MAX_SAMPLES = 20
@@ -68,21 +60,22 @@ def ingest(
     stdin: BinaryIO | None = None,
     complete_only: bool = False,
     replace: bool = False,
+    listeners: Sequence[Listener] = (),
 ) -> dict[str, Any]:
     """Ingest files into the dataset at `settings.root` and commit them atomically.
 
     With `complete_only`, a last line without its newline is left for the next run. With
     `replace`, the new files replace the whole dataset in the same atomic commit (the
-    version keeps counting up; the old files are removed after the commit).
+    version keeps counting up; the old files are removed after the commit). `listeners`
+    run after the commit (`analytics.listeners.after_commit` for summaries and answers).
     """
     if not inputs:
         raise InputError("nothing to ingest: give one or more files, directories, globs or '-'")
     root = settings.root
     ingest_id = new_ingest_id()
     started = time.perf_counter()
-    with ingest_lock(root, ingest_id, force, warn):
-        for item in recover(root):
-            warn(f"cleaned up after an interrupted ingest: {item}")
+    executor = open_executor(settings.executor, settings.effective_workers)
+    with dataset_change(root, ingest_id, force, warn):
         manifest = load_manifest(root)
         if replace:
             manifest = replaced_manifest(manifest)
@@ -93,7 +86,7 @@ def ingest(
             planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
             tasks = _plan_tasks(planned, fmt, settings, staging, ingest_id, warn)
             parse_started = time.perf_counter()
-            results = run_tasks(tasks, settings.effective_workers, progress)
+            results = run_tasks(tasks, executor, progress)
             parse_seconds = time.perf_counter() - parse_started
             report = _report(ingest_id, planned, results, manifest)
             if tasks and not sum(r.rows["events"] for r in results):
@@ -114,7 +107,7 @@ def ingest(
                     recover(root)  # the replaced files are no longer in the manifest
                 report["dataset_version"] = manifest["dataset_version"]
                 progress("summaries", 0, 0)
-                _write_summaries(root, ingest_id, manifest, dataset_too=not complete_only)
+                notify(listeners, Commit(Manifest(root, manifest), ingest_id), warn)
         finally:
             shutil.rmtree(staging, ignore_errors=True)  # committed files have left it already
     report["seconds"] = round(time.perf_counter() - started, 3)
@@ -148,64 +141,19 @@ def _plan_tasks(
     return tasks
 
 
-def run_tasks(tasks: list[Task], workers: int, progress: ProgressFn) -> list[TaskResult]:
-    """Run tasks on worker processes (inline with one worker), reporting bytes read."""
-    total = sum(_task_bytes(t) for t in tasks)
-    counter = mp.get_context("fork").Value("q", 0)
-    done = threading.Event()
+def run_tasks(tasks: list[Task], executor: Executor, progress: ProgressFn) -> list[TaskResult]:
+    """Run tasks on an executor, reporting bytes read as the results tell of them."""
+    total = sum(task_bytes(t) for t in tasks)
+    done = 0
 
-    def report_progress() -> None:
-        while not done.wait(0.2):
-            # read without the counter's lock: workers are forked while this thread runs,
-            # and a child must never inherit that lock held
-            progress("parse", counter.get_obj().value, total)
+    def advance(nbytes: int) -> None:
+        nonlocal done
+        done += nbytes
+        progress("parse", done, total)
 
-    ticker = threading.Thread(target=report_progress, daemon=True)
-    ticker.start()
-    try:
-        if workers <= 1 or (len(tasks) <= 1 and not any(t.fan_out for t in tasks)):
-            set_progress_counter(counter)
-            try:
-                results = [run_task(t) for t in tasks]
-            finally:
-                set_progress_counter(None)
-        else:
-            results = _run_pool(tasks, workers, counter)
-    finally:
-        done.set()
-        ticker.join()
+    results = executor.run(tasks, advance)
     progress("parse", total, total)
     return sorted(results, key=lambda r: r.task_no)
-
-
-def _run_pool(tasks: list[Task], workers: int, counter: Any) -> list[TaskResult]:
-    direct = sorted((t for t in tasks if not t.fan_out), key=_task_bytes, reverse=True)
-    fan_out = any(t.fan_out for t in tasks)
-    with ProcessPoolExecutor(
-        max_workers=workers if fan_out else min(workers, len(tasks)),
-        mp_context=mp.get_context("fork"),
-        initializer=init_worker,
-        initargs=(counter, os.getpid()),
-    ) as pool:
-        futures = [pool.submit(run_task, t) for t in direct]
-        number = len(tasks)
-        set_progress_counter(counter)  # the chunks of a .gz are read (and counted) here
-        try:
-            for task in (t for t in tasks if t.fan_out):
-                for part in gzip_chunks(task, number):
-                    while sum(not f.done() for f in futures) > workers:  # bounded memory
-                        wait(futures, return_when=FIRST_COMPLETED)
-                    futures.append(pool.submit(run_task, part))
-                    number += 1
-        finally:
-            set_progress_counter(None)
-        return [f.result() for f in as_completed(futures)]
-
-
-def _task_bytes(task: Task) -> int:
-    if task.source.gzip or task.end is None:
-        return task.source.size - (0 if task.source.gzip else task.start)
-    return task.end - task.start
 
 
 def _report(
@@ -326,11 +274,3 @@ def _update_manifest(
             "last_ts_us": max(last) if last else None,
         }
     )
-
-
-def _write_summaries(
-    root: Path, ingest_id: str, manifest: dict[str, Any], dataset_too: bool
-) -> None:
-    from loglake.ingest.summaries import write_summaries
-
-    write_summaries(root, manifest, ingest_id, dataset_too)

@@ -11,8 +11,8 @@ from typing import Any, BinaryIO
 
 from loglake.config import Settings
 from loglake.errors import InputError
-from loglake.formats.base import FileContext, LogFormat
-from loglake.formats.registry import format_module, is_splittable, sniff_format
+from loglake.formats.base import FileContext, FormatSpec
+from loglake.formats.registry import format_spec, sniff_format
 from loglake.ingest.worker import FAN_OUT_CHUNK, Task
 from loglake.layout import SOURCE_DIR, gz_index_relpath
 from loglake.sources.files import (
@@ -26,6 +26,7 @@ from loglake.sources.files import (
     split_ranges,
     tail_lines,
 )
+from loglake.sources.framing import Framing
 
 SKIPPED = "already ingested"
 WAITING = "waiting for a complete line"
@@ -155,13 +156,13 @@ def copy_source(item: PlannedFile, staging: Path) -> None:
     item.entry["copy"] = relpath
 
 
-def detect_format(item: PlannedFile, fmt: str | None, head: list[bytes]) -> LogFormat | None:
+def detect_format(item: PlannedFile, fmt: str | None, head: list[bytes]) -> FormatSpec | None:
     """The format to read a planned file with; None (and the file skipped) when a file
     found in a directory or by a pattern is not a log of a known format."""
     if fmt:
-        return LogFormat(fmt)
+        return format_spec(fmt)
     if item.status == "appended" and item.format:
-        return LogFormat(item.format)
+        return format_spec(item.format)
     try:
         return sniff_format(head, item.display_path)
     except InputError:
@@ -181,21 +182,20 @@ def build_tasks(
 ) -> list[Task]:
     """The tasks that parse one planned file (several byte ranges when it can be split)."""
     head = head_lines(item.source, item.start)
-    chosen = detect_format(item, fmt, head)
-    if chosen is None:
+    spec = detect_format(item, fmt, head)
+    if spec is None:
         return []
-    item.format = chosen.value
-    module = format_module(chosen)
+    item.format = spec.name
     mtime_year = dt.datetime.fromtimestamp(item.source.mtime, tz=dt.UTC).year
     year_hint = mtime_year
-    if hasattr(module, "year_hint_for"):
-        year_hint = module.year_hint_for(head, tail_lines(item.source), mtime_year)
-    host = module.host_of(head) if hasattr(module, "host_of") else None
+    if spec.year_hint is not None:
+        year_hint = spec.year_hint(head, tail_lines(item.source), mtime_year)
+    host = spec.host_of(head) if spec.host_of is not None else None
     if host is None and item.entry.get("host"):
         host = item.entry["host"]
     item.entry["host"] = host
     ctx = FileContext(file_id=item.file_id, path=str(item.source.path), year_hint=year_hint)
-    splittable = is_splittable(module, head)
+    splittable = spec.can_split(head)
     if item.source.gzip:
         ranges: list[tuple[int, int | None]] = [(0, None)]
     elif splittable:
@@ -210,7 +210,8 @@ def build_tasks(
     fan_out = (
         item.source.gzip
         and splittable
-        and not getattr(module, "WARMUP_BYTES", 0)  # a dealt-out chunk has nothing before it
+        and spec.framing is Framing.LINE  # chunks are dealt out cut at line endings
+        and not spec.warmup_bytes  # a dealt-out chunk has nothing before it
         and settings.effective_workers > 1
     )
     return [
@@ -219,7 +220,7 @@ def build_tasks(
             source=item.source,
             start=start,
             end=end,
-            format=chosen.value,
+            format=spec.name,
             ctx=ctx,
             host=host,
             staging=staging,
@@ -231,6 +232,7 @@ def build_tasks(
             vectorized=settings.vectorized,
             fan_out=fan_out,
             chunk_bytes=min(settings.range_bytes, FAN_OUT_CHUNK),
+            resync=n > 0,  # the first range starts a record: the file's start or last end
         )
         for n, (start, end) in enumerate(ranges)
     ]

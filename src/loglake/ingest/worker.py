@@ -1,12 +1,13 @@
-"""One task: a byte range of one file -> parsed rows -> staged Parquet files.
+"""One task: a byte range of one file -> records -> parsed rows -> staged Parquet files.
 
-Tasks run in worker processes (or inline with one worker); they share nothing but a
-progress counter and return a picklable `TaskResult`.
+Tasks run where an executor puts them (`executors/`): they share nothing, and return a
+picklable `TaskResult` that says, among the rest, how many input bytes they read.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import io
 import os
@@ -17,45 +18,36 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any, BinaryIO
 
 import pyarrow.compute as pc
 
-from loglake.formats.base import BadLine, BadReason, FileContext
-from loglake.formats.registry import format_module
+from loglake.formats.base import BadLine, BadReason, BlockParser, FileContext, FormatSpec
+from loglake.formats.registry import format_spec
 from loglake.ingest.writer import PartitionedWriter, WrittenFile
 from loglake.schema import Stream
 from loglake.sources.files import (
     SourceFile,
     blocks_in_range,
     finish_stream,
-    lines_in_range,
     open_stream,
 )
+from loglake.sources.framing import Records, records_in_range
 
 SAMPLES_PER_REASON = 3
 FAN_OUT_CHUNK = 32 * 1024 * 1024  # the most decompressed bytes a dealt-out chunk holds
 _SAMPLE_CHARS = 200
 
 _PR_SET_PDEATHSIG = 1
-_progress: Any = None  # a multiprocessing.Value shared with the parent, set per process
 
 
-def set_progress_counter(counter: Any) -> None:
-    """Remember the shared bytes-read counter (None to forget it)."""
-    global _progress  # noqa: PLW0603 - one counter per worker process
-    _progress = counter
-
-
-def init_worker(counter: Any, parent_pid: int) -> None:
+def init_worker(parent_pid: int) -> None:
     """Pool initializer: die with the parent, so a killed ingest leaves no writer behind."""
     # Never let this process's garbage collector finalize objects inherited from the parent:
     # a DuckDB connection the parent no longer used (a server's, a test's) would then be
     # destroyed here, and its destructor joins the parent's threads, which do not exist in
     # a forked child: the worker hangs forever. Objects created here are collected as usual.
     gc.freeze()
-    set_progress_counter(counter)
     _die_with_parent(parent_pid)
 
 
@@ -68,12 +60,6 @@ def _die_with_parent(parent_pid: int) -> None:
             pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
-
-
-def _advance(nbytes: int) -> None:
-    if _progress is not None and nbytes:
-        with _progress.get_lock():
-            _progress.value += nbytes
 
 
 @dataclass(frozen=True)
@@ -98,6 +84,7 @@ class Task:
     chunk_bytes: int = FAN_OUT_CHUNK  # decompressed bytes per dealt-out chunk
     payload: bytes | None = None  # a chunk of complete lines starting at `start`
     input_bytes: int = 0  # compressed bytes the chunk came from (for the report)
+    resync: bool = False  # `start` may fall inside a record, which the range before reads
 
 
 @dataclass
@@ -142,54 +129,56 @@ class Span:
     base: int
 
 
-def _parse_lines(
+def _parse_records(
     task: Task,
     stream: BinaryIO,
     span: Span,
     on_block: Callable[[int], None],
     writer: PartitionedWriter,
     result: TaskResult,
-    module: ModuleType,
+    spec: FormatSpec,
 ) -> None:
-    """The per-line path: one parser call per line."""
-    parse = module.make_parser(task.ctx)
-    warmup = getattr(module, "WARMUP_BYTES", 0)
-    if warmup and span.start > 0 and span.base == 0:  # learn state from the lines before
+    """The per-record path: one parser call per record (a line, for LINE framing)."""
+    parse = spec.make_parser(task.ctx)
+
+    def records(
+        start: int, end: int | None, resync: bool, progress: Callable[[int], None] | None = None
+    ) -> Records:
+        return records_in_range(
+            stream, start, end, task.max_line, spec.framing, spec.record_start, progress, resync
+        )
+
+    warmup = spec.warmup_bytes
+    if warmup and span.start > 0 and span.base == 0:  # learn state from the records before
         begin = max(0, span.start - warmup)
         stream.seek(max(0, begin - 1))
-        for _offset, line, _size in lines_in_range(stream, begin, span.start, task.max_line):
-            if line is not None and line.strip():
-                parse(line)
+        for _offset, record, _size in records(begin, span.start, True):
+            if record is not None and record.strip():
+                parse(record)
         stream.seek(span.start - 1)
     add = writer.add
-    events = Stream.EVENTS
-    rows = result.rows
-    lines = lines_in_range(stream, span.start, span.end, task.max_line, on_block)
-    for stream_offset, line, size in lines:
+    counts = result.rows
+    for stream_offset, record, size in records(span.start, span.end, task.resync, on_block):
         offset = stream_offset + span.base
         result.lines += 1
-        if line is None:
+        if record is None:
             _bad(result, BadReason.TOO_LONG.value, offset, None, size)
             continue
-        if not line.strip():
+        if not record.strip():
             result.blank += 1
             continue
-        parsed = parse(line)
+        parsed = parse(record)
         if isinstance(parsed, BadLine):
-            _bad(result, parsed.reason.value, offset, line, size)
+            _bad(result, parsed.reason.value, offset, record, size)
             continue
-        event = parsed.event
-        _seen_ts(result, event["ts"], event["ts"])
-        event["file_offset"] = offset
-        event["line_length"] = size
-        add(events, event)
-        rows["events"] += 1
-        if parsed.stream is not None and parsed.row is not None:
-            extra = parsed.row
-            extra["file_offset"] = offset
-            extra["line_length"] = size
-            add(parsed.stream, extra)
-            rows[parsed.stream.value] += 1
+        rows = parsed.rows
+        ts = rows[0][1]["ts"]
+        _seen_ts(result, ts, ts)
+        for name, row in rows:
+            row["file_offset"] = offset
+            row["line_length"] = size
+            add(name, row)
+            counts[name] += 1  # a Stream is its str value, without the cost of `.value`
 
 
 def _parse_blocks(
@@ -199,10 +188,10 @@ def _parse_blocks(
     on_block: Callable[[int], None],
     writer: PartitionedWriter,
     result: TaskResult,
-    module: ModuleType,
+    make_parser: Callable[[FileContext, int], BlockParser],
 ) -> None:
     """The vectorized path: blocks of lines parsed at once by the format's block parser."""
-    parser = module.block_parser(task.ctx, task.max_line)
+    parser = make_parser(task.ctx, task.max_line)
     try:
         for stream_offset, block, size in blocks_in_range(
             stream, span.start, span.end, task.max_line, on_block
@@ -248,8 +237,15 @@ def _bad(result: TaskResult, reason: str, offset: int, line: bytes | None, size:
     _sample(result, reason, offset, line, size)
 
 
-def run_task(task: Task) -> TaskResult:
-    """Parse one byte range (or one chunk dealt out by the parent) and stage it as Parquet."""
+def _unreported(_nbytes: int) -> None:
+    return None
+
+
+def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskResult:
+    """Parse one byte range (or one chunk dealt out by the parent) and stage it as Parquet.
+
+    `report` hears of input bytes as they are read (their sum is `TaskResult.bytes`).
+    """
     started = time.perf_counter()
     result = TaskResult(task_no=task.task_no, file_id=task.ctx.file_id)
     writer = PartitionedWriter(
@@ -259,13 +255,20 @@ def run_task(task: Task) -> TaskResult:
         task.compression,
         task.chunk_rows,
     )
-    module = format_module(task.format)
-    parse = _parse_blocks if task.vectorized and hasattr(module, "block_parser") else _parse_lines
-    if task.payload is not None:  # the parent read it and counted its progress
+    spec = format_spec(task.format)
+    parse: Callable[
+        [Task, BinaryIO, Span, Callable[[int], None], PartitionedWriter, TaskResult], None
+    ]
+    if task.vectorized and spec.block_parser is not None:
+        parse = functools.partial(_parse_blocks, make_parser=spec.block_parser)
+    else:
+        parse = functools.partial(_parse_records, spec=spec)
+    if task.payload is not None:  # the parent read it: its input bytes are counted at once
         with io.BytesIO(task.payload) as chunk:
-            parse(task, chunk, Span(0, None, task.start), lambda _n: None, writer, result, module)
+            parse(task, chunk, Span(0, None, task.start), lambda _n: None, writer, result)
             result.files = writer.close()
         result.bytes = task.input_bytes
+        report(task.input_bytes)
         result.seconds = time.perf_counter() - started
         return result
     stream, position = open_stream(task.source, task.gz_index)
@@ -276,11 +279,12 @@ def run_task(task: Task) -> TaskResult:
 
     def on_block(_size: int) -> None:
         now = position() if stop is None else min(position(), stop)
-        _advance(now - read_so_far[0])
+        if now > read_so_far[0]:
+            report(now - read_so_far[0])
         read_so_far[0] = now
 
     try:
-        parse(task, stream, Span(task.start, task.end, 0), on_block, writer, result, module)
+        parse(task, stream, Span(task.start, task.end, 0), on_block, writer, result)
         result.files = writer.close()
     finally:
         on_block(0)
@@ -302,7 +306,6 @@ def gzip_chunks(task: Task, first_no: int) -> Iterator[Task]:
     def chunk(payload: bytes) -> Task:
         nonlocal base, done, number
         now = position()
-        _advance(now - done)
         part = replace(
             task,
             task_no=number,

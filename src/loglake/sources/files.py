@@ -37,7 +37,8 @@ def expand_inputs(args: list[str]) -> list[tuple[Path, bool]]:
     """Files named by the arguments (directories recursively, glob patterns expanded).
 
     Each comes with whether it was named explicitly: a file found in a directory or by a
-    pattern may be skipped when it is not a log; a file named on its own may not.
+    pattern may be skipped when it is not a log; a file named on its own may not. Paths
+    are absolute but keep the links the user named, one per file they resolve to.
     """
     found: list[tuple[Path, bool]] = []
     for arg in args:
@@ -61,11 +62,12 @@ def expand_inputs(args: list[str]) -> list[tuple[Path, bool]]:
             raise InputError(f"{arg}: not a regular file")
         else:
             raise InputError(f"{arg}: no such file or directory")
-    unique: dict[Path, bool] = {}
+    unique: dict[Path, tuple[Path, bool]] = {}
     for p, explicit in found:
         key = p.resolve()
-        unique[key] = unique.get(key, False) or explicit
-    return list(unique.items())
+        first, named = unique.get(key, (p.absolute(), False))
+        unique[key] = (first, named or explicit)
+    return list(unique.values())
 
 
 def open_source(path: Path) -> SourceFile:

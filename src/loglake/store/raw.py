@@ -1,10 +1,11 @@
 """Reading an original line back by (file_id, file_offset, line_length).
 
 Only files listed in the dataset's file map can be read: a file_id is the only handle a
-caller has, never a path. Plain files are memory-mapped; `.gz` files are read through the
-seek index built during ingest, so a lookup never decompresses from the start.
-`load_file_map`, `source_location` and `open_source` are shared with search, which scans
-whole sources.
+caller has, never a path. Local plain files are memory-mapped (the fast path); a source
+elsewhere is read through the filesystem seam (`store/fs.py`: range reads on object
+storage); `.gz` files are read through the seek index built during ingest, so a lookup never
+decompresses from the start. `load_file_map`, `source_location` and `open_source` are shared
+with search, which scans whole sources.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from loglake.errors import InputError, StoreError
-from loglake.ingest.manifest import stamp_of
-from loglake.layout import file_map_path
+from loglake.layout import FILE_MAP
+from loglake.store.fs import LakeFS, Stamp, local_path, open_location
 
 MAX_LINE_READ = 64 * 1024 * 1024
 
@@ -27,14 +28,15 @@ class RawReader:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._fs = LakeFS(root)
         self._lock = threading.Lock()
         self._version: Any = None
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: Stamp | None = None
         self._files: dict[str, Any] = {}
         self._open: dict[str, Any] = {}
 
     def _entry(self, file_id: str) -> dict[str, Any]:
-        stamp = stamp_of(file_map_path(self.root))
+        stamp = self._fs.stamp(FILE_MAP)
         if stamp != self._stamp:  # re-read the file map only when it was replaced
             data = load_file_map(self.root)
             if data.get("dataset_version") != self._version:
@@ -73,36 +75,70 @@ class RawReader:
         self._open.clear()
 
 
-def source_location(root: Path, entry: dict[str, Any]) -> Path:
+def source_location(root: Path, entry: dict[str, Any]) -> str:
     """Where the bytes of a file map entry are: its managed copy, else its original path."""
     if entry.get("copy"):
-        return root / entry["copy"]
+        return LakeFS(root).path(entry["copy"])
     if entry.get("path"):
-        return Path(entry["path"])
+        return str(entry["path"])
     raise StoreError("the source of this file was not kept")
 
 
 def open_source(root: Path, entry: dict[str, Any]) -> Any:
-    """A file map entry opened for reading: an mmap of a plain file, a seekable `.gz` stream."""
+    """A file map entry opened for reading: an mmap of a local plain file, else a seekable
+    file object (a `.gz` one decompressing through its seek index)."""
     location = source_location(root, entry)
+    local = local_path(location)
     try:
         if entry.get("gzip"):
-            import indexed_gzip
-
-            index = entry.get("gz_index")
-            kwargs = {"index_file": str(root / index)} if index else {}
-            return indexed_gzip.IndexedGzipFile(str(location), **kwargs)
-        with location.open("rb") as f:
+            return _open_gzip(root, entry, location, local)
+        if local is None:
+            return open_location(location)
+        with local.open("rb") as f:
             return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
         raise StoreError(f"cannot open the source {location}: {exc.strerror or exc}") from None
 
 
+def _open_gzip(root: Path, entry: dict[str, Any], location: str, local: Path | None) -> Any:
+    import indexed_gzip
+
+    index = entry.get("gz_index")
+    kwargs = {"index_file": str(root / index)} if index else {}
+    if local is not None:
+        return indexed_gzip.IndexedGzipFile(str(local), **kwargs)
+    return _RemoteGzip(open_location(location), kwargs)
+
+
+class _RemoteGzip:
+    """A `.gz` source read through the seam: closing it closes the remote file too."""
+
+    def __init__(self, remote: Any, kwargs: dict[str, Any]) -> None:
+        import indexed_gzip
+
+        self._remote = remote
+        self._gz = indexed_gzip.IndexedGzipFile(fileobj=remote, **kwargs)
+
+    def seek(self, offset: int) -> int:
+        """Move to a decompressed offset (through the seek index)."""
+        return int(self._gz.seek(offset))
+
+    def read(self, size: int = -1) -> bytes:
+        """Decompressed bytes from the current offset."""
+        data: bytes = self._gz.read(size)
+        return data
+
+    def close(self) -> None:
+        """Close the stream and the remote file under it."""
+        self._gz.close()
+        self._remote.close()
+
+
 def load_file_map(root: Path) -> dict[str, Any]:
     """The file map: `dataset_version` and `files` (file_id -> entry)."""
-    path = file_map_path(root)
+    lake = LakeFS(root)
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(lake.read(FILE_MAP))
     except (OSError, ValueError):
-        raise StoreError(f"{path}: no file map; ingest something first") from None
+        raise StoreError(f"{lake.path(FILE_MAP)}: no file map; ingest something first") from None
     return data

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from loglake.errors import ConfigError
-from loglake.ingest.lock import ingest_lock
-from loglake.ingest.manifest import (
-    file_map_of,
-    load_manifest,
-    now_iso,
-    recompute_totals,
-    recover,
-    write_json_atomic,
-)
-from loglake.ingest.summaries import write_summaries
-from loglake.layout import file_map_path, manifest_path
+from loglake.store.commit import publish_manifest
+from loglake.store.fs import LakeFS
+from loglake.store.listeners import Commit, Listener, notify
+from loglake.store.lock import dataset_change
+from loglake.store.manifest import Manifest, load_manifest, now_iso, recompute_totals
 
 
 def parse_date(text: str) -> str:
@@ -30,18 +24,28 @@ def parse_date(text: str) -> str:
         raise ConfigError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
 
 
+def _ignore(_message: str) -> None:
+    return None
+
+
 def clean_before(
-    root: Path, before: str, dry_run: bool = False, warn: Callable[[str], None] = print
+    root: Path,
+    before: str,
+    dry_run: bool = False,
+    warn: Callable[[str], None] = _ignore,
+    listeners: Sequence[Listener] = (),
 ) -> dict[str, Any]:
     """Remove every partition dated before `before`; the manifest changes first."""
     cutoff = parse_date(before)
-    with ingest_lock(root, f"clean-{os.getpid()}", force=False, warn=warn):
-        for item in recover(root):
-            warn(f"cleaned up after an interrupted ingest: {item}")
-        return _clean(root, cutoff, dry_run)
+    with dataset_change(root, f"clean-{os.getpid()}", warn=warn):
+        result, manifest = _clean(root, cutoff, dry_run)
+        if manifest is not None:
+            notify(listeners, Commit(Manifest(root, manifest)), warn)
+        return result
 
 
-def _clean(root: Path, cutoff: str, dry_run: bool) -> dict[str, Any]:
+def _clean(root: Path, cutoff: str, dry_run: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """What was (or would be) removed, and the manifest committed (None if none was)."""
     manifest = load_manifest(root)
     doomed = {rel: a for rel, a in manifest["artifacts"].items() if a["date"] < cutoff}
     result = {
@@ -52,19 +56,16 @@ def _clean(root: Path, cutoff: str, dry_run: bool) -> dict[str, Any]:
         "dry_run": dry_run,
     }
     if dry_run or not doomed:
-        return result
+        return result, None
     for rel in doomed:
         del manifest["artifacts"][rel]
     recompute_totals(manifest)
     manifest["dataset_version"] += 1
-    manifest["updated"] = now_iso()
     manifest.setdefault("retention", []).append({"before": cutoff, "at": now_iso(), **result})
-    write_json_atomic(manifest_path(root), manifest)
-    write_json_atomic(file_map_path(root), file_map_of(manifest))
+    lake = LakeFS(root)
+    publish_manifest(lake, manifest)
     for rel in doomed:
-        path = root / rel
-        path.unlink(missing_ok=True)
-        if path.parent.exists() and not any(path.parent.iterdir()):
-            path.parent.rmdir()
-    write_summaries(root, manifest, None)
-    return result
+        lake.remove(rel)
+    for stream in {a["stream"] for a in doomed.values()}:
+        lake.remove_empty_folders(stream)
+    return result, manifest

@@ -1,19 +1,20 @@
-"""What a dataset holds, read from its manifest and summaries."""
+"""What a dataset holds, read from its manifest."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from loglake.errors import StoreError
-from loglake.ingest.manifest import load_manifest
-from loglake.layout import DATASET_SUMMARY, manifest_path
+from loglake.layout import MANIFEST
+from loglake.schema import Stream
+from loglake.store.fs import LakeFS
+from loglake.store.manifest import Manifest
 
 
 def require_dataset(root: Path) -> None:
     """Raise a clear error when there is no dataset at `root`."""
-    if not manifest_path(root).exists():
+    if not LakeFS(root).exists(MANIFEST):
         raise StoreError(
             f"no dataset at {root} (no manifest.json); run `loglake ingest FILE --out {root}`"
         )
@@ -22,24 +23,23 @@ def require_dataset(root: Path) -> None:
 def dataset_status(root: Path) -> dict[str, Any]:
     """Streams with row and partition counts, files, and the latest ingests."""
     require_dataset(root)
-    manifest = load_manifest(root)
-    artifacts = manifest["artifacts"]
+    manifest = Manifest.load(root)
+    data = manifest.data
     return {
         "root": str(root),
-        "dataset_version": manifest["dataset_version"],
-        "updated": manifest["updated"],
+        "dataset_version": data["dataset_version"],
+        "updated": data["updated"],
         "streams": {
             name: {
                 "rows": entry["rows"],
                 "partitions": entry["partitions"],
-                "bytes": sum(a["bytes"] for a in artifacts.values() if a["stream"] == name),
-                "files": sum(1 for a in artifacts.values() if a["stream"] == name),
+                **_files_and_bytes(manifest, Stream(name)),
             }
-            for name, entry in manifest["streams"].items()
+            for name, entry in data["streams"].items()
         },
         "files": [
             {"file_id": file_id, **{k: entry.get(k) for k in ("path", "format", "size", "lines")}}
-            for file_id, entry in manifest["files"].items()
+            for file_id, entry in data["files"].items()
         ],
         "ingests": [
             {
@@ -56,25 +56,11 @@ def dataset_status(root: Path) -> dict[str, Any]:
                     "files",
                 )
             }
-            for ing in manifest["ingests"][-10:]
+            for ing in data["ingests"][-10:]
         ],
     }
 
 
-def dataset_summary(root: Path) -> dict[str, Any]:
-    """The precomputed dataset summary (recomputed when it is older than the manifest)."""
-    require_dataset(root)
-    manifest = load_manifest(root)
-    path = root / DATASET_SUMMARY
-    try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError):
-        summary = {}
-    if summary.get("dataset_version") != manifest["dataset_version"]:
-        from loglake.ingest.summaries import write_summaries
-
-        write_summaries(root, manifest, None)
-        summary = json.loads(path.read_text())
-    if not isinstance(summary, dict):
-        raise StoreError(f"{path}: unreadable summary; run `loglake rebuild-summaries`")
-    return summary
+def _files_and_bytes(manifest: Manifest, stream: Stream) -> dict[str, int]:
+    locations = manifest.locations(stream)
+    return {"bytes": sum(loc.bytes for loc in locations), "files": len(locations)}

@@ -1,4 +1,4 @@
-"""The web application: `create_app(settings)` with the JSON API (and, later, the pages)."""
+"""The web application: `create_app(settings)` with the JSON API and the page areas."""
 
 from loglake.web.app import create_app
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
+from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
+from loglake.analytics.registry import QUESTIONS
 from loglake.analytics.service import DegradedError
 from loglake.errors import ConfigError, InputError, LoglakeError, NotFoundError, StoreError
 
@@ -16,24 +19,8 @@ log = logging.getLogger(__name__)
 
 api = Blueprint("api", __name__)
 
-# route (under /api) -> question (see analytics/params.py), all GET
-ROUTES: dict[str, str] = {
-    "/summary": "summary",
-    "/patterns": "patterns",
-    "/trend": "trend",
-    "/workload": "workload",
-    "/heatmap": "heatmap",
-    "/slow-queries": "slow_queries",
-    "/detail": "detail",
-    "/auth/summary": "auth_summary",
-    "/auth/logs": "auth_logs",
-    "/connections": "connections",
-    "/search": "search",
-    "/index-suggestions": "index_suggestions",
-    "/analysis": "analysis",
-    "/families": "families",
-    "/anomalies": "anomalies",
-}
+# route (under /api) -> question, all GET: a live view of the question registry
+ROUTES = QUESTIONS.routes
 
 # route (under /api) -> operation that reads a request body: a JSON document
 # (`Content-Type: application/json`) or form fields; request bodies are in openapi.py
@@ -89,14 +76,17 @@ def _answer(question: str) -> Response:
     return json_response(g.analytics.ask(question, request.args))
 
 
-def _register(route: str, question: str) -> None:
-    api.add_url_rule(
-        route, f"q_{question}", lambda: _answer(question), methods=["GET"], strict_slashes=False
-    )
-
-
-for _route, _question in ROUTES.items():
-    _register(_route, _question)
+@api.record
+def _question_routes(state: BlueprintSetupState) -> None:
+    """One GET route per registered question, added when an app registers the blueprint."""
+    for route, question in ROUTES.items():
+        state.add_url_rule(
+            route,
+            f"q_{question}",
+            functools.partial(_answer, question),
+            methods=["GET"],
+            strict_slashes=False,
+        )
 
 
 def _body() -> Any:
@@ -162,4 +152,4 @@ def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
     from loglake.web.openapi import openapi_document
 
-    return json_response(openapi_document(ROUTES, request.host_url.rstrip("/"), POST_ROUTES))
+    return json_response(openapi_document(QUESTIONS, request.host_url.rstrip("/"), POST_ROUTES))

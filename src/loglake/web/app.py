@@ -1,25 +1,21 @@
-"""The Flask application factory: one Analytics per app, the API, the pages, security."""
+"""The Flask application factory: one Analytics per app, the API, the page areas, security."""
 
 from __future__ import annotations
 
-import logging
-
-from flask import Flask, Response, g, redirect, render_template, request
+from flask import Flask, Response, current_app, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.web.security import (
-    TOKEN_COOKIE,
     check_exposure,
     csrf_problem,
     given_token,
     new_csrf_token,
     same_secret,
     secure,
+    set_token_cookie,
 )
-
-log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024  # JSON API bodies and forms; uploads get their own limit
 STATIC_MAX_AGE = 3600  # vendored files change only with a release
@@ -33,8 +29,8 @@ def _is_api() -> bool:
 
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
-    from loglake.web.api import api, json_error
-    from loglake.web.pages import pages
+    from loglake.web.api import api
+    from loglake.web.blueprints import BLUEPRINTS
     from loglake.web.templating import setup_templating
     from loglake.web.upload import IngestJobs, upload
 
@@ -47,53 +43,51 @@ def create_app(settings: Settings) -> Flask:
     app.extensions["loglake_jobs"] = IngestJobs(settings)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(upload)
-    app.register_blueprint(pages)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     setup_templating(app)
-
-    def refuse(status: int, message: str) -> Response:
-        if _is_api():
-            return json_error(status, message)
-        page = render_template("error.html", status=status, message=message, sign_in=status == 401)
-        return Response(page, status=status)
-
-    @app.before_request
-    def authenticate() -> Response | None:
-        token = settings.auth_token
-        if token and request.endpoint != "pages.sign_in":
-            if not same_secret(given_token(request), token):
-                return refuse(401, "authentication required: send Authorization: Bearer <token>")
-            if request.args.get("token") and not _is_api():
-                # a shared link with ?token= signs the browser in, then drops it from the URL
-                args = request.args.to_dict(flat=False)
-                args.pop("token")
-                response = app.make_response(redirect(request.path + _query(args)))
-                set_token_cookie(response, token)
-                return response
-        # a request no route takes (404, 405) gets that answer, not a CSRF refusal
-        problem = request.routing_exception is None and csrf_problem(
-            request, app.config["LOGLAKE_CSRF"]
-        )
-        if problem:
-            return refuse(403, problem)
-        g.analytics = app.extensions["loglake"]
-        return None
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response | HTTPException:
-        # routing errors (404, 405) happen before a blueprint is chosen
-        if _is_api():
-            return json_error(exc.code or 500, exc.description or exc.name)
-        return refuse(exc.code or 500, exc.description or exc.name)
-
+    app.before_request(_authenticate)
+    app.register_error_handler(HTTPException, _http_error)
     app.after_request(secure)
     return app
 
 
-def set_token_cookie(response: Response, token: str) -> None:
-    """Remember the token in an HttpOnly, same-site cookie."""
-    response.set_cookie(
-        TOKEN_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure
+def _refuse(status: int, message: str) -> Response:
+    """The API's error shape, or the error page (with the sign-in form on a 401)."""
+    from loglake.web.api import json_error
+
+    if _is_api():
+        return json_error(status, message)
+    page = render_template("error.html", status=status, message=message, sign_in=status == 401)
+    return Response(page, status=status)
+
+
+def _authenticate() -> Response | None:
+    """Check the token and CSRF before any view runs; views then find the service in `g`."""
+    token = current_app.config["LOGLAKE_SETTINGS"].auth_token
+    if token and request.endpoint != "common.sign_in":
+        if not same_secret(given_token(request), token):
+            return _refuse(401, "authentication required: send Authorization: Bearer <token>")
+        if request.args.get("token") and not _is_api():
+            # a shared link with ?token= signs the browser in, then drops it from the URL
+            args = request.args.to_dict(flat=False)
+            args.pop("token")
+            response = current_app.make_response(redirect(request.path + _query(args)))
+            set_token_cookie(response, token)
+            return response
+    # a request no route takes (404, 405) gets that answer, not a CSRF refusal
+    problem = request.routing_exception is None and csrf_problem(
+        request, current_app.config["LOGLAKE_CSRF"]
     )
+    if problem:
+        return _refuse(403, problem)
+    g.analytics = current_app.extensions["loglake"]
+    return None
+
+
+def _http_error(exc: HTTPException) -> Response:
+    """Routing errors (404, 405) happen before a blueprint is chosen: answer them here."""
+    return _refuse(exc.code or 500, exc.description or exc.name)
 
 
 def _query(args: dict[str, list[str]]) -> str:

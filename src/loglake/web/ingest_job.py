@@ -4,6 +4,7 @@
 files and keeps `DIR/status.json` current (state, phase, bytes done of total, the report or
 the error), which the server reads to show progress. Running the ingest in a process of its
 own keeps the server's threads and DuckDB connection out of the ingest's forked workers.
+The after-commit listeners (summaries, the dashboard's answers) run as after any ingest.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from loglake.config import load_settings
 from loglake.errors import LoglakeError
-from loglake.ingest.manifest import write_json_atomic
+from loglake.store.fs import write_json_atomic
 
 STATUS_FILE = "status.json"
 WRITE_EVERY_S = 0.25
@@ -55,18 +56,20 @@ class StatusFile:
 
 
 def run(root: Path, job_dir: Path, files: list[str], replace: bool) -> int:
-    """Ingest the files, then precompute the dashboard's answers; 0 on success."""
-    from loglake.analytics.precompute import write_answers
-    from loglake.analytics.service import Analytics
+    """Ingest the files (and run the after-commit listeners); 0 on success."""
+    from loglake.analytics.listeners import after_commit
     from loglake.ingest.pipeline import ingest
 
     status = StatusFile(job_dir, files, replace)
     settings = load_settings().with_options(root=root)
     try:
-        report = ingest(files, settings, progress=status.progress, replace=replace)
-        status.write(phase="summaries")
-        if sum(report["rows"].values()):
-            write_answers(Analytics(settings))
+        report = ingest(
+            files,
+            settings,
+            progress=status.progress,
+            replace=replace,
+            listeners=after_commit(settings),
+        )
     except LoglakeError as exc:
         status.write(state="failed", error=str(exc))
         return 1

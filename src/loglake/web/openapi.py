@@ -1,10 +1,13 @@
-"""The OpenAPI 3 document, generated from the question specs in analytics/params.py."""
+"""The OpenAPI 3 document, generated from the question registry (analytics/registry.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from loglake.analytics.params import QUESTIONS, Param
+if TYPE_CHECKING:
+    from loglake.analytics.params import Param
+    from loglake.analytics.registry import Question
 
 _ERROR = {
     "description": "error",
@@ -21,25 +24,6 @@ _ERROR = {
             }
         }
     },
-}
-
-# keys every answer of a question carries (the rest is documented in the README)
-_REQUIRED: dict[str, list[str]] = {
-    "summary": ["count", "total_duration_ms", "p50_ms", "p95_ms", "p99_ms", "first_ts", "last_ts"],
-    "patterns": ["rows", "group_by"],
-    "trend": ["series", "sample", "bucket_seconds"],
-    "slow_queries": ["rows", "total"],
-    "detail": ["raw", "record"],
-    "workload": ["by_db", "by_collection", "by_op"],
-    "heatmap": ["cells"],
-    "auth_summary": ["success", "failure", "by_user", "by_ip", "by_mechanism", "timeline"],
-    "auth_logs": ["rows", "total"],
-    "connections": ["accepted", "ended", "peak_open", "unique_hosts", "timeline"],
-    "search": ["rows", "total"],
-    "index_suggestions": ["suggestions", "not_indexable", "skipped", "workload_ms"],
-    "analysis": ["patterns", "groups", "workload_ms", "findings", "rules"],
-    "families": ["families", "total", "patterns_seen", "shape_family"],
-    "anomalies": ["executions", "buckets", "executions_total", "buckets_total", "by_pattern"],
 }
 
 # operations with a request body (api.POST_ROUTES): summary, body schema, required answer keys
@@ -92,37 +76,39 @@ def _schema(p: Param) -> dict[str, Any]:
     return schema
 
 
-def _operation(question: str) -> dict[str, Any]:
-    spec = QUESTIONS[question]
+def _operation(question: Question) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
-            "description": spec.summary,
+            "description": question.summary,
             "content": {
                 "application/json": {
-                    "schema": {"type": "object", "required": _REQUIRED.get(question, [])}
+                    "schema": {"type": "object", "required": list(question.answer_keys)}
                 }
             },
         },
         "400": _ERROR,
         "503": _ERROR,
     }
-    if question == "detail":
+    if question.not_found:
         responses["404"] = _ERROR
-    return {
-        "operationId": question,
-        "summary": spec.summary,
+    operation: dict[str, Any] = {
+        "operationId": question.name,
+        "summary": question.summary,
         "parameters": [
             {
                 "name": p.name,
                 "in": "query",
-                "required": question == "detail",
+                "required": p.required,
                 "description": p.help,
                 "schema": _schema(p),
             }
-            for p in spec.params
+            for p in question.params
         ],
         "responses": responses,
     }
+    if question.streams:
+        operation["tags"] = [str(stream) for stream in question.streams]
+    return operation
 
 
 def _answer_schema(description: str, required: list[str]) -> dict[str, Any]:
@@ -244,10 +230,10 @@ def upload_paths() -> dict[str, Any]:
 
 
 def openapi_document(
-    routes: dict[str, str], server: str, post_routes: dict[str, str] | None = None
+    questions: Iterable[Question], server: str, post_routes: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """OpenAPI 3.0 for every route of the JSON API."""
-    paths: dict[str, Any] = {route_path: {"get": _operation(q)} for route_path, q in routes.items()}
+    paths: dict[str, Any] = {q.route: {"get": _operation(q)} for q in questions if q.route}
     for route_path, name in (post_routes or {}).items():
         paths[route_path] = {"post": _post_operation(name)}
         if name == "ask":

@@ -14,7 +14,7 @@ import hmac
 import ipaddress
 import secrets
 
-from flask import Request, Response
+from flask import Request, Response, request
 
 from loglake.config import Settings
 from loglake.errors import ConfigError
@@ -87,6 +87,13 @@ def csrf_problem(request: Request, expected: str) -> str | None:
     if request.path.startswith("/api/") and request.mimetype == "application/json":
         return None
     return "missing CSRF token: send the page's form, or JSON to the API"
+
+
+def set_token_cookie(response: Response, token: str) -> None:
+    """Remember the token in an HttpOnly, same-site cookie."""
+    response.set_cookie(
+        TOKEN_COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure
+    )
 
 
 def secure(response: Response) -> Response:

@@ -10,24 +10,8 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, request
 from markupsafe import Markup, escape
 
+from loglake.web.area import navigation
 from loglake.web.security import CSRF_FIELD
-
-# (endpoint, label, section) in menu order; every page the UI has
-NAV: tuple[tuple[str, str, str], ...] = (
-    ("pages.dashboard", "Dashboard", "Overview"),
-    ("pages.ask_page", "Ask", "Overview"),
-    ("pages.slow_queries", "Slow queries", "Queries"),
-    ("pages.query_trend", "Query trend", "Queries"),
-    ("pages.analysis", "Slow-query analysis", "Queries"),
-    ("pages.workload", "Workload", "Queries"),
-    ("pages.index_suggestions", "Index suggestions", "Queries"),
-    ("pages.search_logs", "Search logs", "Logs"),
-    ("pages.auth", "Authentication", "Logs"),
-    ("pages.connections", "Connections", "Logs"),
-    ("pages.current_op", "Current op", "Tools"),
-    ("upload.upload_page", "Upload", "Tools"),
-    ("pages.processing_status", "Processing status", "Tools"),
-)
 
 GLOBAL_ARGS = ("from", "to")  # carried from page to page
 
@@ -43,7 +27,7 @@ def setup_templating(app: Flask) -> None:
         highlight=highlight,
     )
     app.jinja_env.globals.update(
-        NAV=NAV,
+        navigation=lambda: navigation(current_app),
         url_with=url_with,
         global_query=global_query,
         csrf_token=lambda: current_app.config["LOGLAKE_CSRF"],

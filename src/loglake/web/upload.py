@@ -24,7 +24,6 @@ from loglake.config import Settings
 from loglake.errors import InputError, NotFoundError
 from loglake.web.api import json_error, json_response
 from loglake.web.ingest_job import STATUS_FILE
-from loglake.web.pages.common import render
 
 upload = Blueprint("upload", __name__)
 
@@ -135,19 +134,6 @@ class IngestJobs:
 def _jobs() -> IngestJobs:
     jobs: IngestJobs = current_app.extensions["loglake_jobs"]
     return jobs
-
-
-@upload.get("/upload")
-def upload_page() -> Response:
-    """Drag-and-drop upload with progress, then the ingest's phases live."""
-    settings: Settings = current_app.config["LOGLAKE_SETTINGS"]
-    return render(
-        "upload",
-        time_picker=False,
-        max_mb=settings.max_upload_mb,
-        replace=settings.wipe_on_upload,
-        new_batch=secrets.token_hex(8),
-    )
 
 
 @upload.post("/api/uploads")

@@ -1,5 +1,5 @@
 -- Time buckets where a pattern's count or latency (median duration in the bucket) spikes
--- versus its own buckets: modified z-score as in anomaly_executions.sql. Counts are scored
+-- versus its own buckets: scored by mad_score (macros.sql). Counts are scored
 -- over every bucket of the time range (a bucket without executions counts 0), latency over
 -- the buckets the pattern ran in. Bound: width twice, min executions, width, min buckets,
 -- threshold, min ratio, min executions in a count spike, limit.
@@ -61,10 +61,7 @@ spread AS (
 scored AS (
     SELECT
         m.*, s.buckets, s.median, s.mad,
-        CASE
-            WHEN s.mad > 0 THEN 0.6745 * (m.value - s.median) / s.mad
-            ELSE (m.value - s.median) / nullif(1.253314 * d.mean_ad, 0)
-        END AS score
+        mad_score(m.value, s.median, s.mad, d.mean_ad) AS score
     FROM measures AS m
     JOIN stats AS s USING (shape_hash, kind)
     JOIN spread AS d USING (shape_hash, kind)

@@ -1,6 +1,6 @@
--- Executions far above their pattern's usual duration: modified z-score
--- 0.6745 * (x - median) / MAD, or (x - median) / (1.253314 * mean absolute deviation) when
--- MAD is 0. Bound: min executions, threshold, min ratio to the median, limit.
+-- Executions far above their pattern's usual duration: scored by mad_score (macros.sql)
+-- against the pattern's median and MAD. Bound: min executions, threshold, min ratio to the
+-- median, limit.
 WITH base AS (
     SELECT shape_hash, namespace, op, shape, ts, duration_ms, file_id, file_offset, line_length
     FROM slow_queries
@@ -20,10 +20,7 @@ spread AS (
 scored AS (
     SELECT
         b.*, s.executions, s.median, s.mad,
-        CASE
-            WHEN s.mad > 0 THEN 0.6745 * (b.duration_ms - s.median) / s.mad
-            ELSE (b.duration_ms - s.median) / nullif(1.253314 * d.mean_ad, 0)
-        END AS score
+        mad_score(b.duration_ms, s.median, s.mad, d.mean_ad) AS score
     FROM base AS b
     JOIN stats AS s USING (shape_hash)
     JOIN spread AS d USING (shape_hash)

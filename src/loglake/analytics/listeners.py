@@ -1,0 +1,20 @@
+"""The after-commit listeners, assembled once: what follows every committed change.
+
+`after_commit(settings)` is the one list that `loglake ingest` (and its `--follow` rounds),
+the web upload job, `loglake compact` and `loglake clean` pass down to the change they run
+(`store/listeners.py` says how they are called). New after-commit work (alert evaluation,
+…) is one more entry here.
+"""
+
+from __future__ import annotations
+
+from loglake.analytics import summaries
+from loglake.analytics.precompute import PrecomputeAnswers
+from loglake.config import Settings
+from loglake.store.listeners import Listener
+
+
+def after_commit(settings: Settings) -> list[Listener]:
+    """The listeners to run after each commit to `settings.root`, in order."""
+    # summaries first: they are what `loglake summaries` reads, and cheaper than the answers
+    return [summaries.on_commit, PrecomputeAnswers(settings)]
