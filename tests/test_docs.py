@@ -40,7 +40,7 @@ def test_every_environment_variable_is_in_the_readme_settings(variable: str) -> 
 
 def test_every_setting_has_an_environment_variable() -> None:
     # `root` and the rest are all reachable from the environment; nothing is code-only
-    assert {f for f in Settings.__dataclass_fields__} == set(_ENV)
+    assert set(Settings.__dataclass_fields__) == set(_ENV)
 
 
 @pytest.mark.parametrize("name", [name for name, _ in COMMANDS])
@@ -52,7 +52,7 @@ def test_every_command_is_in_the_readme(name: str) -> None:
 
 @pytest.mark.parametrize("name,command", COMMANDS, ids=[name for name, _ in COMMANDS])
 def test_every_command_and_option_has_help(name: str, command: click.Command) -> None:
-    assert (command.help or command.short_help), f"loglake {name} has no help text"
+    assert command.help or command.short_help, f"loglake {name} has no help text"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
             assert param.help, f"loglake {name} {param.opts[0]} has no help text"

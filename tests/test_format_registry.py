@@ -33,7 +33,8 @@ from loglake.schema import Stream
 from loglake.sources.files import head_lines, open_source
 from loglake.sources.framing import Framing
 
-MONGOD_LOGS = sorted(TEST_DATA.rglob("*.log"))
+# the crafted and real mongod JSON logs (not the sources kept inside the lake fixtures)
+MONGOD_LOGS = sorted(p for p in TEST_DATA.rglob("*.log") if "lakes" not in p.parts)
 
 
 @contextmanager
@@ -248,3 +249,13 @@ def test_a_record_yields_rows_for_several_streams(
     ]
     sql = "SELECT user, file_offset FROM t ORDER BY file_offset"
     assert query(settings.root, "authentications", sql) == [("ann", 0), ("bob", len(lines[0]) + 1)]
+
+
+def test_full_scan_plans_come_from_the_formats() -> None:
+    from loglake.formats.registry import is_full_scan_plan
+
+    assert is_full_scan_plan("COLLSCAN")
+    assert is_full_scan_plan("COLLSCAN { }")
+    assert not is_full_scan_plan("IXSCAN { a: 1 }")
+    assert not is_full_scan_plan(None)
+    assert not is_full_scan_plan("Seq Scan")  # no PostgreSQL format is registered yet

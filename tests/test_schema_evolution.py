@@ -168,3 +168,19 @@ def test_every_declared_column_reaches_the_view(old_lake: Path) -> None:
         for stream in Stream:
             described = cur.execute(f"DESCRIBE {stream}").fetchall()
             assert [r[0] for r in described] == [c.name for c in COLUMNS[stream]] + ["date"]
+
+
+def test_detail_of_an_old_row_carries_the_added_columns(old_lake: Path) -> None:
+    """Detail reads a row straight from its file; an old file's row is completed like a view's."""
+    analytics = _analytics(old_lake)
+    page = analytics.ask("slow_queries", {"plan": "COLLSCAN", "limit": "5"})
+    assert page["rows"]
+    for row in page["rows"]:
+        assert row["full_scan"] is True
+        args = {"file_id": row["file_id"], "file_offset": str(row["file_offset"])}
+        record = analytics.ask("detail", args)["record"]
+        assert record["full_scan"] is True
+        assert record["is_system"] is False
+        assert list(record)[: len(COLUMNS[Stream.SLOW_QUERIES])] == list(
+            column_names(Stream.SLOW_QUERIES)
+        )

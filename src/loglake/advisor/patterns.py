@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from loglake.analytics import sql
-from loglake.analytics.filters import SYSTEM_DBS, where
+from loglake.analytics.filters import where
 from loglake.errors import LoglakeError
 from loglake.schema import Stream
 
@@ -47,7 +47,7 @@ def system_reason(row: dict[str, Any]) -> str | None:
     namespace, db, collection = row["namespace"], row["db"], row["collection"]
     if not namespace or not db or not collection or collection == "$cmd":
         return "the log names no collection for this operation"
-    if db in SYSTEM_DBS:
+    if row.get("is_system"):
         return f"{db} is a system database (the oplog and server metadata live there)"
     if collection.startswith("system."):
         return f"{collection} is a system collection"

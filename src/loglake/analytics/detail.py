@@ -10,6 +10,7 @@ import orjson
 from loglake.analytics import sql
 from loglake.errors import NotFoundError
 from loglake.schema import Stream
+from loglake.store.evolution import complete_record
 from loglake.store.raw import RawReader
 
 if TYPE_CHECKING:
@@ -112,5 +113,5 @@ def answer(
         "stream": stream.value,
         "raw": raw,
         "pretty": pretty(raw),
-        "record": record,
+        "record": complete_record(stream, record),
     }

@@ -12,8 +12,6 @@ from typing import Any
 
 from loglake.schema import PARTITION_COLUMN, Stream, column_names
 
-SYSTEM_DBS = ("admin", "local", "config")
-
 # parameter -> (column, comparison): the one filter table of both engines
 _COMPARE: dict[str, tuple[str, str]] = {
     "from": ("ts", "ge"),
@@ -75,9 +73,8 @@ def where(
         needle = " OR ".join(f"contains(lower({c}), ?)" for c in _TEXT_COLUMNS)
         clauses.append(f"({needle})")
         values.extend([text.lower()] * len(_TEXT_COLUMNS))
-    if params.get("hide_system") and "db" in columns:
-        clauses.append("coalesce(db, '') NOT IN (?, ?, ?)")
-        values.extend(SYSTEM_DBS)
+    if params.get("hide_system") and "is_system" in columns:  # set by each format
+        clauses.append("NOT coalesce(is_system, false)")
     if not clauses:
         return "", []
     return "WHERE " + " AND ".join(clauses), values

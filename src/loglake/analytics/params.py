@@ -115,7 +115,9 @@ MAX_MS = Param("max_ms", "float", "maximum duration in ms", minimum=0)
 TEXT = Param("q", "str", "text contained in the shape, namespace, plan or app (any case)")
 SHAPE_HASH = Param("shape_hash", "str", "one query shape (shape_hash from /api/patterns)")
 QUERY_HASH = Param("query_hash", "str", "queryHash as logged")
-HIDE_SYSTEM = Param("hide_system", "bool", "leave out the admin, local and config databases", False)
+HIDE_SYSTEM = Param(
+    "hide_system", "bool", "leave out system databases (MongoDB: admin, local, config)", False
+)
 SLOW_FILTERS = (
     FROM, TO, NAMESPACE, DB, COLLECTION, OP, PLAN, APP, CLIENT, USER,
     MIN_MS, MAX_MS, TEXT, SHAPE_HASH, QUERY_HASH, HIDE_SYSTEM,

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
-from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, SYSTEM_DBS
+from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS
 from loglake.analytics.sql import jsonable
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
@@ -67,8 +67,8 @@ def where(
                 for c in TEXT_COLUMNS
             )
         )
-    if params.get("hide_system") and "db" in columns:
-        clauses.append(~pl.col("db").fill_null("").is_in(SYSTEM_DBS))
+    if params.get("hide_system") and "is_system" in columns:
+        clauses.append(~pl.col("is_system").fill_null(False))
     return pl.all_horizontal(clauses) if clauses else None
 
 

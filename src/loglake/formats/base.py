@@ -137,6 +137,9 @@ class FormatSpec:
     block_parser: Callable[[FileContext, int], BlockParser] | None = None
     host_of: Callable[[list[bytes]], str | None] | None = None
     year_hint: Callable[[list[bytes], list[bytes], int], int] | None = None
+    # plan kinds (the `plan` column's words) that read a whole collection or table: what
+    # the UI marks as a full scan in lists of plans (rows carry `full_scan` themselves)
+    full_scan_plans: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.framing is Framing.CONTINUATION and self.record_start is None:

@@ -34,6 +34,16 @@ def _builtins_loaded() -> bool:
     return True
 
 
+def is_full_scan_plan(plan: object) -> bool:
+    """Whether a plan (`COLLSCAN`, or a plan summary such as `COLLSCAN { ... }`) reads a whole
+    collection or table, by the registered formats' own plan words."""
+    if not isinstance(plan, str) or not plan:
+        return False
+    _builtins_loaded()
+    word = plan.split(" ", 1)[0].rstrip(",")
+    return any(word in spec.full_scan_plans for spec in _SPECS.values())
+
+
 def _add(spec: FormatSpec) -> None:
     if spec.name in _SPECS:
         raise ValueError(f"a format named {spec.name!r} is already registered")

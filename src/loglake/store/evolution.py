@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names, schema_id
 
@@ -66,3 +66,19 @@ def read_conformed(path: str, stream: Stream) -> pa.Table:
         values = pc.fill_null(pc.is_in(table.column(fill.source), pa.array(fill.values)), False)
         table = table.set_column(table.schema.get_field_index(col.name), col.name, values)
     return table
+
+
+def complete_record(stream: Stream, record: dict[str, Any]) -> dict[str, Any]:
+    """One row read straight from a file, with every current column (backfilled as the views
+    do when the file predates it); keys the stream does not declare are kept at the end."""
+    out: dict[str, Any] = {}
+    for col in COLUMNS[stream]:
+        fill = col.backfill
+        if col.name in record:
+            out[col.name] = record[col.name]
+        elif fill is not None and fill.source in record:
+            out[col.name] = record[fill.source] in fill.values
+        else:
+            out[col.name] = None
+    out.update((k, v) for k, v in record.items() if k not in out)
+    return out

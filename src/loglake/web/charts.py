@@ -10,17 +10,27 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loglake.formats.registry import is_full_scan_plan
+
 PALETTE = [
     "#2563eb", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
     "#ea580c", "#4f46e5", "#0d9488", "#9333ea", "#dc2626",
 ]  # fmt: skip
 # colours with a meaning: red is bad, green is good
 COLORS = {
-    "COLLSCAN": "#dc2626", "IXSCAN": "#2563eb", "IDHACK": "#16a34a", "COUNT_SCAN": "#0891b2",
+    "IXSCAN": "#2563eb", "IDHACK": "#16a34a", "COUNT_SCAN": "#0891b2",
     "DISTINCT_SCAN": "#7c3aed", "(none)": "#9ca3af", "failure": "#dc2626", "success": "#16a34a",
     "opened": "#2563eb", "closed": "#9ca3af", "open connections": "#2563eb", "open": "#d97706",
     "other patterns": "#cbd5e1",
 }  # fmt: skip
+BAD = "#dc2626"
+
+
+def color_of(name: str) -> str | None:
+    """The colour that means something for a series or slice (full scans are red), if any."""
+    return BAD if is_full_scan_plan(name) else COLORS.get(name)
+
+
 # (limit, divisor, unit) for durations on an axis, first that fits the largest value
 _DURATION_UNITS = ((10_000, 1, "ms"), (600_000, 1000, "s"), (36_000_000, 60_000, "min"))
 LABEL_CHARS = 48
@@ -90,7 +100,7 @@ def timeseries(
             {
                 "name": name,
                 "type": kind,
-                "itemStyle": {"color": COLORS[name]} if name in COLORS else None,
+                "itemStyle": {"color": color} if (color := color_of(name)) else None,
                 "showSymbol": False,
                 "stack": "total" if stack else None,
                 "areaStyle": {"opacity": 0.15} if kind == "line" and stack else None,
@@ -202,7 +212,7 @@ def donut(
 
 
 def _slice(name: str, value: Any) -> dict[str, Any]:
-    color = COLORS.get(name)
+    color = color_of(name)
     return {
         "name": short(name, 32),
         "value": value,
@@ -258,7 +268,7 @@ def scatter(sample: Sequence[dict[str, Any]], labels: dict[str, str]) -> Chart:
                 "name": name,
                 "type": "scatter",
                 "symbolSize": 5,
-                "itemStyle": {"color": COLORS[name]} if name in COLORS else None,
+                "itemStyle": {"color": color} if (color := color_of(name)) else None,
                 "data": points,
             }
             for name, points in sorted(groups.items(), key=lambda g: g[0] == "other patterns")

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, request
 from markupsafe import Markup, escape
 
+from loglake.formats.registry import is_full_scan_plan
 from loglake.web.area import navigation
 from loglake.web.security import CSRF_FIELD
 
@@ -25,6 +26,7 @@ def setup_templating(app: Flask) -> None:
         bytes=format_bytes,
         pct=format_pct,
         highlight=highlight,
+        full_scan=is_full_scan_plan,
     )
     app.jinja_env.globals.update(
         navigation=lambda: navigation(current_app),

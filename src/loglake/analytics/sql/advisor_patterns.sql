@@ -7,6 +7,7 @@ WITH per_shape AS (
         any_value(collection) AS collection,
         any_value(op) AS op,
         any_value(shape) AS shape,
+        coalesce(bool_or(is_system), false) AS is_system,
         count(*) AS count,
         coalesce(sum(duration_ms), 0) AS total_ms,
         avg(duration_ms) AS avg_ms,

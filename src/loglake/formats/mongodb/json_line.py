@@ -395,4 +395,5 @@ SPEC = FormatSpec(
     make_parser=make_parser,
     block_parser=block_parser,
     host_of=host_of,
+    full_scan_plans=(FULL_SCAN_STAGE,),
 )

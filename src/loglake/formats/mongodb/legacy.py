@@ -38,6 +38,7 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
+from loglake.formats.mongodb.commands import FULL_SCAN_STAGE
 from loglake.formats.mongodb.json_line import connection_number, split_host_port
 from loglake.formats.mongodb.legacy_ops import OP_PREFIXES, parse_int, slow_query_row
 from loglake.formats.mongodb.shell_syntax import parse_document
@@ -322,4 +323,5 @@ SPEC = FormatSpec(
     warmup_bytes=WARMUP_BYTES,
     host_of=host_of,
     year_hint=year_hint_for,
+    full_scan_plans=(FULL_SCAN_STAGE,),
 )
