@@ -44,6 +44,17 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 REGEN_GOLDEN = os.environ.get("LOGLAKE_REGEN_GOLDEN") == "1"
 
 
+def big_log(path: Path, copies: int) -> Path:
+    """A large valid log: the setup log's 225 lines repeated, day after day (`copies` times)."""
+    setup = TEST_DATA / "mongod-6.0-setup.log"
+    lines = [line for line in setup.read_bytes().split(b"\n") if line.strip()]
+    with path.open("wb") as out:
+        for n in range(copies):
+            day = f"2023-01-{1 + n % 28:02d}".encode()
+            out.write(b"\n".join(line.replace(b"2022-11-28", day) for line in lines) + b"\n")
+    return path
+
+
 def shared(*parts: str) -> Path:
     """A file under ../shared/data, or skip the test when the folder is absent."""
     path = SHARED_DATA.joinpath(*parts)

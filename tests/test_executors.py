@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import TEST_DATA, query
+from conftest import TEST_DATA, big_log, query
 from loglake.cli.main import cli
 from loglake.config import Settings
 from loglake.errors import ConfigError
@@ -22,16 +22,6 @@ from loglake.ingest.worker import Task, TaskResult, run_task
 
 SETUP = TEST_DATA / "mongod-6.0-setup.log"
 MiB = 1024 * 1024
-
-
-def big_log(path: Path, copies: int) -> Path:
-    """The setup log's lines repeated, day after day (`copies` x 225 lines)."""
-    lines = [line for line in SETUP.read_bytes().split(b"\n") if line.strip()]
-    with path.open("wb") as out:
-        for n in range(copies):
-            day = f"2023-01-{1 + n % 28:02d}".encode()
-            out.write(b"\n".join(line.replace(b"2022-11-28", day) for line in lines) + b"\n")
-    return path
 
 
 class Recorder:

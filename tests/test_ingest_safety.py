@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_DATA, IngestFn, query
+from conftest import TEST_DATA, IngestFn, big_log, query
 from loglake.config import Settings
 from loglake.errors import InputError, LockError
 from loglake.store.lock import ingest_lock
@@ -29,16 +29,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".staging" not in p.parts and p.name != ".ingest.lock"
     }
-
-
-def big_log(path: Path, copies: int) -> Path:
-    """A large valid log: the setup log's lines repeated, day after day."""
-    lines = [line for line in SETUP.read_bytes().split(b"\n") if line.strip()]
-    with path.open("wb") as out:
-        for n in range(copies):
-            day = f"2023-01-{1 + n % 28:02d}".encode()
-            out.write(b"\n".join(line.replace(b"2022-11-28", day) for line in lines) + b"\n")
-    return path
 
 
 def test_manifest_records_the_ingest(run_ingest: IngestFn, settings: Settings) -> None:
