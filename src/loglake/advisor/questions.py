@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from loglake.advisor.anomalies import anomalies
-from loglake.advisor.families import families
-from loglake.advisor.heuristics import analysis
-from loglake.advisor.indexes import suggest_indexes
 from loglake.analytics.params import BUCKET, SLOW_FILTERS, Param, limit
-from loglake.analytics.registry import Cli, Question
+from loglake.analytics.registry import Cli, Question, on_session
 from loglake.schema import Stream
 
 if TYPE_CHECKING:
     from loglake.analytics.registry import Registry
 
 _SLOW = (Stream.SLOW_QUERIES,)
+# built on `patterns` only, which the Polars engine answers too
+FAMILIES = on_session("loglake.advisor.families:families")
 
 SIMILARITY = Param(
     "similarity",
@@ -54,7 +52,7 @@ ADVISOR_QUESTIONS = (
         "index_suggestions",
         "Indexes that would help the slow patterns (ESR rule), with rationale and evidence",
         (*SLOW_FILTERS, limit(20, 500)),
-        duckdb=suggest_indexes,
+        duckdb=on_session("loglake.advisor.indexes:suggest_indexes"),
         route="/index-suggestions",
         cli=Cli("suggest-indexes"),
         streams=_SLOW,
@@ -64,7 +62,7 @@ ADVISOR_QUESTIONS = (
         "analysis",
         "Slow-query patterns with heuristic findings (collection scans, in-memory sorts, ...)",
         (*SLOW_FILTERS, limit(50, 1000)),
-        duckdb=analysis,
+        duckdb=on_session("loglake.advisor.heuristics:analysis"),
         route="/analysis",
         cli=Cli("analyze"),
         streams=_SLOW,
@@ -74,8 +72,8 @@ ADVISOR_QUESTIONS = (
         "families",
         "Families of related query shapes (same namespace and field set, or similar tokens)",
         (*SLOW_FILTERS, SIMILARITY, limit(50, 1000)),
-        duckdb=families,
-        polars=families,  # built on `patterns` only, which the Polars engine answers
+        duckdb=FAMILIES,
+        polars=FAMILIES,
         route="/families",
         streams=_SLOW,
         answer_keys=("families", "total", "patterns_seen", "shape_family"),
@@ -84,7 +82,7 @@ ADVISOR_QUESTIONS = (
         "anomalies",
         "Slow executions and count or latency spikes per pattern (median and MAD)",
         (*SLOW_FILTERS, *ANOMALY_PARAMS, limit(50, 1000)),
-        duckdb=anomalies,
+        duckdb=on_session("loglake.advisor.anomalies:anomalies"),
         route="/anomalies",
         streams=_SLOW,
         answer_keys=("executions", "buckets", "executions_total", "buckets_total", "by_pattern"),

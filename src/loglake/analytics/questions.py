@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from loglake.analytics import auth, connections, detail, slow
 from loglake.analytics.params import (
     BUCKET,
     CASE,
@@ -32,7 +31,15 @@ from loglake.analytics.params import (
     Param,
     limit,
 )
-from loglake.analytics.registry import Answer, Cli, Params, Question, on_cursor, on_frames
+from loglake.analytics.registry import (
+    Answer,
+    Cli,
+    Params,
+    Question,
+    on_cursor,
+    on_frames,
+    on_session,
+)
 from loglake.schema import Stream
 
 if TYPE_CHECKING:
@@ -59,7 +66,7 @@ SLOW_QUESTIONS = (
         "summary",
         "Totals, time range, percentiles, top plans and namespaces",
         SLOW_FILTERS,
-        duckdb=on_cursor(slow.summary),
+        duckdb=on_cursor("loglake.analytics.slow:summary"),
         polars=on_frames("loglake.analytics.polars_slow:summary"),
         route="/summary",
         streams=_SLOW,
@@ -84,7 +91,7 @@ SLOW_QUESTIONS = (
             ORDER,
             limit(50),
         ),
-        duckdb=on_cursor(slow.patterns),
+        duckdb=on_cursor("loglake.analytics.slow:patterns"),
         polars=on_frames("loglake.analytics.polars_slow:patterns"),
         route="/patterns",
         cli=Cli("patterns"),
@@ -102,7 +109,7 @@ SLOW_QUESTIONS = (
             Param("top", "int", "patterns drawn as series", 10, minimum=1, maximum=50),
             Param("sample", "int", "executions in the scatter", 2000, minimum=0, maximum=20000),
         ),
-        duckdb=on_cursor(slow.trend),
+        duckdb=on_cursor("loglake.analytics.slow:trend"),
         route="/trend",
         streams=_SLOW,
         answer_keys=("series", "sample", "bucket_seconds"),
@@ -111,7 +118,7 @@ SLOW_QUESTIONS = (
         "workload",
         "Share of total time per database, collection and op",
         SLOW_FILTERS,
-        duckdb=on_cursor(slow.workload),
+        duckdb=on_cursor("loglake.analytics.slow:workload"),
         route="/workload",
         streams=_SLOW,
         precompute=True,
@@ -121,7 +128,7 @@ SLOW_QUESTIONS = (
         "heatmap",
         "Slow operations per hour of day and calendar day (UTC)",
         SLOW_FILTERS,
-        duckdb=on_cursor(slow.heatmap),
+        duckdb=on_cursor("loglake.analytics.slow:heatmap"),
         route="/heatmap",
         streams=_SLOW,
         precompute=True,
@@ -137,7 +144,7 @@ SLOW_QUESTIONS = (
             limit(50),
             OFFSET,
         ),
-        duckdb=on_cursor(slow.slow_queries),
+        duckdb=on_cursor("loglake.analytics.slow:slow_queries"),
         polars=on_frames("loglake.analytics.polars_slow:slow_queries"),
         route="/slow-queries",
         streams=_SLOW,
@@ -160,10 +167,10 @@ OTHER_QUESTIONS = (
                 required=True,
             ),
         ),
-        duckdb=detail.detail,
+        duckdb=on_session("loglake.analytics.detail:detail"),
         polars=_polars_detail,
         route="/detail",
-        streams=detail.LOOKUP_ORDER,
+        streams=tuple(Stream),  # a line's row may be in any stream
         answer_keys=("raw", "record"),
         not_found=True,
     ),
@@ -171,7 +178,7 @@ OTHER_QUESTIONS = (
         "auth_summary",
         "Authentication successes and failures by user, IP, mechanism and time",
         (FROM, TO, USER, CLIENT, MECHANISM, RESULT, BUCKET),
-        duckdb=on_cursor(auth.auth_summary),
+        duckdb=on_cursor("loglake.analytics.auth:auth_summary"),
         polars=on_frames("loglake.analytics.polars_streams:auth_summary"),
         route="/auth/summary",
         streams=(Stream.AUTHENTICATIONS,),
@@ -182,7 +189,7 @@ OTHER_QUESTIONS = (
         "auth_logs",
         "Authentication attempts, newest first, paginated",
         (FROM, TO, USER, CLIENT, MECHANISM, RESULT, limit(50), OFFSET),
-        duckdb=on_cursor(auth.auth_logs),
+        duckdb=on_cursor("loglake.analytics.auth:auth_logs"),
         polars=on_frames("loglake.analytics.polars_streams:auth_logs"),
         route="/auth/logs",
         streams=(Stream.AUTHENTICATIONS,),
@@ -192,7 +199,7 @@ OTHER_QUESTIONS = (
         "connections",
         "Connections opened and closed over time, peak open, hosts, drivers, apps, sessions",
         (FROM, TO, CLIENT, BUCKET),
-        duckdb=on_cursor(connections.connections),
+        duckdb=on_cursor("loglake.analytics.connections:connections"),
         polars=on_frames("loglake.analytics.polars_streams:connections"),
         route="/connections",
         streams=(Stream.CONNECTIONS,),

@@ -18,6 +18,7 @@ session (`session.py`) is what the engine offers a question and `params` are val
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -29,7 +30,6 @@ from loglake.errors import ConfigError
 
 if TYPE_CHECKING:
     from loglake.analytics.params import Param
-    from loglake.analytics.polars_lake import Snapshot
     from loglake.analytics.session import DuckSession, PolarsSession
     from loglake.schema import Stream
 
@@ -140,12 +140,38 @@ class Registry:
 QUESTIONS = Registry(PLUGINS)
 
 
-def on_cursor(fn: Callable[[Any, Params], Answer]) -> DuckAnswer:
-    """A DuckDB question of one snapshot, `fn(cur, params)`, as the registry calls it."""
+def _late(ref: str | Callable[..., Answer]) -> Callable[[], Callable[..., Answer]]:
+    """A function, or one named `module:function` and imported when first called: the
+    registry is read by `loglake --help`, which must not import every question's code."""
+    if callable(ref):
+        return lambda: ref
+    module, _, name = ref.partition(":")
+
+    @functools.cache
+    def load() -> Callable[..., Answer]:
+        fn: Callable[..., Answer] = getattr(importlib.import_module(module), name)
+        return fn
+
+    return load
+
+
+def on_cursor(fn: str | Callable[[Any, Params], Answer]) -> DuckAnswer:
+    """A DuckDB question of one snapshot, `fn(cur, params)` (or its `module:function`)."""
+    load = _late(fn)
 
     def answer(session: DuckSession, params: Params) -> Answer:
         with session.snapshot() as cur:
-            return fn(cur, params)
+            return load()(cur, params)
+
+    return answer
+
+
+def on_session(ref: str) -> Callable[[Any, Params], Answer]:
+    """A question answered by `fn(session, params)` named `module:function` (either engine)."""
+    load = _late(ref)
+
+    def answer(session: Any, params: Params) -> Answer:
+        return load()(session, params)
 
     return answer
 
@@ -155,10 +181,9 @@ def on_frames(ref: str) -> PolarsAnswer:
 
     Imported when first asked: polars is heavy, and only needed when DuckDB is not there.
     """
-    module, _, name = ref.partition(":")
+    load = _late(ref)
 
     def answer(session: PolarsSession, params: Params) -> Answer:
-        fn: Callable[[Snapshot, Params], Answer] = getattr(importlib.import_module(module), name)
-        return fn(session.snapshot(), params)
+        return load()(session.snapshot(), params)
 
     return answer

@@ -13,7 +13,6 @@ from loglake import __version__
 from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
 from loglake.errors import ConfigError
-from loglake.formats.registry import format_names
 
 if TYPE_CHECKING:
     from loglake.cli.questions import View
@@ -41,6 +40,24 @@ class Commands(click.Group):
         return question_command(cmd_name, question, _views().get(question.name))
 
 
+class FormatChoice(click.Choice):  # type: ignore[type-arg]
+    """The registered formats' names, read when first needed (not when `loglake` starts)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        """The format names the registry holds now (a format registered later counts)."""
+        from loglake.formats.registry import format_names
+
+        return tuple(format_names())
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        """click.Choice assigns its choices; this one reads the registry instead."""
+
+
 def _views() -> dict[str, View]:
     """The text views of question commands, by question name."""
     from loglake.cli.advisor import VIEWS as ADVISOR_VIEWS
@@ -66,7 +83,7 @@ def cli(debug: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(format_names()),
+    type=FormatChoice(),
     default=None,
     help="Skip format sniffing.",
 )

@@ -18,10 +18,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
-from fsspec.utils import get_protocol
-
 Stamp = tuple[Any, ...]
 
 
@@ -29,6 +25,9 @@ class LakeFS:
     """A dataset root on some filesystem; every `rel` is a '/'-separated path under it."""
 
     def __init__(self, root: Path | str) -> None:
+        import fsspec  # here, not at import: `loglake --help` must stay fast
+        from fsspec.implementations.local import LocalFileSystem
+
         self.root = root
         self.fs, self.base = fsspec.core.url_to_fs(str(root))
         self.local = isinstance(self.fs, LocalFileSystem)
@@ -155,6 +154,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 def local_path(location: str) -> Path | None:
     """The local file a location names, or None when it is elsewhere (object storage, …)."""
+    from fsspec.utils import get_protocol
+
     if get_protocol(location) != "file":
         return None
     return Path(location.removeprefix("file://"))
@@ -162,4 +163,6 @@ def local_path(location: str) -> Path | None:
 
 def open_location(location: str) -> Any:
     """A seekable binary file object of any path or URL (range requests on object storage)."""
+    import fsspec
+
     return fsspec.open(location, "rb").open()
