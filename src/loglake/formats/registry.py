@@ -39,9 +39,13 @@ def is_full_scan_plan(plan: object) -> bool:
     collection or table, by the registered formats' own plan words."""
     if not isinstance(plan, str) or not plan:
         return False
+    return plan.split(" ", 1)[0].rstrip(",") in full_scan_plans()
+
+
+def full_scan_plans() -> frozenset[str]:
+    """Every registered format's plan kinds that read a whole collection or table."""
     _builtins_loaded()
-    word = plan.split(" ", 1)[0].rstrip(",")
-    return any(word in spec.full_scan_plans for spec in _SPECS.values())
+    return frozenset(plan for spec in _SPECS.values() for plan in spec.full_scan_plans)
 
 
 def _add(spec: FormatSpec) -> None:

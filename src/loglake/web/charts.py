@@ -10,20 +10,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loglake.formats.registry import is_full_scan_plan
+from loglake.formats.registry import full_scan_plans, is_full_scan_plan
 
 PALETTE = [
     "#2563eb", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
     "#ea580c", "#4f46e5", "#0d9488", "#9333ea", "#dc2626",
 ]  # fmt: skip
-# colours with a meaning: red is bad, green is good
+BAD = "#dc2626"
+# colours with a meaning: red is bad (full scans, by the formats' own plan words), green good
 COLORS = {
+    **dict.fromkeys(sorted(full_scan_plans()), BAD),
     "IXSCAN": "#2563eb", "IDHACK": "#16a34a", "COUNT_SCAN": "#0891b2",
     "DISTINCT_SCAN": "#7c3aed", "(none)": "#9ca3af", "failure": "#dc2626", "success": "#16a34a",
     "opened": "#2563eb", "closed": "#9ca3af", "open connections": "#2563eb", "open": "#d97706",
     "other patterns": "#cbd5e1",
 }  # fmt: skip
-BAD = "#dc2626"
 
 
 def color_of(name: str) -> str | None:
