@@ -110,16 +110,24 @@ class Lake:
             located = stream_locations(Manifest(self.root, manifest))
             files = {stream: [loc.path for loc in locs] for stream, locs in located.items()}
             cur = self._con.cursor()
+
+            def read_columns(path: str) -> frozenset[str]:
+                """A file's columns from its footer, by this connection (no pyarrow import)."""
+                found = cur.execute(
+                    "SELECT * FROM read_parquet(?, hive_partitioning = false) LIMIT 0", [path]
+                )
+                return frozenset(d[0] for d in found.description)
+
             try:
                 cur.execute("BEGIN TRANSACTION")
                 for stream, locations in located.items():
-                    pairs = [(loc.path, loc.schema) for loc in locations]
-                    oldest = view_sql(stream, runs(stream, pairs))
+                    pairs = [(loc.path, loc.schema_key) for loc in locations]
+                    oldest = view_sql(stream, runs(stream, pairs, read_columns))
                     cur.execute(f"CREATE OR REPLACE VIEW {stream} AS {oldest}")
                     # The same rows, newest partitions first: a newest-first page then stops
                     # after a few row groups (DuckDB's top-N skips row groups older than the
                     # rows it already holds), where the oldest-first view reads all of them.
-                    newest = view_sql(stream, runs(stream, pairs[::-1]))
+                    newest = view_sql(stream, runs(stream, pairs[::-1], read_columns))
                     cur.execute(f"CREATE OR REPLACE VIEW {newest_first(stream)} AS {newest}")
                 version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the

@@ -83,7 +83,7 @@ class Snapshot:
     """One dataset version: the committed files of every stream, with their partition date."""
 
     version: str | None
-    files: Mapping[Stream, tuple[tuple[str, date, str | None], ...]]  # path, day, schema id
+    files: Mapping[Stream, tuple[tuple[str, date, str | None], ...]]  # path, day, schema key
 
     def frame(
         self, stream: Stream, params: Mapping[str, Any] | None = None, extra: pl.Expr | None = None
@@ -91,7 +91,7 @@ class Snapshot:
         """The rows of a stream the filters in `params` (and `extra`) select, in file order."""
         params = params or {}
         chosen = [(p, schema) for p, day, schema in self.files[stream] if _in_days(day, params)]
-        file_runs = runs(stream, chosen)
+        file_runs = runs(stream, chosen, _polars_columns)
         scans = [_scan(stream, present, paths) for present, paths in file_runs]
         if not scans:
             frame = pl.LazyFrame(schema=polars_schema(stream))
@@ -99,6 +99,11 @@ class Snapshot:
             frame = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
         predicate = where(stream, params, extra)
         return frame if predicate is None else frame.filter(predicate)
+
+
+def _polars_columns(path: str) -> frozenset[str]:
+    """A Parquet file's columns from its footer, read by Polars (no pyarrow import)."""
+    return frozenset(pl.read_parquet_schema(path))
 
 
 def _scan(stream: Stream, present: frozenset[str], paths: list[str]) -> pl.LazyFrame:
@@ -123,7 +128,8 @@ def stream_files(manifest: Manifest) -> dict[Stream, tuple[tuple[str, date, str 
     """Every stream's committed Parquet files with their partition dates and schema ids."""
     return {
         s: tuple(
-            (loc.path, date.fromisoformat(loc.date), loc.schema) for loc in manifest.locations(s)
+            (loc.path, date.fromisoformat(loc.date), loc.schema_key)
+            for loc in manifest.locations(s)
         )
         for s in Stream
     }

@@ -9,8 +9,7 @@ before, and a mixed lake in one scan per run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names, schema_id
@@ -22,27 +21,45 @@ if TYPE_CHECKING:
 Run = tuple[frozenset[str], list[str]]
 
 
-@lru_cache(maxsize=65536)
-def _footer_columns(path: str) -> frozenset[str]:
-    """The columns of a Parquet file, from its footer (committed files never change)."""
+ColumnReader = Callable[[str], frozenset[str]]  # a Parquet file's column names, from its footer
+
+
+def pyarrow_columns(path: str) -> frozenset[str]:
+    """A Parquet file's columns read by pyarrow (for readers that have nothing lighter)."""
     import pyarrow.parquet as pq
 
     return frozenset(pq.read_schema(path).names)
 
 
-def file_columns(stream: Stream, path: str, recorded: str | None) -> frozenset[str]:
-    """The columns of a committed file: the current ones if its recorded schema id is
-    today's, otherwise as its footer says (files written before ids were recorded)."""
-    if recorded == schema_id(stream):
+_BY_KEY: dict[tuple[Stream, str], frozenset[str]] = {}
+
+
+def file_columns(
+    stream: Stream, path: str, key: str | None, read_columns: ColumnReader = pyarrow_columns
+) -> frozenset[str]:
+    """The columns of a committed file from its schema key (`Location.schema_key`): the
+    current ones if it is today's schema id; otherwise the footer of the first file seen
+    with that key (every file one ingest wrote has the same columns; files never change)."""
+    if key == schema_id(stream):
         return frozenset(column_names(stream))
-    return _footer_columns(path)
+    if key is None:
+        return read_columns(path)
+    found = _BY_KEY.get((stream, key))
+    if found is None:
+        found = _BY_KEY[stream, key] = read_columns(path)
+    return found
 
 
-def runs(stream: Stream, files: Iterable[tuple[str, str | None]]) -> list[Run]:
-    """Consecutive files with the same columns, in the given order."""
+def runs(
+    stream: Stream,
+    files: Iterable[tuple[str, str | None]],
+    read_columns: ColumnReader = pyarrow_columns,
+) -> list[Run]:
+    """Consecutive files with the same columns, in the given order; `read_columns` reads a
+    footer when a file's schema key does not say (each engine passes its own reader)."""
     out: list[Run] = []
-    for path, recorded in files:
-        columns = file_columns(stream, path, recorded)
+    for path, key in files:
+        columns = file_columns(stream, path, key, read_columns)
         if out and out[-1][0] == columns:
             out[-1][1].append(path)
         else:
@@ -57,7 +74,7 @@ def read_conformed(path: str, stream: Stream) -> pa.Table:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    present = _footer_columns(path)
+    present = pyarrow_columns(path)
     table = pq.read_table(path, schema=arrow_schema(stream))
     for col in COLUMNS[stream]:
         fill = col.backfill

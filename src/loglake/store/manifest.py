@@ -40,6 +40,12 @@ class Location(NamedTuple):
     ingest_id: str
     schema: str | None = None  # schema.schema_id when written (None: before ids were recorded)
 
+    @property
+    def schema_key(self) -> str:
+        """What tells files of the same columns apart: the schema id, or (for files written
+        before ids were recorded) the ingest that wrote them, as one ingest writes one schema."""
+        return self.schema or f"ingest:{self.ingest_id}"
+
 
 @dataclass(frozen=True)
 class Manifest:
