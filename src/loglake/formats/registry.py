@@ -44,8 +44,7 @@ def is_full_scan_plan(plan: object) -> bool:
 
 def full_scan_plans() -> frozenset[str]:
     """Every registered format's plan kinds that read a whole collection or table."""
-    _builtins_loaded()
-    return frozenset(plan for spec in _SPECS.values() for plan in spec.full_scan_plans)
+    return frozenset(plan for spec in _specs().values() for plan in spec.full_scan_plans)
 
 
 def _add(spec: FormatSpec) -> None:

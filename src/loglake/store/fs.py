@@ -13,6 +13,7 @@ Sources are opened by `open_location` (any path or URL: seekable, range reads re
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from pathlib import Path
@@ -25,12 +26,8 @@ class LakeFS:
     """A dataset root on some filesystem; every `rel` is a '/'-separated path under it."""
 
     def __init__(self, root: Path | str) -> None:
-        import fsspec  # here, not at import: `loglake --help` must stay fast
-        from fsspec.implementations.local import LocalFileSystem
-
         self.root = root
-        self.fs, self.base = fsspec.core.url_to_fs(str(root))
-        self.local = isinstance(self.fs, LocalFileSystem)
+        self.fs, self.base, self.local = _resolve(str(root))
 
     def path(self, rel: str) -> str:
         """Where `rel` is, as readers open it (local roots keep the form they were given in)."""
@@ -120,6 +117,17 @@ class LakeFS:
         else:
             self.fs.put_file(str(staged), self._full(rel))
             staged.unlink()
+
+
+@functools.lru_cache(maxsize=64)
+def _resolve(root: str) -> tuple[Any, str, bool]:
+    """The filesystem of a root, its path there, and whether it is the local disk (resolved
+    once per root: a question stamps the manifest through a LakeFS every time it is asked)."""
+    import fsspec  # here, not at import: `loglake --help` must stay fast
+    from fsspec.implementations.local import LocalFileSystem
+
+    fs, base = fsspec.core.url_to_fs(root)
+    return fs, base, isinstance(fs, LocalFileSystem)
 
 
 def replace_atomic(path: Path, data: bytes) -> None:
