@@ -17,14 +17,22 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-# System packages the tests need: Debian's Chromium for the browser tests (Playwright drives
-# /usr/bin/chromium; its own browser download is not used). Runs apt only when it is missing.
+# System packages the tests need, installed by apt only when missing: Debian's Chromium for
+# the browser tests (Playwright drives /usr/bin/chromium; its own browser download is not
+# used), and a PostgreSQL server with pgBadger for the PostgreSQL tests (each test starts a
+# throwaway cluster of its own on a loopback port, run as a non-root user).
+PG_BIN := /usr/lib/postgresql/15/bin
+APT_PACKAGES := $(if $(wildcard /usr/bin/chromium),,chromium chromium-driver) \
+	$(if $(wildcard $(PG_BIN)/postgres),,postgresql postgresql-contrib) \
+	$(if $(wildcard /usr/share/postgresql/15/extension/hypopg.control),,postgresql-15-hypopg) \
+	$(if $(wildcard /usr/bin/pgbadger),,pgbadger)
+
 test-deps: install
-	@test -x /usr/bin/chromium || { \
-		echo "installing Debian's chromium for the browser tests"; \
+	@if [ -n "$(strip $(APT_PACKAGES))" ]; then \
+		echo "installing Debian packages for the tests: $(strip $(APT_PACKAGES))"; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
-	}
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
 
 test: install test-deps
 	$(BIN)/python -m pytest -q

@@ -16,5 +16,15 @@ SPEC = StreamSpec(
         Column("message", "str", "message text or template"),
         Column("user", "str", "user where known"),
         Column("attrs", "str", "JSON attributes for generic logs"),
+        # shared by every log family (PostgreSQL, application logs); NULL where a format has none
+        Column("level", "str", "normalized level: TRACE, DEBUG, INFO, WARN, ERROR or FATAL"),
+        Column("code", "str", "error or message code as text, e.g. a PostgreSQL SQLSTATE"),
+        Column("request_id", "str", "request or trace id where the log carries one"),
+        Column("template_id", "str", "id of the message template (see `loglake templates`)"),
+        Column("duration_ms", "f64", "duration the record reports, in milliseconds"),
+        Column("http_method", "str", "HTTP method of an access or request record"),
+        Column("http_path", "str", "HTTP path (URL without host) of an access or request record"),
+        Column("http_status", "i32", "HTTP status code"),
+        Column("http_bytes", "i64", "HTTP response size in bytes"),
     ),
 )

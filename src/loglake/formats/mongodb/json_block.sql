@@ -64,6 +64,18 @@ SELECT
     left(j.msg, 4096) AS message,
     NULL::VARCHAR AS "user",
     NULL::VARCHAR AS attrs,
+    -- formats/levels.py: mongodb_level
+    CASE left(j.s, 1)
+        WHEN 'F' THEN 'FATAL' WHEN 'E' THEN 'ERROR' WHEN 'W' THEN 'WARN'
+        WHEN 'I' THEN 'INFO' WHEN 'D' THEN 'DEBUG'
+    END AS level,
+    NULL::VARCHAR AS code,
+    NULL::VARCHAR AS request_id,
+    NULL::VARCHAR AS template_id,
+    NULL::VARCHAR AS http_method,
+    NULL::VARCHAR AS http_path,
+    NULL::INTEGER AS http_status,
+    NULL::BIGINT AS http_bytes,
     'mongodb' AS engine,
     k.attr.ns AS ns,
     k.attr.type AS op_type_raw,

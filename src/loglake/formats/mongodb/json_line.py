@@ -25,6 +25,7 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
+from loglake.formats.levels import mongodb_level
 from loglake.formats.mongodb.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
 from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
 from loglake.formats.timestamps import IsoParser
@@ -334,6 +335,7 @@ def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
     event: Row = {
         "ts": ts,
         "severity": severity if type(severity) is str else _str_or_none(severity),
+        "level": mongodb_level(severity) if type(severity) is str else None,
         "component": component if type(component) is str else _str_or_none(component),
         "msg_id": msg_id,
         "context": context if type(context) is str else _str_or_none(context),
@@ -347,6 +349,9 @@ def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
     else:
         attr = raw_attr if type(raw_attr) is dict else {}
     del raw_attr
+    duration = attr.get("durationMillis")
+    if type(duration) is int or type(duration) is float:
+        event["duration_ms"] = float(duration)
     if msg_id == SLOW_QUERY:
         truncated = "truncated" in doc
         row = slow_query_row(attr, context, truncated)

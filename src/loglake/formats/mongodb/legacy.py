@@ -38,6 +38,7 @@ from loglake.formats.base import (
     Row,
     classify_garbage,
 )
+from loglake.formats.levels import mongodb_level
 from loglake.formats.mongodb.commands import FULL_SCAN_STAGE
 from loglake.formats.mongodb.json_line import connection_number, split_host_port
 from loglake.formats.mongodb.legacy_ops import OP_PREFIXES, parse_int, slow_query_row
@@ -167,6 +168,7 @@ class _Parser:
         event: Row = {
             "ts": ts,
             "severity": m["sev"],
+            "level": mongodb_level(m["sev"]),
             "component": m["comp"],
             "msg_id": None,
             "context": context,
