@@ -32,6 +32,7 @@ from loglake.cli.main import cli
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
 from loglake.web import create_app
+from s3_server import S3Server, running_s3_server
 
 # No per-example deadline: CI machines are shared and a slow example is not a failure.
 hypothesis_settings.register_profile("loglake", deadline=None)
@@ -222,3 +223,10 @@ def server(lake: Settings) -> Iterator[str]:
     """`loglake serve` over the lake in its own process (waitress); yields its base URL."""
     with served(lake.root) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's server mode) on loopback, one per test session."""
+    with running_s3_server() as server:
+        yield server

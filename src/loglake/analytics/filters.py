@@ -35,6 +35,24 @@ _COMPARE: dict[str, tuple[str, str]] = {
     "file_id": ("file_id", "eq"),
 }
 
+# filters that mean one stream only, although other streams have the column too: a slow-query
+# duration bound must not drop every log record that reports no duration
+_ONLY_IN: dict[str, Stream] = {"min_ms": Stream.SLOW_QUERIES, "max_ms": Stream.SLOW_QUERIES}
+
+
+def applicable(
+    stream: Stream, table: dict[str, tuple[str, str]] | None = None
+) -> list[tuple[str, str, str]]:
+    """(parameter, column, comparison) of each filter of `table` (default: this module's) that
+    applies to `stream`, in table order."""
+    columns = set(column_names(stream))
+    return [
+        (name, column, how)
+        for name, (column, how) in (_COMPARE if table is None else table).items()
+        if column in columns and _ONLY_IN.get(name, stream) == stream
+    ]
+
+
 # comparison -> its SQL, the column in {}; `trim_eq`: log fields padded with spaces
 COMPARISONS = {
     "eq": "{} = ?",
@@ -58,9 +76,9 @@ def where(
     columns = set(column_names(stream))
     clauses: list[str] = [extra] if extra else []
     values: list[Any] = list(extra_values)
-    for name, (column, how) in _COMPARE.items():
+    for name, column, how in applicable(stream):
         value = params.get(name)
-        if value is None or column not in columns:
+        if value is None:
             continue
         clauses.append(COMPARISONS[how].format(column))
         values.append(value)

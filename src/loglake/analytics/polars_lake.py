@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
-from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS
+from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, applicable
 from loglake.analytics.sql import jsonable
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
@@ -54,9 +54,9 @@ def where(
     """The predicate `filters.where` builds for a stream, as one Polars expression (or None)."""
     columns = set(column_names(stream))
     clauses = [] if extra is None else [extra]
-    for name, (column, how) in COMPARE.items():
+    for name, column, how in applicable(stream, COMPARE):
         value = params.get(name)
-        if value is not None and column in columns:
+        if value is not None:
             clauses.append(COMPARISONS[how](pl.col(column), value))
     text = params.get("q")
     if text and stream == Stream.SLOW_QUERIES:
