@@ -40,6 +40,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "server_threads": ("LOGLAKE_SERVER_THREADS",),
     "max_upload_mb": ("LOGLAKE_MAX_UPLOAD_MB",),
     "wipe_on_upload": ("LOGLAKE_WIPE_ON_UPLOAD",),
+    "s3_endpoint_url": ("LOGLAKE_S3_ENDPOINT_URL",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -71,6 +72,7 @@ class Settings:
     server_threads: int = 8
     max_upload_mb: int = 2048  # the web upload refuses a file larger than this
     wipe_on_upload: bool = False  # a web upload replaces the dataset instead of adding to it
+    s3_endpoint_url: str = ""  # an S3-compatible store's URL; empty = AWS (credentials: AWS_*)
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):
@@ -146,3 +148,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 values[f.name] = _convert(var, env[var], getattr(defaults, f.name))
                 break
     return Settings(**values)
+
+
+def storage_options(url: str) -> dict[str, Any]:
+    """fsspec options for opening `url`: for s3:// the endpoint of `s3_endpoint_url`.
+
+    Credentials, region and profiles come from the standard AWS variables and files, which
+    s3fs (botocore) reads itself; they never pass through loglake's settings or logs.
+    """
+    if not url.startswith(("s3://", "s3a://")):
+        return {}
+    endpoint = load_settings().s3_endpoint_url
+    return {"client_kwargs": {"endpoint_url": endpoint}} if endpoint else {}

@@ -126,7 +126,9 @@ def _resolve(root: str) -> tuple[Any, str, bool]:
     import fsspec  # here, not at import: `loglake --help` must stay fast
     from fsspec.implementations.local import LocalFileSystem
 
-    fs, base = fsspec.core.url_to_fs(root)
+    from loglake.config import storage_options
+
+    fs, base = fsspec.core.url_to_fs(root, **storage_options(root))
     return fs, base, isinstance(fs, LocalFileSystem)
 
 
@@ -173,4 +175,6 @@ def open_location(location: str) -> Any:
     """A seekable binary file object of any path or URL (range requests on object storage)."""
     import fsspec
 
-    return fsspec.open(location, "rb").open()
+    from loglake.config import storage_options
+
+    return fsspec.open(location, "rb", **storage_options(location)).open()
