@@ -328,12 +328,14 @@ def test_golden_find_command(legacy_dir: Path) -> None:
     assert result.event == {
         "ts": us(2018, 3, 28, 19, 34, 44, 104000),
         "severity": "I",
+        "level": "INFO",
         "component": "COMMAND",
         "msg_id": None,
         "context": "conn3291",
         "message": result.event["message"],
         "user": None,
         "attrs": None,
+        "duration_ms": 369525.0,
     }
     assert result.event["message"].startswith("command abc.xyz command: find {")
 

@@ -228,6 +228,8 @@ class _Parser:
         row["ts"] = event["ts"]
         if stream is Stream.AUTHENTICATIONS:
             event["user"] = row["user"]
+        elif stream is Stream.SLOW_QUERIES:  # as the JSON formats: the duration it logged
+            event["duration_ms"] = row["duration_ms"]
         return Parsed([(_EVENTS, event), (stream, row)])
 
     def _attempt(self, msg: str, context: str | None, old: bool) -> Row | None:
