@@ -5,11 +5,12 @@ generated, then loglake's ingest and the DuckDB baseline (what a savvy user woul
 instead: read_json projecting the slow-query fields and attr.command to Parquet) each run
 as a separate process whose whole process tree is sampled for resident memory. Results
 and the exact command go to docs/benchmarks.md. Then bench/queries.py times the analytics
-questions on a lake of >= 5 million slow queries and bench/ui.py the dashboard's first
-paint in Chromium on the demo dataset; each writes its own section of that file.
+questions on a lake of >= 5 million slow queries, bench/ui.py the dashboard's first
+paint in Chromium on the demo dataset and bench/s3.py ingest from an S3 server vs local
+disk (on the first size); each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|ui] [--warm 20]
+                        [--only ingest|queries|ui|s3] [--warm 20]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import psutil
 import queries
+import s3 as s3_bench
 import ui
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +140,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
-    ap.add_argument("--only", choices=("ingest", "queries", "ui"), help="run one part only")
+    ap.add_argument("--only", choices=("ingest", "queries", "ui", "s3"), help="run one part only")
     queries.add_arguments(ap)
     args = ap.parse_args()
     if args.only in (None, "ingest"):
@@ -147,6 +149,12 @@ def main() -> None:
         query_benchmark(args)
     if args.only in (None, "ui"):
         ui.main(["--workdir", args.workdir] + (["--no-write"] if args.no_write else []))
+    if args.only in (None, "s3"):
+        size = args.sizes.split(",")[0]
+        s3_bench.main(
+            ["--workdir", args.workdir, "--size", size, "--repeat", str(args.repeat), "--dask"]
+            + (["--no-write"] if args.no_write else [])
+        )
 
 
 def query_benchmark(args: argparse.Namespace) -> None:
@@ -253,6 +261,7 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
     # the query latency and web UI sections, rewritten by their own runs
     kept = queries.kept_section() + queries.kept_section(ui.UI_MARK, ui.UI_END)
+    kept += queries.kept_section(s3_bench.S3_MARK, s3_bench.S3_END)
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 

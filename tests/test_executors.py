@@ -52,8 +52,10 @@ def events(root: Path) -> list[tuple]:
 def test_executors_are_chosen_by_name_or_url(tmp_path: Path) -> None:
     assert isinstance(open_executor("local", 3), LocalExecutor)
     assert open_executor("LOCAL", 3).workers == 3  # type: ignore[attr-defined]
-    with pytest.raises(ConfigError, match="unknown executor 'dask://h:8786': choose one of local"):
-        open_executor("dask://h:8786", 2)
+    with pytest.raises(
+        ConfigError, match="unknown executor 'ray://h:6379': choose one of dask, local"
+    ):
+        open_executor("ray://h:6379", 2)
     out = str(tmp_path / "lake")
     result = CliRunner().invoke(cli, ["ingest", str(SETUP), "--out", out, "--executor", "nope"])
     assert result.exit_code == 1

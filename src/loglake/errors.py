@@ -25,3 +25,7 @@ class StoreError(LoglakeError):
 
 class NotFoundError(LoglakeError):
     """What was asked for does not exist (an unknown row, file or page)."""
+
+
+class TaskError(LoglakeError):
+    """An ingest task failed on every attempt on a cluster (the dataset was not changed)."""

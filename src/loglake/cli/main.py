@@ -89,7 +89,9 @@ def cli(debug: bool) -> None:
 )
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option(
-    "--executor", default=None, help="Where tasks run: local (the default) worker processes."
+    "--executor",
+    default=None,
+    help="Where tasks run: local (the default) worker processes, or dask://HOST:PORT.",
 )
 @click.option("--chunk-rows", type=int, default=None, help="Rows buffered per worker per flush.")
 @click.option(
@@ -104,6 +106,13 @@ def cli(debug: bool) -> None:
 )
 @click.option(
     "--interval", type=float, default=1.0, show_default=True, help="Seconds between rounds."
+)
+@click.option(
+    "--watch",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Poll the inputs (e.g. an s3:// prefix) every SECONDS and ingest new files; Ctrl-C stops.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
@@ -120,10 +129,11 @@ def ingest(
     force: bool,
     follow: bool,
     interval: float,
+    watch: float | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Ingest log files (files, directories, globs, .gz, or - for stdin).
+    """Ingest log files (files, directories, globs, .gz, s3:// prefixes/objects, or - for stdin).
 
     Every row keeps the offset of its line, so the original can always be read back.
     Re-ingesting a file adds nothing; a file that grew is ingested from where it ended.
@@ -149,8 +159,10 @@ def ingest(
         else:
             print_ingest_report(report)
 
-    if follow:
-        _follow(list(paths), settings, fmt, force, interval, show)
+    if watch is not None and watch <= 0:
+        raise ConfigError(f"--watch takes a positive number of seconds, not {watch:g}")
+    if follow or watch is not None:
+        _follow(list(paths), settings, fmt, force, watch or interval, show)
         return
     with IngestProgress(enabled=not quiet) as progress:
         report = run_ingest(

@@ -239,7 +239,7 @@ def _update_manifest(
         mine = [r for r in results if r.file_id == item.file_id]
         entry.update(
             {
-                "path": None if item.display_path == "<stdin>" else str(item.source.path),
+                "path": None if item.display_path == "<stdin>" else item.source.location,
                 "size": item.source.size,
                 "gzip": item.source.gzip,
                 "format": item.format,

@@ -17,16 +17,20 @@ from loglake.ingest.worker import FAN_OUT_CHUNK, Task
 from loglake.layout import SOURCE_DIR, gz_index_relpath
 from loglake.sources.files import (
     SourceFile,
+    checked_object,
     expand_inputs,
     fingerprint,
     head_digest,
     head_lines,
     last_line_end,
+    object_source,
+    open_raw,
     open_source,
     split_ranges,
     tail_lines,
 )
 from loglake.sources.framing import Framing
+from loglake.sources.objects import is_remote, list_objects
 
 SKIPPED = "already ingested"
 WAITING = "waiting for a complete line"
@@ -64,23 +68,35 @@ def read_stdin_to(staging: Path, stream: BinaryIO | None = None) -> Path:
 
 
 def plan_file(
-    path: Path, files: dict[str, Any], display: str | None = None, complete_only: bool = False
+    path: Path | SourceFile,
+    files: dict[str, Any],
+    display: str | None = None,
+    complete_only: bool = False,
 ) -> PlannedFile:
     """Decide whether a file is new, grew since its last ingest, or was already ingested.
 
     A file whose beginning is a file already ingested (the same file grown in place, or
     renamed by log rotation and grown) is "appended": only the new bytes are read, under
     the same file_id. With `complete_only` a last line without its newline is left for
-    later (a live file being written).
+    later (a live file being written). An object (a listed `SourceFile` with a URL) whose
+    key, ETag and size are those of one already ingested is skipped without being read;
+    an object is whole once it is listed, so `complete_only` does not apply to it.
     """
-    source = open_source(path)
-    print_path = display or str(path)
-    if complete_only and not source.gzip:
-        source = replace(source, size=last_line_end(path, source.size))
+    if isinstance(path, SourceFile):
+        print_path = display or path.location
+        known = _known_object(path, files)
+        if known is not None:
+            return PlannedFile(known, path, print_path, SKIPPED, files[known]["format"])
+        source = checked_object(path)
+    else:
+        source = open_source(path)
+        print_path = display or str(path)
+    if complete_only and not source.gzip and not source.url:
+        source = replace(source, size=last_line_end(source, source.size))
         if source.size == 0:
             return PlannedFile("", source, print_path, WAITING)
-    digest = fingerprint(path, source.size)
-    head = head_digest(path, source.size)
+    digest = fingerprint(source, source.size)
+    head = head_digest(source, source.size)
     for file_id, entry in files.items():
         if entry.get("fingerprint") == digest:
             return PlannedFile(file_id, source, print_path, SKIPPED, entry["format"])
@@ -90,8 +106,8 @@ def plan_file(
         if source.gzip or not 0 < done < source.size:
             continue
         if done not in heads:
-            heads[done] = head_digest(path, done)
-        if entry.get("head") == heads[done] and fingerprint(path, source.size, done) == entry.get(
+            heads[done] = head_digest(source, done)
+        if entry.get("head") == heads[done] and fingerprint(source, source.size, done) == entry.get(
             "fingerprint"
         ):
             return PlannedFile(
@@ -101,10 +117,32 @@ def plan_file(
                 "appended",
                 entry["format"],
                 done,
-                {"fingerprint": digest, "head": head},
+                _identity(source, digest, head),
             )
-    entry = {"fingerprint": digest, "head": head}
+    entry = _identity(source, digest, head)
     return PlannedFile(digest[:16], source, print_path, "new", entry=entry)
+
+
+def _identity(source: SourceFile, digest: str, head: str) -> dict[str, Any]:
+    """What the file map keeps to recognise a source next time (objects: their ETag too)."""
+    entry: dict[str, Any] = {"fingerprint": digest, "head": head}
+    if source.url:
+        entry["etag"] = source.etag
+    return entry
+
+
+def _known_object(source: SourceFile, files: dict[str, Any]) -> str | None:
+    """The file_id of the object ingested whole under this key, ETag and size, if any."""
+    if not source.etag:
+        return None
+    for file_id, entry in files.items():
+        if (
+            entry.get("path") == source.url
+            and entry.get("etag") == source.etag
+            and entry.get("size") == source.size == entry.get("ingested_bytes")
+        ):
+            return file_id
+    return None
 
 
 def plan_inputs(
@@ -114,12 +152,21 @@ def plan_inputs(
     stdin: BinaryIO | None = None,
     complete_only: bool = False,
 ) -> list[PlannedFile]:
-    """Resolve the command-line inputs into planned files (stdin is copied to staging)."""
-    paths: list[tuple[Path, str | None, bool]] = []
-    regular = [arg for arg in inputs if arg != "-"]
+    """Resolve the command-line inputs into planned files (stdin is copied to staging).
+
+    Local files come first, then the objects of each `s3://…` argument (see objects.py).
+    """
+    paths: list[tuple[Path | SourceFile, str | None, bool]] = []
+    regular = [arg for arg in inputs if arg != "-" and not is_remote(arg)]
     if "-" in inputs:
         paths.append((read_stdin_to(staging, stdin), "<stdin>", True))
     paths.extend((p, None, explicit) for p, explicit in expand_inputs(regular))
+    listed: dict[str, tuple[SourceFile, bool]] = {}
+    for arg in (arg for arg in inputs if is_remote(arg)):
+        for url, info, explicit in list_objects(arg):
+            named = listed.get(url, (None, False))[1]
+            listed[url] = (object_source(url, info), named or explicit)
+    paths.extend((obj, None, explicit) for obj, explicit in listed.values())
     planned: list[PlannedFile] = []
     seen: set[str] = set()
     for path, display, explicit in paths:
@@ -128,13 +175,18 @@ def plan_inputs(
         except InputError as exc:
             if explicit:
                 raise
-            source = SourceFile(path=path, size=0, gzip=False, mtime=0.0)
-            item = PlannedFile("", source, str(path), f"skipped: {str(exc).split(': ', 1)[-1]}")
+            source = (
+                replace(path, size=0)
+                if isinstance(path, SourceFile)
+                else SourceFile(path=path, size=0, gzip=False, mtime=0.0)
+            )
+            reason = f"skipped: {str(exc).split(': ', 1)[-1]}"
+            item = PlannedFile("", source, source.location, reason)
         item.explicit = explicit
         if item.file_id and item.file_id in seen:
             item.status = SKIPPED
         seen.add(item.file_id)
-        if display == "<stdin>":
+        if display == "<stdin>" and isinstance(path, Path):
             if item.status == SKIPPED:
                 path.unlink()
             else:
@@ -152,7 +204,8 @@ def copy_source(item: PlannedFile, staging: Path) -> None:
     relpath = f"{SOURCE_DIR}/{item.file_id}{suffix}"
     target = staging / relpath
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(item.source.path, target)
+    with open_raw(item.source) as src, target.open("wb") as out:
+        shutil.copyfileobj(src, out, 8 * 1024 * 1024)
     item.entry["copy"] = relpath
 
 
@@ -194,7 +247,7 @@ def build_tasks(
     if host is None and item.entry.get("host"):
         host = item.entry["host"]
     item.entry["host"] = host
-    ctx = FileContext(file_id=item.file_id, path=str(item.source.path), year_hint=year_hint)
+    ctx = FileContext(file_id=item.file_id, path=item.source.location, year_hint=year_hint)
     splittable = spec.can_split(head)
     if item.source.gzip:
         ranges: list[tuple[int, int | None]] = [(0, None)]

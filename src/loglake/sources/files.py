@@ -1,4 +1,7 @@
-"""Where bytes come from: local files, `.gz` files, directories, globs and stdin.
+"""Where bytes come from: local files, `.gz` files, directories, globs, stdin and objects.
+
+Objects on object storage (`s3://…`, `objects.py`) are `SourceFile`s too, with a `url`:
+every reader here opens a source through `open_raw`, so nothing else tells them apart.
 
 `lines_in_range` is the one line splitter every source goes through, so offsets mean the
 same thing everywhere: `file_offset` is the byte offset of a line in the (decompressed)
@@ -11,9 +14,9 @@ import glob
 import gzip
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from loglake.errors import InputError
 
@@ -25,12 +28,56 @@ HEAD_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One input file, resolved."""
+    """One input file (or object), resolved."""
 
-    path: Path
+    path: Path  # a local file; for an object, its key (never opened: `url` is where it is)
     size: int
     gzip: bool
     mtime: float
+    url: str = ""  # an object's URL (s3://bucket/key); empty for a local file
+    etag: str = ""  # an object's ETag, which tells a rewritten object apart
+
+    @property
+    def location(self) -> str:
+        """Where the bytes are, as recorded in the file map: the URL or the local path."""
+        return self.url or str(self.path)
+
+
+def open_raw(source: SourceFile) -> BinaryIO:
+    """The source's bytes as they are stored (compressed for .gz), seekable."""
+    if source.url:
+        from loglake.sources.objects import open_object
+
+        return open_object(source.url)
+    return source.path.open("rb")
+
+
+def object_source(url: str, info: dict[str, Any]) -> SourceFile:
+    """A listed object as a source, before its first bytes are read (`checked_object`)."""
+    from loglake.sources.objects import etag_of, mtime_of
+
+    return SourceFile(
+        path=Path(url.split("://", 1)[1]),
+        size=int(info.get("size") or 0),
+        gzip=False,
+        mtime=mtime_of(info),
+        url=url,
+        etag=etag_of(info),
+    )
+
+
+def checked_object(source: SourceFile) -> SourceFile:
+    """An object's source with its compression known (its first two bytes read)."""
+    if source.size == 0:
+        raise InputError(f"{source.url}: the object is empty")
+    try:
+        with open_raw(source) as f:
+            magic = f.read(2)
+    except PermissionError:
+        raise InputError(f"{source.url}: access denied") from None
+    except OSError as exc:
+        raise InputError(f"{source.url}: cannot read ({exc})") from None
+    return replace(source, gzip=magic == _GZIP_MAGIC)
 
 
 def expand_inputs(args: list[str]) -> list[tuple[Path, bool]]:
@@ -85,12 +132,12 @@ def open_source(path: Path) -> SourceFile:
     return SourceFile(path=path, size=st.st_size, gzip=magic == _GZIP_MAGIC, mtime=st.st_mtime)
 
 
-def fingerprint(path: Path, size: int, length: int | None = None) -> str:
+def fingerprint(source: SourceFile, size: int, length: int | None = None) -> str:
     """A content fingerprint: blake2b of the size and the first and last MiB (or a prefix)."""
     digest = hashlib.blake2b(digest_size=16)
     limit = size if length is None else length
     digest.update(str(limit).encode())
-    with path.open("rb") as f:
+    with open_raw(source) as f:
         digest.update(f.read(min(_FINGERPRINT_BYTES, limit)))
         if limit > 2 * _FINGERPRINT_BYTES:
             f.seek(limit - _FINGERPRINT_BYTES)
@@ -100,15 +147,15 @@ def fingerprint(path: Path, size: int, length: int | None = None) -> str:
     return digest.hexdigest()
 
 
-def head_digest(path: Path, length: int) -> str:
+def head_digest(source: SourceFile, length: int) -> str:
     """blake2b of a file's first 64 KiB (of its first `length` bytes): a cheap first check."""
-    with path.open("rb") as f:
+    with open_raw(source) as f:
         return hashlib.blake2b(f.read(min(64 * 1024, length)), digest_size=16).hexdigest()
 
 
-def last_line_end(path: Path, size: int) -> int:
+def last_line_end(source: SourceFile, size: int) -> int:
     """The offset just after the last newline of a file (0 when it has none)."""
-    with path.open("rb") as f:
+    with open_raw(source) as f:
         end = size
         while end > 0:
             start = max(0, end - 64 * 1024)
@@ -124,15 +171,15 @@ def last_line_end(path: Path, size: int) -> int:
 def head_lines(source: SourceFile, start: int = 0, max_bytes: int = HEAD_BYTES) -> list[bytes]:
     """The first complete lines from `start` (decompressed for .gz), for sniffing."""
     try:
-        if source.gzip:
-            with gzip.open(source.path, "rb") as g:
-                data = g.read(max_bytes)
-        else:
-            with source.path.open("rb") as f:
+        with open_raw(source) as f:
+            if source.gzip:
+                with gzip.open(f, "rb") as g:
+                    data = g.read(max_bytes)
+            else:
                 f.seek(start)
                 data = f.read(max_bytes)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise InputError(f"{source.path}: cannot read ({exc})") from None
+        raise InputError(f"{source.location}: cannot read ({exc})") from None
     lines = data.split(b"\n")
     if len(lines) > 1 and len(data) == max_bytes:
         lines.pop()  # a partial last line
@@ -143,7 +190,7 @@ def tail_lines(source: SourceFile, max_bytes: int = 64 * 1024) -> list[bytes]:
     """The last complete lines of a plain file (empty for .gz)."""
     if source.gzip:
         return []
-    with source.path.open("rb") as f:
+    with open_raw(source) as f:
         f.seek(max(0, source.size - max_bytes))
         data = f.read()
     lines = data.split(b"\n")
@@ -169,7 +216,7 @@ def open_stream(source: SourceFile, index_path: Path | None) -> tuple[BinaryIO, 
     For `.gz` the stream builds a seek index as it goes, exported to `index_path` by
     `finish_stream` so raw lines can later be read without decompressing from the start.
     """
-    raw = source.path.open("rb")
+    raw = open_raw(source)
     if not source.gzip:
         return raw, raw.tell
     import indexed_gzip

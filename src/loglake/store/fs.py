@@ -172,9 +172,8 @@ def local_path(location: str) -> Path | None:
 
 
 def open_location(location: str) -> Any:
-    """A seekable binary file object of any path or URL (range requests on object storage)."""
-    import fsspec
+    """A seekable binary file object of any path or URL (range requests on object storage,
+    with the small read-ahead of `sources.objects.open_object`, which ingest reads with)."""
+    from loglake.sources.objects import open_object
 
-    from loglake.config import storage_options
-
-    return fsspec.open(location, "rb", **storage_options(location)).open()
+    return open_object(location)

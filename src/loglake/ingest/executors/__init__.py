@@ -1,8 +1,9 @@
 """Executors: where an ingest's tasks run, chosen by name or URL (`--executor`).
 
-`local` (the default) forks worker processes on this machine. Another executor is one
-module (here, e.g. `dask.py` for `dask://host:port`) with an `executor(url, workers)`
-factory returning an `Executor` (`base.py`), and its URL scheme in `EXECUTORS`.
+`local` (the default) forks worker processes on this machine; `dask://host:port` runs the
+tasks on a Dask distributed cluster (`dask.py`). An executor is one module with an
+`executor(url, workers)` factory returning an `Executor` (`base.py`), and its URL scheme in
+`EXECUTORS`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from loglake.ingest.executors.base import Executor
 
 # URL scheme -> the module whose `executor(url, workers)` builds it; imported when chosen,
 # so a cluster client's heavy imports cost nothing to a local ingest
-EXECUTORS = {"local": "loglake.ingest.executors.local"}
+EXECUTORS = {
+    "local": "loglake.ingest.executors.local",
+    "dask": "loglake.ingest.executors.dask",
+}
 
 
 def open_executor(url: str, workers: int) -> Executor:
