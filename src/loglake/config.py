@@ -33,6 +33,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "disable_duckdb": ("LOGLAKE_DISABLE_DUCKDB",),
     "cache_entries": ("LOGLAKE_CACHE_ENTRIES",),
     "precomputed_answers": ("LOGLAKE_PRECOMPUTED_ANSWERS",),
+    "rollups": ("LOGLAKE_ROLLUPS",),
     "search_max_matches": ("LOGLAKE_SEARCH_MAX_MATCHES",),
     "host": ("LOGLAKE_HOST",),
     "port": ("LOGLAKE_PORT",),
@@ -65,6 +66,7 @@ class Settings:
     disable_duckdb: bool = False  # answer queries with the Polars fallback engine
     cache_entries: int = 256  # query results kept in the LRU cache (0 disables it)
     precomputed_answers: bool = True  # answer unfiltered dashboard questions from summaries/
+    rollups: bool = True  # write slow-query rollups after each commit and answer from them
     search_max_matches: int = 1_000_000  # a search stops counting after this many lines
     host: str = "127.0.0.1"  # `loglake serve` binds here; beyond loopback it needs auth_token
     port: int = 8050

@@ -13,6 +13,8 @@ LOCK = ".ingest.lock"
 SOURCE_DIR = "source"
 SUMMARIES = "summaries"
 DATASET_SUMMARY = "summaries/dataset.json"
+ROLLUPS = "rollups"  # slow-query rollups: index.json and one folder per part
+ROLLUP_INDEX = "rollups/index.json"
 # a Parquet file of a stream's date partition, relative to the root
 PARTITION_FILE = "{stream}/{column}={date}/part-{part}.parquet"
 

@@ -24,6 +24,11 @@ def bucket_width(cur: Any, stream: Stream, clause: str, values: list[Any], bucke
     if bucket != "auto":
         return BUCKET_US[bucket]
     span = sql.fetch_one(cur, sql.render("trend_range", stream=stream.value, where=clause), values)
+    return auto_width(span)
+
+
+def auto_width(span: dict[str, Any]) -> int:
+    """The finest width giving at most MAX_BUCKETS over a `{first_us, last_us}` time range."""
     first, last = span.get("first_us"), span.get("last_us")
     length = (last - first) if first is not None and last is not None else 0
     for width in BUCKET_US.values():

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from loglake.analytics import sql
+from loglake.analytics import rollups, sql
 from loglake.config import Settings
+from loglake.layout import ROLLUP_INDEX
 from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
 from loglake.store.evolution import Run, runs
-from loglake.store.fs import Stamp
+from loglake.store.fs import LakeFS, Stamp
 from loglake.store.manifest import Location, Manifest, load_manifest, manifest_stamp
 
 _VERSIONS_KEPT = 4  # file lists of recent versions, for snapshots that began before a commit
@@ -68,6 +69,21 @@ def view_sql(stream: Stream, file_runs: list[Run]) -> str:
     return " UNION ALL ".join(scans)
 
 
+def _rollup_views(root: Path, parts: list[dict[str, Any]] | None) -> list[str]:
+    """The statements giving the catalog its rollup views over these parts (or none)."""
+    if parts is None:
+        return [f"DROP VIEW IF EXISTS {r.view}" for r in rollups.ROLLUPS]
+    lake = LakeFS(root)
+    out = []
+    for rollup in rollups.ROLLUPS:
+        files = ", ".join(_quote(lake.path(p["files"][rollup.name])) for p in parts)
+        out.append(
+            f"CREATE OR REPLACE VIEW {rollup.view} AS "
+            f"SELECT * FROM read_parquet([{files}], hive_partitioning = false)"
+        )
+    return out
+
+
 class Lake:
     """A dataset opened for questions: a DuckDB connection with one view per stream."""
 
@@ -100,7 +116,7 @@ class Lake:
 
     def refresh(self) -> str | None:
         """Rebuild the views if the manifest changed since last time; the dataset version."""
-        stamp = manifest_stamp(self.root)
+        stamp = self._current_stamp()
         if stamp == self._stamp:
             return self.version
         with self._lock:
@@ -129,11 +145,18 @@ class Lake:
                     # rows it already holds), where the oldest-first view reads all of them.
                     newest = view_sql(stream, runs(stream, pairs[::-1], read_columns))
                     cur.execute(f"CREATE OR REPLACE VIEW {newest_first(stream)} AS {newest}")
+                parts = None
+                if self.settings.rollups:
+                    index = rollups.read_index(self.root)
+                    parts = rollups.usable_parts(index, located[Stream.SLOW_QUERIES])
+                for statement in _rollup_views(self.root, parts):
+                    cur.execute(statement)
                 version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the
-                # version of exactly the views it sees
+                # version of exactly the views it sees, and whether its rollups are there
                 cur.execute(
-                    f"CREATE OR REPLACE VIEW lake_version AS SELECT {_quote(str(version))} AS v"
+                    f"CREATE OR REPLACE VIEW lake_version AS SELECT {_quote(str(version))} AS v, "
+                    f"{parts is not None} AS rollups"
                 )
                 cur.execute("COMMIT")
             finally:
@@ -145,6 +168,13 @@ class Lake:
                 del self._files[next(iter(self._files))]
             self._stamp = stamp
         return self.version
+
+    def _current_stamp(self) -> Stamp:
+        """The manifest's stamp, and the rollup index's when rollups are read."""
+        stamp = manifest_stamp(self.root)
+        if self.settings.rollups:
+            stamp = (*stamp, *LakeFS(self.root).stamp(ROLLUP_INDEX))
+        return stamp
 
     def cursor(self) -> Any:
         """This thread's cursor (created on first use)."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from loglake.analytics import summaries
 from loglake.analytics.precompute import PrecomputeAnswers
+from loglake.analytics.rollup_writer import WriteRollups
 from loglake.config import Settings
 from loglake.store.listeners import Listener
 
 
 def after_commit(settings: Settings) -> list[Listener]:
     """The listeners to run after each commit to `settings.root`, in order."""
-    # summaries first: they are what `loglake summaries` reads, and cheaper than the answers
-    return [summaries.on_commit, PrecomputeAnswers(settings)]
+    # summaries first: they are what `loglake summaries` reads, and cheaper than the answers;
+    # the rollups before the answers, which are then computed from them
+    return [summaries.on_commit, WriteRollups(settings), PrecomputeAnswers(settings)]

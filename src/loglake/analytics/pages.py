@@ -22,13 +22,23 @@ def page_source(stream: Stream, newest_first_page: bool, params: dict[str, Any])
 
 
 def fetch_page(
-    cur: Any, stream: Stream, text: str, clause: str, values: list[Any], params: dict[str, Any]
+    cur: Any,
+    stream: Stream,
+    text: str,
+    clause: str,
+    values: list[Any],
+    params: dict[str, Any],
+    count: tuple[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """`rows` of one page (SQL `text` ends with LIMIT ? OFFSET ?), `total`, `limit`, `offset`."""
+    """`rows` of one page (SQL `text` ends with LIMIT ? OFFSET ?), `total`, `limit`, `offset`.
+
+    `count` is another query of the total (a rollup's) and its values."""
     rows = sql.fetch(cur, text, [*values, params["limit"], params["offset"]])
     for row in rows:
         row["ts"] = sql.iso(row["ts"])
-    total = sql.fetch_one(cur, sql.render("count", stream=stream.value, where=clause), values)
+    if count is None:
+        count = (sql.render("count", stream=stream.value, where=clause), values)
+    total = sql.fetch_one(cur, *count)
     return {
         "rows": rows,
         "total": total["total"],

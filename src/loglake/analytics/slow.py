@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from loglake.analytics import sql
-from loglake.analytics.buckets import bucket_width
+from loglake.analytics import rollups, sql
+from loglake.analytics.buckets import auto_width, bucket_width
 from loglake.analytics.filters import where
 from loglake.analytics.pages import fetch_page, page_source
 from loglake.schema import Stream
@@ -29,6 +29,7 @@ _SLOW = Stream.SLOW_QUERIES
 _PERCENTILE_KEYS = ("p50_ms", "p95_ms", "p99_ms")
 # sort columns computed inside the percentiles list (DuckDB lists count from 1)
 _PATTERN_SORT_SQL = {"p95_ms": "percentiles[2]"}
+_QUANTILES = [0.5, 0.95, 0.99]
 
 
 def split_percentiles(row: dict[str, Any], suffix: str = "_ms") -> None:
@@ -69,11 +70,19 @@ def _top_values(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Totals, time range, percentiles, top plans, namespaces and ops."""
     clause, values = where(_SLOW, params)
-    out = sql.fetch_one(cur, sql.render("summary", where=clause), values)
+    if rollups.use(cur, params):
+        pct = rollups.percentiles_sql("g", "0 AS g", clause)
+        text = sql.render("rollup_summary", where=clause, percentiles=pct)
+        out = sql.fetch_one(cur, text, [*values, _QUANTILES, *values])
+        out["percentiles"] = rollups.interpolate(out.pop("bounds"))
+        top_rows = sql.fetch(cur, sql.render("rollup_top_values", where=clause), values)
+    else:
+        out = sql.fetch_one(cur, sql.render("summary", where=clause), values)
+        top_rows = sql.fetch(cur, sql.render("top_values", where=clause), values)
     split_percentiles(out)
     out["first_ts"] = sql.iso(out["first_ts"])
     out["last_ts"] = sql.iso(out["last_ts"])
-    top = _top_values(sql.fetch(cur, sql.render("top_values", where=clause), values))
+    top = _top_values(top_rows)
     collscans = out.pop("collscans")  # keys in the documented order (as the Polars engine)
     return {
         **{k: v for k, v in out.items() if k not in _PERCENTILE_KEYS},
@@ -100,16 +109,22 @@ def _pattern_columns(group_by: str) -> dict[str, str]:
 def patterns(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Slow queries grouped by shape, queryHash, namespace, plan or app."""
     group_by = params["group_by"]
+    key = GROUP_COLUMNS[group_by]
     clause, values = where(_SLOW, params)
-    text = sql.render(
-        "patterns",
-        key=GROUP_COLUMNS[group_by],
-        where=clause,
-        sort=_PATTERN_SORT_SQL.get(params["sort"], params["sort"]),
-        order=params["order"].upper(),
-        **_pattern_columns(group_by),
-    )
-    rows = sql.fetch(cur, text, [*values, params["limit"]])
+    order = {
+        "sort": _PATTERN_SORT_SQL.get(params["sort"], params["sort"]),
+        "order": params["order"].upper(),
+    }
+    if rollups.use(cur, params, key=key):
+        pct = rollups.percentiles_sql("key", f"{key} AS key", clause)
+        text = sql.render("rollup_patterns", key=key, where=clause, percentiles=pct, **order)
+        rows = sql.fetch(cur, text, [*values, *values, _QUANTILES, params["limit"]])
+        for row in rows:
+            row["percentiles"] = rollups.interpolate(row.pop("bounds"))
+    else:
+        columns = _pattern_columns(group_by)
+        text = sql.render("patterns", key=key, where=clause, **order, **columns)
+        rows = sql.fetch(cur, text, [*values, params["limit"]])
     groups = rows[0]["groups"] if rows else 0
     for row in rows:
         del row["groups"]
@@ -126,15 +141,19 @@ def trend(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     group_by = params["group_by"]
     key = GROUP_COLUMNS[group_by]
     clause, values = where(_SLOW, params)
-    width = bucket_width(cur, _SLOW, clause, values, params["bucket"])
+    if params["bucket"] == "auto" and rollups.use(cur, params):
+        width = auto_width(
+            sql.fetch_one(cur, sql.render("rollup_trend_range", where=clause), values)
+        )
+    else:
+        width = bucket_width(cur, _SLOW, clause, values, params["bucket"])
     top = patterns(cur, {**params, "sort": "total_ms", "order": "desc", "limit": params["top"]})
     keys = [row["key"] for row in top["rows"] if row["key"] is not None]
     series: list[dict[str, Any]] = []
     if keys:
         s_clause, s_values = where(_SLOW, params, f"list_contains(?, {key})", (keys,))
-        text = sql.render("trend_series", key=key, where=s_clause)
         points: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
-        for row in sql.fetch(cur, text, [width, width, *s_values]):
+        for row in _series(cur, params, key, width, s_clause, s_values):
             bucket_key = row.pop("key")
             row["t"] = sql.iso(row.pop("bucket_us"))
             points[bucket_key].append(row)
@@ -163,6 +182,23 @@ def trend(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _series(
+    cur: Any, params: dict[str, Any], key: str, width: int, clause: str, values: list[Any]
+) -> list[dict[str, Any]]:
+    """trend_series rows: from the rollups for buckets of whole hours, else from the rows."""
+    bucketed = [width, width, *values]
+    if not rollups.use(cur, params, key=key, bucket_us=width):
+        return sql.fetch(cur, sql.render("trend_series", key=key, where=clause), bucketed)
+    columns = f"{key} AS key, (epoch_us(ts) // ?) * ? AS bucket_us"
+    pct = rollups.percentiles_sql("key, bucket_us", columns, clause)
+    text = sql.render("rollup_trend_series", key=key, where=clause, percentiles=pct)
+    rows = sql.fetch(cur, text, [*bucketed, *bucketed, [0.95]])
+    for row in rows:
+        found = rollups.interpolate(row["p95_ms"])
+        row["p95_ms"] = found[0] if found else None
+    return rows
+
+
 def _label(group_by: str, row: dict[str, Any]) -> str:
     """A readable name for a pattern: its namespace, op and shape for shapes."""
     if group_by == "shape":
@@ -181,7 +217,15 @@ def slow_queries(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         sort=params["sort"],
         order=params["order"].upper(),
     )
-    return fetch_page(cur, _SLOW, text, clause, values, params)
+    count = None
+    if rollups.use(cur, params, by_duration=True):
+        bounded = params.get("min_ms") is not None or params.get("max_ms") is not None
+        rollup, rows = ("durations", "n") if bounded else ("hourly", "count")
+        text_count = sql.render(
+            "rollup_count", rows=rows, rollup=rollups.VIEWS[rollup], where=clause
+        )
+        count = (text_count, values)
+    return fetch_page(cur, _SLOW, text, clause, values, params, count=count)
 
 
 def workload(cur: Any, params: dict[str, Any]) -> dict[str, Any]:

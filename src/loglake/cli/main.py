@@ -253,6 +253,7 @@ def summaries(root: str | None, as_json: bool) -> None:
 def rebuild_summaries_cmd(root: str | None) -> None:
     """Recompute every summary from the Parquet files alone."""
     from loglake.analytics.listeners import after_commit
+    from loglake.analytics.rollup_writer import rebuild
     from loglake.analytics.summaries import rebuild_ingest_summaries
     from loglake.store.listeners import Commit, notify
     from loglake.store.lock import dataset_change
@@ -264,9 +265,13 @@ def rebuild_summaries_cmd(root: str | None) -> None:
     with dataset_change(settings.root, "rebuild-summaries", warn=warn):
         manifest = Manifest.load(settings.root)
         count = rebuild_ingest_summaries(manifest)
+        parts = len(rebuild(manifest)["parts"]) if settings.rollups else 0
         # the dataset summary and the answers: what follows a commit of this version
         notify(after_commit(settings), Commit(manifest), warn)
-    err(f"Rebuilt {count + 1} summaries and the dashboard answers in {settings.root}")
+    err(
+        f"Rebuilt {count + 1} summaries, {parts} rollup parts and the dashboard answers "
+        f"in {settings.root}"
+    )
 
 
 @cli.command()
