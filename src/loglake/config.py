@@ -41,6 +41,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_upload_mb": ("LOGLAKE_MAX_UPLOAD_MB",),
     "wipe_on_upload": ("LOGLAKE_WIPE_ON_UPLOAD",),
     "s3_endpoint_url": ("LOGLAKE_S3_ENDPOINT_URL",),
+    "field_map": ("LOGLAKE_MAP",),
+    "pattern": ("LOGLAKE_PATTERN",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -73,6 +75,10 @@ class Settings:
     max_upload_mb: int = 2048  # the web upload refuses a file larger than this
     wipe_on_upload: bool = False  # a web upload replaces the dataset instead of adding to it
     s3_endpoint_url: str = ""  # an S3-compatible store's URL; empty = AWS (credentials: AWS_*)
+    # application logs: `ts=when,user=actor.login` (or a mapping file) and a regex with
+    # named groups for text lines no built-in layout reads (formats/applogs/)
+    field_map: str = ""
+    pattern: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):

@@ -19,6 +19,7 @@ from loglake.formats.base import FormatSpec
 BUILTIN_FORMATS = (
     "loglake.formats.mongodb.json_line",
     "loglake.formats.mongodb.legacy",
+    "loglake.formats.applogs.jsonl",
 )
 SNIFF_LINES = 50
 _MIN_CONFIDENCE = 0.5
