@@ -20,6 +20,7 @@ BUILTIN_FORMATS = (
     "loglake.formats.mongodb.json_line",
     "loglake.formats.mongodb.legacy",
     "loglake.formats.applogs.jsonl",
+    "loglake.formats.applogs.json_array",
 )
 SNIFF_LINES = 50
 _MIN_CONFIDENCE = 0.5
