@@ -103,6 +103,8 @@ class Settings:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if self.workers < 0:
             raise ConfigError(f"workers must be 0 (all cores) or more, not {self.workers}")
+        if self.pattern:
+            _check_pattern(self.pattern)
 
     def memory_limit_invalid(self) -> bool:
         """True when the DuckDB memory limit is set but not a size such as 4GB."""
@@ -123,6 +125,18 @@ class Settings:
         if "root" in given:
             given["root"] = Path(given["root"])
         return replace(self, **given)
+
+
+def _check_pattern(pattern: str) -> None:
+    """A `--pattern` must compile and name its groups (`(?P<ts>…)`, `(?P<message>…)`)."""
+    try:
+        groups = re.compile(pattern).groupindex
+    except re.error as exc:
+        raise ConfigError(f"pattern: not a regular expression ({exc}): {pattern!r}") from None
+    if not groups:
+        raise ConfigError(
+            "pattern: name the parts with groups such as (?P<ts>...) and (?P<message>...)"
+        )
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:

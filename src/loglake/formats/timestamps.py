@@ -85,13 +85,17 @@ _FOLDER_DATE = re.compile(r"(?:^|/)(\d{4})/(\d\d)/(\d\d)(?:/(\d\d)(?=/))?(?:/|$)
 
 def path_time_us(path: str) -> int | None:
     """The time a file or folder name holds (`2025-04-01T18:28:18.671Z-x.json`,
-    `…/2025/04/01/…`, `app-20250401.log`), UTC microseconds, or None."""
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    for m in _NAME_TIME.finditer(name):
-        ts = _stamp_of(m.groups())
-        if ts is not None:
-            return ts
-    folder = _FOLDER_DATE.search(path.replace("\\", "/"))
+    `…/2025/04/01/…`, `…/2025-04-01/app.log`, `app-20250401.log`), UTC microseconds, or
+    None. The file's own name wins, then the nearest folder."""
+    parts = path.replace("\\", "/").split("/")
+    folder = _FOLDER_DATE.search("/".join(parts[:-1]) + "/")
+    for name in reversed(parts):
+        for m in _NAME_TIME.finditer(name):
+            ts = _stamp_of(m.groups())
+            if ts is not None:
+                return ts
+        if folder and name == folder.group(3):  # reached the /YYYY/MM/DD/ folders
+            break
     if folder:
         year, month, day, hour = folder.groups()
         return _stamp_of((year, month, day, hour, None, None, None, None))
