@@ -220,6 +220,8 @@ class TimeReader:
             text = value.strip()
             if text.isdigit():
                 return epoch_us(int(text))
+            if text.endswith((" UTC", " GMT")):  # PostgreSQL's jsonlog, Go's default layout
+                text = text[:-4] + "Z"
             return self._iso(text) if len(text) >= 10 else None
         return None
 
