@@ -253,14 +253,44 @@ def _convert(column: str, value: Any, path: str, read_time: TimeReader) -> tuple
     return column, text
 
 
+def _heads(path: str) -> frozenset[str]:
+    """The top-level keys through which a dotted name can be reached (`a`, `a.b`, `a.b.c`)."""
+    parts = path.split(".")
+    return frozenset(".".join(parts[: n + 1]) for n in range(len(parts)))
+
+
+_PLANS_LIMIT = 10_000
+
+
 class FieldReader:
     """Fills the `events` columns of one file's records (the order of names per column
-    is fixed once per file) and says which field filled which column."""
+    is fixed once per file) and says which field filled which column.
+
+    Records with the same keys share a plan: per column, only the names those keys can
+    reach are looked up (a file's records mostly have a few shapes)."""
 
     def __init__(self, fields: FieldMap) -> None:
         self._orders = [(column, fields.order(column)) for column in CANDIDATES]
+        self._heads = {path: _heads(path) for _c, order in self._orders for path in order}
+        self._plans: dict[tuple[str, ...], list[tuple[str, tuple[str, ...]]]] = {}
         self._time = TimeReader()
         self.used: Counter[tuple[str, str]] = Counter()
+
+    def _plan(self, record: Record) -> list[tuple[str, tuple[str, ...]]]:
+        signature = tuple(record)
+        plan = self._plans.get(signature)
+        if plan is None:
+            keys = set(signature)
+            heads = self._heads
+            plan = []
+            for column, order in self._orders:
+                reachable = tuple(p for p in order if not keys.isdisjoint(heads[p]))
+                if reachable:
+                    plan.append((column, reachable))
+            if len(self._plans) > _PLANS_LIMIT:
+                self._plans.clear()
+            self._plans[signature] = plan
+        return plan
 
     def read(self, record: Record) -> tuple[dict[str, Any], bool]:
         """The event columns of a record (attrs: the fields left) and whether it had a
@@ -268,7 +298,8 @@ class FieldReader:
         event: dict[str, Any] = {}
         consumed: list[tuple[str, ...]] = []
         had_time = False
-        for column, order in self._orders:
+        used = self.used
+        for column, order in self._plan(record):
             for path in order:
                 value, keys = lookup(record, path)
                 if keys is None or value is None or isinstance(value, dict | list):
@@ -282,7 +313,7 @@ class FieldReader:
                 if column == "level":
                     event["severity"] = _text(value)
                 consumed.append(keys)
-                self.used[(column, path)] += 1
+                used[(column, path)] += 1
                 break
         event["attrs"] = _attrs(record, consumed)
         return event, had_time

@@ -158,16 +158,15 @@ def match_line(line: str, first: Layout | None = None) -> tuple[Layout, re.Match
 
 
 def sniff(lines: list[bytes]) -> float:
-    """0.8 when the first line and a fair share of the rest have a known layout."""
+    """0.8 times the share of record-starting lines that have a known layout (stack-trace
+    lines in between do not count), when such records are at least a tenth of the lines."""
     if not lines:
         return 0.0
     starts = [line for line in lines if record_start(line)]
     hits = sum(1 for line in starts if match_line(_decode(line)) is not None)
-    if not hits:
+    if not hits or hits < 0.1 * len(lines):
         return 0.0
-    if match_line(_decode(lines[0])) is not None and hits >= 0.3 * len(lines):
-        return 0.8
-    return 0.8 * hits / len(lines)
+    return 0.8 * hits / len(starts)
 
 
 def _decode(data: bytes) -> str:
