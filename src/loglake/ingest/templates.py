@@ -30,11 +30,11 @@ from drain3.drain import Drain, LogCluster
 MASKS: tuple[tuple[str, str], ...] = (
     (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<UUID>"),
     (r"(\d{1,3}\.){3}\d{1,3}(:\d+)?", "<IP>"),
-    (r"\b0[xX][0-9a-fA-F]+\b", "<HEX>"),
+    (r"\b0[xX][0-9a-fA-F]+\b", "<NUM>"),
     (r"\B(/[\w.+@%-]+)+/?", "<PATH>"),  # \B: a path not glued to a word, e.g. " /etc/x"
     (r"\b[A-Za-z]+_-?\d[\w-]*", "<ID>"),  # blk_-1608999687919862906, task_2008_0001_m_5
     (r"\b\d+(\.\d+)?\b", "<NUM>"),
-    (r"\b[0-9a-fA-F]{8,}\b", "<HEX>"),  # object ids, digests
+    (r"\b[0-9a-fA-F]{8,}\b", "<NUM>"),  # object ids, digests: one placeholder with numbers
 )
 # Drain's prefix-tree depth and similarity threshold: one setting for every source, measured
 # on the Loghub samples (tests/test_templates_accuracy.py)
