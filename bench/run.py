@@ -9,7 +9,7 @@ questions on a lake of >= 5 million slow queries and bench/ui.py the dashboard's
 paint in Chromium on the demo dataset; each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|ui] [--warm 20]
+                        [--only ingest|queries|ui|templates] [--warm 20]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psutil
 import queries
+import templates
 import ui
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +139,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
-    ap.add_argument("--only", choices=("ingest", "queries", "ui"), help="run one part only")
+    ap.add_argument(
+        "--only", choices=("ingest", "queries", "ui", "templates"), help="run one part only"
+    )
     queries.add_arguments(ap)
     args = ap.parse_args()
     if args.only in (None, "ingest"):
@@ -147,6 +150,8 @@ def main() -> None:
         query_benchmark(args)
     if args.only in (None, "ui"):
         ui.main(["--workdir", args.workdir] + (["--no-write"] if args.no_write else []))
+    if args.only in (None, "templates"):  # our template miner against plain drain3
+        templates.main(["--no-write"] if args.no_write else [])
 
 
 def query_benchmark(args: argparse.Namespace) -> None:
@@ -253,6 +258,7 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
     # the query latency and web UI sections, rewritten by their own runs
     kept = queries.kept_section() + queries.kept_section(ui.UI_MARK, ui.UI_END)
+    kept += queries.kept_section(templates.MARK, templates.END)
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from drain3.drain import Drain, LogCluster
@@ -42,7 +43,7 @@ DEPTH = 5
 SIM_TH = 0.7
 MAX_CHILDREN = 100
 PARAM = "<*>"
-_CACHE_MAX = 200_000  # distinct (source, message) keys remembered per task
+_CACHE_MAX = 200_000  # distinct (source, masked message) keys remembered per task
 _EXAMPLE_CHARS = 1000
 _SEP = "\x1f"  # between source and message in a cache key (never in either)
 
@@ -126,37 +127,30 @@ class Miner:
         self._known[tid] = Template(tid, source, text, "")
 
     def assign(self, table: pa.Table) -> pa.Table:
-        """The events table with its `template_id` column mined from `component` + `message`."""
+        """The events table with its `template_id` column mined from `component` + `message`.
+
+        Per row only Arrow kernels run (dictionary-encode, take, join); masking runs once per
+        distinct message, and Python once per distinct (source, masked message).
+        """
         if table.num_rows == 0:
             return table
-        source = pc.fill_null(table.column("component"), "")
-        message = pc.fill_null(table.column("message"), "")
-        keys = pc.binary_join_element_wise(source, message, _SEP)
-        encoded = pc.dictionary_encode(keys).combine_chunks()
-        distinct = encoded.dictionary.to_pylist()
+        source = pc.fill_null(table.column("component").combine_chunks(), "")
+        message = pc.dictionary_encode(pc.fill_null(table.column("message").combine_chunks(), ""))
+        masked = mask_array(message.dictionary).take(message.indices)
+        keys = pc.dictionary_encode(pc.binary_join_element_wise(source, masked, _SEP))
         cache = self._cache
+        distinct = keys.dictionary.to_pylist()
         ids = [cache.get(k) for k in distinct]
         missing = [i for i, tid in enumerate(ids) if tid is None]
         if missing:
-            for i, tid in zip(missing, self._mine([distinct[i] for i in missing]), strict=True):
-                ids[i] = tid
-        column = pa.array(ids, pa.string()).take(encoded.indices)
+            if len(cache) + len(missing) > _CACHE_MAX:
+                cache.clear()
+            examples = _first_messages(keys.indices, message, missing)
+            for i, example in zip(missing, examples, strict=True):
+                src, text = distinct[i].split(_SEP, 1)
+                ids[i] = cache[distinct[i]] = self._mine_one(src, example, text)
+        column = pa.array(ids, pa.string()).take(keys.indices)
         return table.set_column(table.schema.get_field_index("template_id"), "template_id", column)
-
-    def _mine(self, keys: list[str]) -> list[str]:
-        pairs = [k.split(_SEP, 1) for k in keys]
-        masked = mask_array(pa.array([m for _s, m in pairs], pa.string())).to_pylist()
-        if len(self._cache) + len(keys) > _CACHE_MAX:
-            self._cache.clear()
-        seen: dict[tuple[str, str], str] = {}
-        out = []
-        for key, (source, message), text in zip(keys, pairs, masked, strict=True):
-            tid = seen.get((source, text))
-            if tid is None:
-                tid = seen[source, text] = self._mine_one(source, message, text)
-            self._cache[key] = tid
-            out.append(tid)
-        return out
 
     def _mine_one(self, source: str, message: str, text: str) -> str:
         state = self._source(source)
@@ -179,6 +173,13 @@ class Miner:
     def report(self) -> list[Template]:
         """The templates this miner created or generalized (to merge at commit)."""
         return [self._known[tid] for tid in sorted(self._touched)]
+
+
+def _first_messages(keys: pa.Array, message: pa.DictionaryArray, wanted: list[int]) -> list[str]:
+    """The raw message of the first row of each wanted key (an index of the keys' dictionary)."""
+    _values, first = np.unique(keys.to_numpy(zero_copy_only=False), return_index=True)
+    examples: list[str] = message.take(pa.array(first[wanted])).to_pylist()
+    return examples
 
 
 def merge(
