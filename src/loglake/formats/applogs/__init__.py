@@ -1,0 +1,1 @@
+"""Application logs: JSON lines, JSON arrays, logfmt and text (syslog, access logs, …)."""
