@@ -10,7 +10,7 @@ paint in Chromium on the demo dataset and bench/s3.py ingest from an S3 server v
 disk (on the first size); each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|ui|s3] [--warm 20]
+                        [--only ingest|queries|ui|s3|templates] [--warm 20]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 import psutil
 import queries
 import s3 as s3_bench
+import templates
 import ui
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,7 +141,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
-    ap.add_argument("--only", choices=("ingest", "queries", "ui", "s3"), help="run one part only")
+    ap.add_argument(
+        "--only", choices=("ingest", "queries", "ui", "s3", "templates"), help="run one part only"
+    )
     queries.add_arguments(ap)
     args = ap.parse_args()
     if args.only in (None, "ingest"):
@@ -155,6 +158,8 @@ def main() -> None:
             ["--workdir", args.workdir, "--size", size, "--repeat", str(args.repeat), "--dask"]
             + (["--no-write"] if args.no_write else [])
         )
+    if args.only in (None, "templates"):  # our template miner against plain drain3
+        templates.main(["--no-write"] if args.no_write else [])
 
 
 def query_benchmark(args: argparse.Namespace) -> None:
@@ -262,6 +267,7 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     # the query latency and web UI sections, rewritten by their own runs
     kept = queries.kept_section() + queries.kept_section(ui.UI_MARK, ui.UI_END)
     kept += queries.kept_section(s3_bench.S3_MARK, s3_bench.S3_END)
+    kept += queries.kept_section(templates.MARK, templates.END)
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 

@@ -3,7 +3,8 @@
     python bench/stages.py FILE
 
 Ingests FILE with one worker (into a temporary root) with timers wrapped around the block
-parser, the Python shape step, the auth/connection rows and the Parquet writes, then times
+parser, the Python shape step, the auth/connection rows, the Parquet writes and the template
+mining inside them (ns per event), then times
 the DuckDB SQL alone over the same blocks. The notes in docs/benchmarks.md quote it.
 """
 
@@ -23,7 +24,7 @@ import pyarrow as pa
 
 from loglake.config import Settings
 from loglake.formats.mongodb import json_block
-from loglake.ingest import writer
+from loglake.ingest import templates, writer
 from loglake.ingest.pipeline import ingest
 from loglake.sources.files import blocks_in_range
 
@@ -80,15 +81,19 @@ def main() -> None:
     json_block._other_rows = timed("Python: auth/connection rows", json_block._other_rows)
     json_block.JsonBlockParser.parse = timed("block parser, all", json_block.JsonBlockParser.parse)
     writer.PartitionedWriter._write = timed("Parquet writes", writer.PartitionedWriter._write)
+    templates.Miner.assign = timed("template mining (in Parquet writes)", templates.Miner.assign)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        ingest([str(path)], Settings(root=Path(tmp) / "lake", workers=1))
+        report = ingest([str(path)], Settings(root=Path(tmp) / "lake", workers=1))
         total = time.perf_counter() - started
+    events = report["rows"]["events"]
     size = path.stat().st_size / 1e6
     print(f"total, one worker: {total:.2f} s for {size:.0f} MB ({size / total:.0f} MB/s)")
     print(f"DuckDB SQL alone: {sql_only(path):.2f} s")
     for name, seconds in SPENT.items():
         print(f"{name}: {seconds:.2f} s")
+    mining = SPENT["template mining (in Parquet writes)"]
+    print(f"template mining per event: {1e9 * mining / max(events, 1):.0f} ns ({events:,} events)")
 
 
 if __name__ == "__main__":

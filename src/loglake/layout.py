@@ -15,6 +15,7 @@ SUMMARIES = "summaries"
 DATASET_SUMMARY = "summaries/dataset.json"
 ROLLUPS = "rollups"  # slow-query rollups: index.json and one folder per part
 ROLLUP_INDEX = "rollups/index.json"
+TEMPLATES_DIR = "templates"  # the message templates, one file per ingest that changed them
 # a Parquet file of a stream's date partition, relative to the root
 PARTITION_FILE = "{stream}/{column}={date}/part-{part}.parquet"
 
@@ -42,3 +43,8 @@ def lock_path(root: Path) -> Path:
 def summary_path(root: Path, ingest_id: str) -> Path:
     """The per-ingest summary."""
     return root / SUMMARIES / f"ingest-{ingest_id}.json"
+
+
+def templates_relpath(ingest_id: str) -> str:
+    """The templates table an ingest committed, relative to the root."""
+    return f"{TEMPLATES_DIR}/templates-{ingest_id}.parquet"

@@ -23,6 +23,8 @@ from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
 from loglake.store.evolution import Run, runs
 from loglake.store.fs import LakeFS, Stamp
 from loglake.store.manifest import Location, Manifest, load_manifest, manifest_stamp
+from loglake.store.templates import COLUMNS as TEMPLATE_COLUMNS
+from loglake.store.templates import templates_key
 
 _VERSIONS_KEPT = 4  # file lists of recent versions, for snapshots that began before a commit
 
@@ -82,6 +84,16 @@ def _rollup_views(root: Path, parts: list[dict[str, Any]] | None) -> list[str]:
             f"SELECT * FROM read_parquet([{files}], hive_partitioning = false)"
         )
     return out
+
+
+def templates_view_sql(root: Path, manifest: dict[str, Any]) -> str:
+    """The SELECT behind the `templates` view: the committed templates table, or no rows."""
+    key = templates_key(manifest)
+    names = ", ".join(name for name, _kind, _doc in TEMPLATE_COLUMNS)
+    if key is None:
+        cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {n}" for n, _k, _d in TEMPLATE_COLUMNS)
+        return f"SELECT {cols} WHERE false"
+    return f"SELECT {names} FROM read_parquet({_quote(LakeFS(root).path(key))})"
 
 
 class Lake:
@@ -151,6 +163,10 @@ class Lake:
                     parts = rollups.usable_parts(index, located[Stream.SLOW_QUERIES])
                 for statement in _rollup_views(self.root, parts):
                     cur.execute(statement)
+
+                cur.execute(
+                    f"CREATE OR REPLACE VIEW templates AS {templates_view_sql(self.root, manifest)}"
+                )
                 version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the
                 # version of exactly the views it sees, and whether its rollups are there

@@ -227,6 +227,24 @@ OTHER_QUESTIONS = (
         streams=(Stream.EVENTS,),
         answer_keys=("rows", "total"),
     ),
+    Question(
+        "templates",
+        "Message templates: count, share, first/last seen, level mix, an example, a trend",
+        (
+            FROM,
+            TO,
+            LEVEL,
+            COMPONENT,
+            Param("q", "str", "text contained in the template (any case)"),
+            Param("buckets", "int", "points in each template's trend", 24, minimum=2, maximum=200),
+            limit(100),
+        ),
+        duckdb=on_cursor("loglake.analytics.templates:templates"),
+        route="/templates",
+        cli=Cli("templates"),
+        streams=(Stream.EVENTS,),
+        answer_keys=("rows", "total", "trend_start", "bucket_seconds"),
+    ),
 )
 
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace as with_fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,6 +24,7 @@ from loglake.ingest.plan import (
     copy_source,
     plan_inputs,
 )
+from loglake.ingest.templates import Template, merge
 from loglake.ingest.worker import Task, TaskResult
 from loglake.layout import gz_index_relpath, staging_dir
 from loglake.schema import Stream
@@ -36,6 +38,7 @@ from loglake.store.manifest import (
     recompute_totals,
     replaced_manifest,
 )
+from loglake.store.templates import MANIFEST_KEY, load_templates, stage_templates
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done bytes, total bytes)
 MAX_SAMPLES = 20
@@ -85,6 +88,9 @@ def ingest(
             progress("plan", 0, 0)
             planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
             tasks = _plan_tasks(planned, fmt, settings, staging, ingest_id, warn)
+            known = [Template(**row) for row in load_templates(root, manifest)]
+            seed = tuple((t.template_id, t.source, t.template) for t in known)
+            tasks = [with_fields(t, templates=seed) for t in tasks]
             parse_started = time.perf_counter()
             results = run_tasks(tasks, executor, progress)
             parse_seconds = time.perf_counter() - parse_started
@@ -98,6 +104,7 @@ def ingest(
             if tasks:
                 progress("commit", 0, 0)
                 _update_manifest(manifest, ingest_id, planned, results, report, settings, fmt)
+                _stage_templates(manifest, staging, ingest_id, known, results)
                 manifest["ingests"][-1]["timings"] = {
                     "parse": round(parse_seconds, 3),
                     "total": round(time.perf_counter() - started, 3),
@@ -112,6 +119,21 @@ def ingest(
             shutil.rmtree(staging, ignore_errors=True)  # committed files have left it already
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
+
+
+def _stage_templates(
+    manifest: dict[str, Any],
+    staging: Path,
+    ingest_id: str,
+    known: list[Template],
+    results: list[TaskResult],
+) -> None:
+    """Merge the templates the tasks created or generalized into the lake's, staged for the
+    commit (the table is left as it is when no task changed a template)."""
+    reported = [t for r in results for t in r.templates]
+    if reported:
+        merged = merge(known, reported, ingest_id)
+        manifest[MANIFEST_KEY] = stage_templates(staging, ingest_id, [t.as_row() for t in merged])
 
 
 def _plan_tasks(

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from loglake.formats.base import BadLine, BadReason, BlockParser, FileContext, FormatSpec
 from loglake.formats.registry import format_spec
+from loglake.ingest.templates import Miner, Template
 from loglake.ingest.writer import PartitionedWriter, WrittenFile
 from loglake.schema import Stream
 from loglake.sources.files import (
@@ -85,6 +86,7 @@ class Task:
     payload: bytes | None = None  # a chunk of complete lines starting at `start`
     input_bytes: int = 0  # compressed bytes the chunk came from (for the report)
     resync: bool = False  # `start` may fall inside a record, which the range before reads
+    templates: tuple[tuple[str, str, str], ...] = ()  # the lake's (id, source, text): the seed
 
 
 @dataclass
@@ -103,6 +105,7 @@ class TaskResult:
     first_ts: int | None = None
     last_ts: int | None = None
     seconds: float = 0.0
+    templates: list[Template] = field(default_factory=list)  # created or generalized here
 
 
 def _sample(result: TaskResult, reason: str, offset: int, line: bytes | None, size: int) -> None:
@@ -250,12 +253,14 @@ def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskRes
     """
     started = time.perf_counter()
     result = TaskResult(task_no=task.task_no, file_id=task.ctx.file_id)
+    miner = Miner(task.templates)
     writer = PartitionedWriter(
         task.staging,
         f"{task.part_prefix}-{task.task_no:05d}",
         {"host": task.host, "file_id": task.ctx.file_id},
         task.compression,
         task.chunk_rows,
+        miner,
     )
     spec = format_spec(task.format)
     parse: Callable[
@@ -269,6 +274,7 @@ def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskRes
         with io.BytesIO(task.payload) as chunk:
             parse(task, chunk, Span(0, None, task.start), lambda _n: None, writer, result)
             result.files = writer.close()
+        result.templates = miner.report()
         result.bytes = task.input_bytes
         report(task.input_bytes)
         result.seconds = time.perf_counter() - started
@@ -288,6 +294,7 @@ def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskRes
     try:
         parse(task, stream, Span(task.start, task.end, 0), on_block, writer, result)
         result.files = writer.close()
+        result.templates = miner.report()
     finally:
         on_block(0)
         result.bytes = read_so_far[0] - (0 if task.source.gzip else task.start)

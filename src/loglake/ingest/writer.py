@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from loglake.formats.timestamps import date_of
+from loglake.ingest.templates import Miner
 from loglake.layout import PARTITION_FILE
 from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema, schema_id
 
@@ -59,8 +60,10 @@ class PartitionedWriter:
         constants: dict[str, Any],
         compression: str,
         chunk_rows: int,
+        miner: Miner | None = None,
     ) -> None:
         self.staging = staging
+        self.miner = miner  # fills events' template_id, whatever format wrote the rows
         self.part_name = part_name
         self.constants = constants
         self.compression = None if compression == "none" else compression
@@ -129,6 +132,8 @@ class PartitionedWriter:
         if buf.rows:
             parts.append(rows_to_table(buf.rows, stream, self.constants))
         table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        if stream is Stream.EVENTS and self.miner is not None:
+            table = self.miner.assign(table)
         if buf.writer is None:
             date = date_of(day * _US_PER_DAY)
             buf.relpath = PARTITION_FILE.format(

@@ -28,11 +28,13 @@ from loglake.layout import (
     MANIFESTS,
     SOURCE_DIR,
     STAGING,
+    TEMPLATES_DIR,
     manifest_version_relpath,
 )
 from loglake.schema import Stream
 from loglake.store.fs import LakeFS, json_bytes
 from loglake.store.manifest import file_map_of, load_manifest, now_iso
+from loglake.store.templates import templates_key
 
 MAX_INGESTS_KEPT = 500
 VERSIONS_KEPT = 10  # manifest versions kept in manifests/ (a record: readers use manifest.json)
@@ -104,7 +106,8 @@ def recover(root: Path) -> list[str]:
                 lake.remove(rel)
                 removed.append(rel)
         lake.remove_empty_folders(stream.value)
-    for extra_dir in (GZ_INDEX_DIR, SOURCE_DIR):
+    known.add(templates_key(manifest) or "")
+    for extra_dir in (GZ_INDEX_DIR, SOURCE_DIR, TEMPLATES_DIR):
         for rel in lake.files(extra_dir):
             if rel.count("/") == extra_dir.count("/") + 1 and rel not in known:
                 lake.remove(rel)

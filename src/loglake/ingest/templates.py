@@ -1,0 +1,201 @@
+"""Message templates, mined during ingest: Drain (the drain3 library) over masked messages.
+
+Every events row gets a `template_id`, through one seam: the writer hands each events table
+to `Miner.assign` before writing it, whatever format produced it. Mining is per source
+(`component`), and cheap per line because it works on distinct values: the messages of a
+table are dictionary-encoded (C++), a cache answers the messages seen before, only new
+distinct messages are masked (RE2 over the Arrow array, `MASKS`) and only new distinct
+masked messages reach Drain.
+
+Ids are stable across ingests, appends and parallel workers (see docs/architecture.md,
+"Templates"): a template's id is a hash of its source and the text it had when it was
+created, and it keeps that id when Drain later generalizes its text. Workers are seeded
+with the lake's templates, so a known message keeps its template; the templates each
+worker created or changed are merged by id at commit (`merge`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from drain3.drain import Drain, LogCluster
+
+# (RE2 pattern, replacement), applied in order to each distinct message before Drain sees it;
+# written to mean the same in Python's re (bench/templates.py feeds them to plain drain3)
+MASKS: tuple[tuple[str, str], ...] = (
+    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<UUID>"),
+    (r"(\d{1,3}\.){3}\d{1,3}(:\d+)?", "<IP>"),
+    (r"\b0[xX][0-9a-fA-F]+\b", "<NUM>"),
+    (r"\B(/[\w.+@%-]+)+/?", "<PATH>"),  # \B: a path not glued to a word, e.g. " /etc/x"
+    (r"\b[A-Za-z]+_-?\d[\w-]*", "<ID>"),  # blk_-1608999687919862906, task_2008_0001_m_5
+    (r"\b\d+(\.\d+)?\b", "<NUM>"),
+    (r"\b[0-9a-fA-F]{8,}\b", "<NUM>"),  # object ids, digests: one placeholder with numbers
+)
+# Drain's prefix-tree depth and similarity threshold: one setting for every source, measured
+# on the Loghub samples (tests/test_templates_accuracy.py)
+DEPTH = 5
+SIM_TH = 0.7
+MAX_CHILDREN = 100
+PARAM = "<*>"
+_CACHE_MAX = 200_000  # distinct (source, masked message) keys remembered per task
+_EXAMPLE_CHARS = 1000
+_SEP = "\x1f"  # between source and message in a cache key (never in either)
+
+
+def template_id(source: str, text: str) -> str:
+    """The id of a template: a hash of its source and the text it was created with."""
+    digest = hashlib.blake2b(f"{source}{_SEP}{text}".encode(), digest_size=8)
+    return digest.hexdigest()
+
+
+def mask_array(messages: pa.Array) -> pa.Array:
+    """Messages with numbers, ids, IPs, UUIDs, hex and paths replaced by placeholders."""
+    out = messages
+    for pattern, replacement in MASKS:
+        out = pc.replace_substring_regex(out, pattern=pattern, replacement=replacement)
+    return out
+
+
+def merge_text(one: str, other: str) -> str:
+    """Two texts of one template: the positions where they differ become `<*>`."""
+    a, b = one.split(), other.split()
+    if len(a) != len(b):
+        return one
+    return " ".join(x if x == y else PARAM for x, y in zip(a, b, strict=True))
+
+
+@dataclass
+class Template:
+    """One template as the lake keeps it."""
+
+    template_id: str
+    source: str
+    template: str
+    example: str
+    created: str = ""  # the ingest that created it (set at commit)
+
+    def as_row(self) -> dict[str, Any]:
+        """The template as a row of the lake's templates table."""
+        return {
+            "template_id": self.template_id,
+            "source": self.source,
+            "template": self.template,
+            "example": self.example,
+            "created": self.created,
+        }
+
+
+@dataclass
+class _Source:
+    drain: Drain
+    ids: dict[int, str] = field(default_factory=dict)  # drain cluster id -> template id
+
+
+class Miner:
+    """Assigns template ids to events tables; remembers what it created or changed."""
+
+    def __init__(self, seed: Iterable[tuple[str, str, str]] = ()) -> None:
+        self._sources: dict[str, _Source] = {}
+        self._known: dict[str, Template] = {}  # template id -> as seeded or mined
+        self._touched: set[str] = set()  # ids this miner created or generalized
+        self._cache: dict[str, str] = {}
+        for tid, source, text in seed:
+            self._seed(tid, source, text)
+
+    def _source(self, source: str) -> _Source:
+        found = self._sources.get(source)
+        if found is None:
+            found = self._sources[source] = _Source(
+                Drain(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN, param_str=PARAM)
+            )
+        return found
+
+    def _seed(self, tid: str, source: str, text: str) -> None:
+        state = self._source(source)
+        drain = state.drain
+        drain.clusters_counter += 1
+        cluster = LogCluster(text.split(), drain.clusters_counter)
+        drain.id_to_cluster[cluster.cluster_id] = cluster
+        drain.add_seq_to_prefix_tree(drain.root_node, cluster)
+        state.ids[cluster.cluster_id] = tid
+        self._known[tid] = Template(tid, source, text, "")
+
+    def assign(self, table: pa.Table) -> pa.Table:
+        """The events table with its `template_id` column mined from `component` + `message`.
+
+        Per row only Arrow kernels run (dictionary-encode, take, join); masking runs once per
+        distinct message, and Python once per distinct (source, masked message).
+        """
+        if table.num_rows == 0:
+            return table
+        source = pc.fill_null(table.column("component").combine_chunks(), "")
+        message = pc.dictionary_encode(pc.fill_null(table.column("message").combine_chunks(), ""))
+        masked = mask_array(message.dictionary).take(message.indices)
+        keys = pc.dictionary_encode(pc.binary_join_element_wise(source, masked, _SEP))
+        cache = self._cache
+        distinct = keys.dictionary.to_pylist()
+        ids = [cache.get(k) for k in distinct]
+        missing = [i for i, tid in enumerate(ids) if tid is None]
+        if missing:
+            if len(cache) + len(missing) > _CACHE_MAX:
+                cache.clear()
+            examples = _first_messages(keys.indices, message, missing)
+            for i, example in zip(missing, examples, strict=True):
+                src, text = distinct[i].split(_SEP, 1)
+                ids[i] = cache[distinct[i]] = self._mine_one(src, example, text)
+        column = pa.array(ids, pa.string()).take(keys.indices)
+        return table.set_column(table.schema.get_field_index("template_id"), "template_id", column)
+
+    def _mine_one(self, source: str, message: str, text: str) -> str:
+        state = self._source(source)
+        cluster, change = state.drain.add_log_message(text)
+        template = " ".join(cluster.log_template_tokens)
+        tid = state.ids.get(cluster.cluster_id)
+        if tid is None:  # created now: its id is a function of what it was created from
+            tid = state.ids[cluster.cluster_id] = template_id(source, template)
+            if tid not in self._known:  # else: a template created from this text before
+                self._known[tid] = Template(tid, source, template, message[:_EXAMPLE_CHARS])
+                self._touched.add(tid)
+        elif change != "none":
+            known = self._known[tid]
+            known.template = template
+            if not known.example:
+                known.example = message[:_EXAMPLE_CHARS]
+            self._touched.add(tid)
+        return tid
+
+    def report(self) -> list[Template]:
+        """The templates this miner created or generalized (to merge at commit)."""
+        return [self._known[tid] for tid in sorted(self._touched)]
+
+
+def _first_messages(keys: pa.Array, message: pa.DictionaryArray, wanted: list[int]) -> list[str]:
+    """The raw message of the first row of each wanted key (an index of the keys' dictionary)."""
+    _values, first = np.unique(keys.to_numpy(zero_copy_only=False), return_index=True)
+    examples: list[str] = message.take(pa.array(first[wanted])).to_pylist()
+    return examples
+
+
+def merge(
+    known: Iterable[Template], reported: Iterable[Template], ingest_id: str
+) -> list[Template]:
+    """The lake's templates after an ingest: the known ones, updated by every task's report.
+
+    The same id from several tasks is one template: its texts are merged position by
+    position, so a template generalized by any worker is generalized in the lake.
+    """
+    out = {t.template_id: Template(**t.as_row()) for t in known}
+    for t in reported:
+        have = out.get(t.template_id)
+        if have is None:
+            out[t.template_id] = Template(t.template_id, t.source, t.template, t.example, ingest_id)
+        else:
+            have.template = merge_text(have.template, t.template)
+            have.example = have.example or t.example
+    return sorted(out.values(), key=lambda t: (t.source, t.template_id))
