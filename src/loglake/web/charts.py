@@ -224,7 +224,13 @@ def histogram(
         start = _instant(b["t"])
         labels.append(start.astimezone(zone).strftime(fmt) if start else str(b["t"]))
     option = _base(
-        tooltip={"trigger": "axis", "axisPointer": {"type": "shadow"}, "confine": True},
+        # drawn on the canvas: an HTML tooltip sets inline styles, which the CSP refuses
+        tooltip={
+            "trigger": "axis",
+            "axisPointer": {"type": "shadow"},
+            "confine": True,
+            "renderMode": "richText",
+        },
         xAxis={"type": "category", "data": labels, "axisLabel": {"hideOverlap": True}},
         yAxis={"type": "value", "minInterval": 1, "splitNumber": 3},
         brush={
