@@ -51,6 +51,8 @@ EXPECTED_KEYS = {
     "/api/families": {"families", "total", "patterns_seen", "shape_family", "similarity"},
     "/api/anomalies": {"executions", "buckets", "executions_total", "buckets_total",
                        "by_pattern", "bucket_seconds", "threshold"},
+    "/api/logs": {"rows", "total", "next_cursor"},
+    "/api/logs/aggregate": {"total", "groups", "facets", "histogram", "stats"},
     "/api/status": {"engine", "degraded", "dataset"},
 }  # fmt: skip
 

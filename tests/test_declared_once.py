@@ -22,7 +22,13 @@ def test_the_sql_fragments_come_from_the_table() -> None:
     clause, values = filters.where(Stream.SLOW_QUERIES, params)
     assert (clause, values) == ("WHERE op = ? AND duration_ms <= ?", ["find", 5.0])
     clause, values = filters.where(Stream.EVENTS, params)
-    assert (clause, values) == ("WHERE trim(severity) = ?", ["W"])
+    # the normalized level (any case) or the level as logged (MongoDB's W)
+    assert (clause, values) == ("WHERE (upper(?) = level OR trim(severity) = ?)", ["W", "W"])
+    clause, values = filters.where(Stream.EVENTS, {"source": "api", "tag": "beta"})
+    assert clause == (
+        "WHERE trim(component) = ? AND list_contains(json_extract_string(attrs, '$.tags[*]'), ?)"
+    )
+    assert values == ["api", "beta"]
 
 
 @pytest.fixture

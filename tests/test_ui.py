@@ -37,6 +37,7 @@ PAGES = {
     "/slow-query-analysis": 0,
     "/workload-summary": 3,
     "/index-suggestions": 0,
+    "/logs": 1,
     "/search-logs": 0,
     "/auth": 4,
     "/connections": 5,

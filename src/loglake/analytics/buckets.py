@@ -17,6 +17,24 @@ BUCKET_US = {
     "1d": 86_400_000_000,
 }
 MAX_BUCKETS = 240
+# histograms of retrieval (`/api/logs/aggregate`) also zoom below a minute
+FINE_US = {"1s": 1_000_000, "5s": 5_000_000, "10s": 10_000_000, "30s": 30_000_000}
+HISTOGRAM_BUCKETS = ("auto", *FINE_US, *BUCKET_US)
+HISTOGRAM_BARS = 120  # at most this many bars in an automatic histogram
+
+
+def histogram_width(bucket: str) -> int:
+    """The width in microseconds of a named histogram bucket."""
+    return {**FINE_US, **BUCKET_US}[bucket]
+
+
+def histogram_auto_width(span_us: int) -> int:
+    """The finest histogram bucket giving at most HISTOGRAM_BARS bars over a span."""
+    for width in (*FINE_US.values(), *BUCKET_US.values()):
+        if span_us // width < HISTOGRAM_BARS:
+            return width
+    day = BUCKET_US["1d"]  # longer: whole multiples of a day
+    return day * (span_us // (day * HISTOGRAM_BARS) + 1)
 
 
 def bucket_width(cur: Any, stream: Stream, clause: str, values: list[Any], bucket: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loglake.formats.levels import LEVELS
 from loglake.schema import PARTITION_COLUMN, Stream, column_names
 
 # parameter -> (column, comparison): the one filter table of both engines
@@ -30,9 +31,16 @@ _COMPARE: dict[str, tuple[str, str]] = {
     "query_hash": ("query_hash", "eq"),
     "result": ("result", "eq"),
     "mechanism": ("mechanism", "eq"),
-    "level": ("severity", "trim_eq"),
+    "level": ("level", "level"),
     "component": ("component", "trim_eq"),
     "file_id": ("file_id", "eq"),
+    # retrieval (`/api/logs`): events' own fields
+    "min_level": ("level", "at_least"),
+    "source": ("component", "trim_eq"),
+    "host": ("host", "eq"),
+    "template": ("template_id", "eq"),
+    "request_id": ("request_id", "eq"),
+    "tag": ("attrs", "has_tag"),
 }
 
 # filters that mean one stream only, although other streams have the column too: a slow-query
@@ -53,14 +61,27 @@ def applicable(
     ]
 
 
-# comparison -> its SQL, the column in {}; `trim_eq`: log fields padded with spaces
+# comparison -> its SQL, the column in {}, each `?` bound to the filter's value;
+# `trim_eq`: log fields padded with spaces; `level`: the normalized level (any case) or the
+# level as logged (MongoDB's I, W, E); `at_least`: this level or a more severe one (LEVELS'
+# order); `has_tag`: a JSON attrs object whose `tags` array holds the value
+_ORDER = "list_position(" + repr(list(LEVELS)) + ", {})"
 COMPARISONS = {
     "eq": "{} = ?",
     "ge": "{} >= ?",
     "lt": "{} < ?",
     "le": "{} <= ?",
     "trim_eq": "trim({}) = ?",
+    "level": "(upper(?) = {} OR trim(severity) = ?)",
+    "at_least": _ORDER.format("{}") + " >= " + _ORDER.format("upper(?)"),
+    "has_tag": "list_contains(json_extract_string({}, '$.tags[*]'), ?)",
 }
+
+
+def field_path(name: str) -> str:
+    """The JSON path of a `field.NAME` filter's attrs field (`.` nests; params.FIELD_NAME)."""
+    return "$." + ".".join(f'"{part}"' for part in name.split("."))
+
 
 # `q` on slow queries: a case-insensitive substring of any of these columns
 _TEXT_COLUMNS = ("shape", "namespace", "plan_summary", "app_name")
@@ -80,8 +101,9 @@ def where(
         value = params.get(name)
         if value is None:
             continue
-        clauses.append(COMPARISONS[how].format(column))
-        values.append(value)
+        fragment = COMPARISONS[how].format(column)
+        clauses.append(fragment)
+        values.extend([value] * fragment.count("?"))
         if name in ("from", "to"):  # lets DuckDB skip whole date partitions
             op = ">=" if name == "from" else "<="
             clauses.append(f"{PARTITION_COLUMN} {op} CAST(? AS DATE)")
@@ -93,6 +115,18 @@ def where(
         values.extend([text.lower()] * len(_TEXT_COLUMNS))
     if params.get("hide_system") and "is_system" in columns:  # set by each format
         clauses.append("NOT coalesce(is_system, false)")
+    keyword = params.get("keyword")
+    if keyword and "message" in columns:  # retrieval: RE2 (DuckDB's regexp engine) or text
+        if params.get("regex"):
+            clauses.append("regexp_matches(message, ?)")
+            values.append(keyword)
+        else:
+            clauses.append("contains(lower(message), ?)")
+            values.append(keyword.lower())
+    for name, value in params.get("field") or ():
+        if "attrs" in columns:
+            clauses.append("json_extract_string(attrs, ?) = ?")
+            values.extend([field_path(name), value])
     if not clauses:
         return "", []
     return "WHERE " + " AND ".join(clauses), values

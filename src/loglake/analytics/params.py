@@ -9,17 +9,22 @@ Anything else is an `InputError`, which the API turns into a 400.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loglake.analytics.registry import QUESTIONS
 from loglake.errors import InputError
+from loglake.formats.levels import LEVELS
 
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10_000_000
 MAX_TEXT = 500
+# an attrs field a `fields` parameter names: `field.status=200`, `field.user.id=42`
+FIELD_NAME = re.compile(r"[A-Za-z_@][A-Za-z0-9_@$-]*(\.[A-Za-z_@][A-Za-z0-9_@$-]*)*")
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class Param:
     """One query parameter: its name, kind, help text, and limits."""
 
     name: str
-    kind: str  # str | int | float | datetime | bool | enum
+    kind: str  # str | int | float | datetime | bool | enum | fields (NAME.key=value)
     help: str
     default: Any = None
     choices: tuple[str, ...] = ()
@@ -36,7 +41,19 @@ class Param:
     required: bool = False
 
 
-def _parse_datetime(name: str, raw: str) -> datetime:
+def parse_zone(raw: str | None) -> tzinfo:
+    """An IANA time zone (Europe/Paris) or UTC when none is given; InputError otherwise."""
+    if not raw or raw.strip().upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"tz: {raw!r} is not a time zone; use a name such as Europe/Paris"
+        ) from None
+
+
+def _parse_datetime(name: str, raw: str, zone: tzinfo = UTC) -> datetime:
     text = raw.strip()
     if text.isdigit() and len(text) >= 10:  # epoch seconds or milliseconds
         seconds = int(text) / (1000 if len(text) > 11 else 1)
@@ -52,7 +69,7 @@ def _parse_datetime(name: str, raw: str) -> datetime:
             "2024-03-18T10:00:00Z"
         ) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        value = value.replace(tzinfo=zone)
     try:
         return value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+00:01 is before year 1 in UTC
@@ -75,12 +92,12 @@ def _parse_number(p: Param, raw: str) -> float:
     return value
 
 
-def parse_value(p: Param, raw: str) -> Any:
-    """One raw string as the parameter's kind, or InputError."""
+def parse_value(p: Param, raw: str, zone: tzinfo = UTC) -> Any:
+    """One raw string as the parameter's kind (a naive time in `zone`), or InputError."""
     if "\x00" in raw:
         raise InputError(f"{p.name}: NUL characters are not allowed")
     if p.kind == "datetime":
-        return _parse_datetime(p.name, raw)
+        return _parse_datetime(p.name, raw, zone)
     if p.kind in ("int", "float"):
         return _parse_number(p, raw)
     if p.kind == "bool":
@@ -161,18 +178,55 @@ CASE = Param(
 )
 
 
+# Retrieval over events (`/api/logs`, `/api/logs/aggregate`) ----------------------------------
+DATE = Param("date", "str", "one calendar day, YYYY-MM-DD, in the time zone tz")
+TZ = Param("tz", "str", "time zone of naive from/to and of date (IANA name)", "UTC")
+MIN_LEVEL = Param("min_level", "enum", "this level or a more severe one", None, LEVELS)
+LOG_LEVEL = Param("level", "str", "normalized level (ERROR, any case) or the level as logged")
+KEYWORD = Param("keyword", "str", "text contained in the message (any case); RE2 with regex=1")
+KEYWORD_REGEX = Param("regex", "bool", "treat keyword as an RE2 regular expression", False)
+SOURCE = Param("source", "str", "source: logger, service or component")
+HOST = Param("host", "str", "host that wrote the record")
+TEMPLATE = Param("template", "str", "message template id (template_id)")
+REQUEST_ID = Param("request_id", "str", "request or trace id")
+TAG = Param("tag", "str", "records whose attrs has a tags array holding this value")
+FIELD = Param("field", "fields", "field.NAME=value: any attrs field equals value (. nests)")
+CURSOR = Param("cursor", "str", "next_cursor of the previous page")
+LOG_FILTERS = (
+    FROM, TO, DATE, TZ, USER, LOG_LEVEL, MIN_LEVEL, KEYWORD, KEYWORD_REGEX, SOURCE, HOST,
+    TEMPLATE, REQUEST_ID, TAG, FIELD,
+)  # fmt: skip
+
+
+def _parse_fields(p: Param, args: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """`NAME.key=value` arguments of a `fields` parameter NAME, as sorted (key, value) pairs."""
+    prefix = p.name + "."
+    found: dict[str, str] = {}
+    for key in sorted(k for k in args if isinstance(k, str) and k.startswith(prefix)):
+        name, raw = key[len(prefix) :], args.get(key)
+        if not FIELD_NAME.fullmatch(name):
+            raise InputError(f"{key}: a field name is letters, digits, _ @ $ - and . for nesting")
+        if raw is None or raw == "":
+            continue
+        found[name] = parse_value(Param(key, "str", p.help), str(raw))
+    if len(found) > 20:
+        raise InputError(f"{p.name}: at most 20 fields")
+    return tuple(found.items())
+
+
 def parse_params(question: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """Validated parameters of a registered question, defaults filled in; unknown names ignored."""
     spec = QUESTIONS[question].params
     out: dict[str, Any] = {}
+    zone = parse_zone(args.get("tz")) if any(p.name == "tz" for p in spec) else UTC
     for p in spec:
         raw = args.get(p.name)
-        if raw is None or raw == "":
+        if p.kind == "fields":
+            out[p.name] = _parse_fields(p, args)
+        elif raw is None or raw == "":
             out[p.name] = p.default
-        elif isinstance(raw, str):
-            out[p.name] = parse_value(p, raw)
         else:
-            out[p.name] = parse_value(p, str(raw))
+            out[p.name] = parse_value(p, raw if isinstance(raw, str) else str(raw), zone)
     missing = [p.name for p in spec if p.required and out[p.name] is None]
     if missing:
         raise InputError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")

@@ -21,6 +21,7 @@ import polars as pl
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
 from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, applicable
 from loglake.analytics.sql import jsonable
+from loglake.formats.levels import LEVELS
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
 from loglake.store.fs import Stamp
@@ -45,6 +46,13 @@ COMPARISONS: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
     "lt": lambda col, value: col < value,
     "le": lambda col, value: col <= value,
     "trim_eq": lambda col, value: col.str.strip_chars(" ") == value,  # SQL trim(): spaces only
+    "level": lambda col, value: (
+        (col == value.upper()) | (pl.col("severity").str.strip_chars(" ") == value)
+    ),
+    "at_least": lambda col, value: col.is_in(LEVELS[LEVELS.index(value.upper()) :]),
+    "has_tag": lambda col, value: (
+        col.str.json_path_match("$.tags").str.json_decode(pl.List(pl.String)).list.contains(value)
+    ),
 }
 
 
@@ -69,6 +77,17 @@ def where(
         )
     if params.get("hide_system") and "is_system" in columns:
         clauses.append(~pl.col("is_system").fill_null(False))
+    keyword = params.get("keyword")
+    if keyword and "message" in columns:
+        message = pl.col("message")
+        clauses.append(
+            message.str.contains(keyword)
+            if params.get("regex")
+            else message.str.to_lowercase().str.contains(keyword.lower(), literal=True)
+        )
+    for name, value in params.get("field") or ():
+        if "attrs" in columns:
+            clauses.append(pl.col("attrs").str.json_path_match("$." + name) == value)
     return pl.all_horizontal(clauses) if clauses else None
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loglake.analytics.buckets import HISTOGRAM_BUCKETS
 from loglake.analytics.params import (
     BUCKET,
     CASE,
     CLIENT,
     COMPONENT,
+    CURSOR,
     FROM,
     GROUP_BY,
     LEVEL,
+    LOG_FILTERS,
     MECHANISM,
     OFFSET,
     ORDER,
@@ -248,7 +251,39 @@ OTHER_QUESTIONS = (
 )
 
 
+_EVENTS = (Stream.EVENTS,)
+LOG_QUESTIONS = (
+    Question(
+        "logs",
+        "Log records filtered by user, time, level, keyword, source, host, template, fields; "
+        "newest first, keyset-paginated",
+        (*LOG_FILTERS, CURSOR, limit(100)),
+        duckdb=on_cursor("loglake.analytics.logs:logs"),
+        route="/logs",
+        streams=_EVENTS,
+        answer_keys=("rows", "total", "next_cursor"),
+    ),
+    Question(
+        "logs_aggregate",
+        "Log records counted by fields, top values (facets), over time, and field statistics",
+        (
+            *LOG_FILTERS,
+            Param("group_by", "str", "count by these fields, comma-separated (e.g. level,user)"),
+            Param("facets", "str", "top values of each of these fields, comma-separated"),
+            Param("histogram", "bool", "counts over time, every bucket (empty ones 0)", False),
+            Param("bucket", "enum", "histogram bucket", "auto", HISTOGRAM_BUCKETS),
+            Param("stats", "str", "avg, p50, p95, min and max of a numeric field (duration_ms)"),
+            limit(10, maximum=1000),
+        ),
+        duckdb=on_cursor("loglake.analytics.logs:aggregate"),
+        route="/logs/aggregate",
+        streams=_EVENTS,
+        answer_keys=("total", "groups", "facets", "histogram", "stats"),
+    ),
+)
+
+
 def register_questions(registry: Registry) -> None:
     """The plugin hook: add the lake's built-in questions."""
-    for question in (*SLOW_QUESTIONS, *OTHER_QUESTIONS):
+    for question in (*SLOW_QUESTIONS, *OTHER_QUESTIONS, *LOG_QUESTIONS):
         registry.add(question)

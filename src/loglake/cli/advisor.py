@@ -23,18 +23,17 @@ def show_suggestions(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(suggestions))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from loglake.cli.render import Col, print_table
 
-    table = Table(title="Index suggestions")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("namespace", no_wrap=True)
-    table.add_column("keys", overflow="fold")
-    for name in ("impact s", "share", "conf."):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=1, min_width=20)
-    for n, s in enumerate(suggestions, 1):
-        table.add_row(
+    columns = [
+        Col("#", right=True),
+        Col("namespace"),
+        Col("keys", wide=1),
+        *(Col(name, right=True) for name in ("impact s", "share", "conf.")),
+        Col("why", wide=2),
+    ]
+    rows = [
+        [
             str(n),
             s["namespace"],
             ", ".join(f"{name}: {direction}" for name, direction in s["keys"]),
@@ -42,8 +41,10 @@ def show_suggestions(result: dict[str, Any], as_json: bool) -> None:
             f"{100 * s['share']:.1f}%",
             f"{s['confidence']:.2f}",
             s["rationale"],
-        )
-    Console().print(table)
+        ]
+        for n, s in enumerate(suggestions, 1)
+    ]
+    print_table("Index suggestions", columns, rows)
     for n, s in enumerate(suggestions, 1):  # plain lines, ready to paste into mongosh
         click.echo(f"// {n}. {s['namespace']}\n{s['command']}")
     for item in result["not_indexable"]:

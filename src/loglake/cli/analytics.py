@@ -35,30 +35,26 @@ def show_patterns(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from loglake.cli.render import Col, print_table
 
     by_shape = result["group_by"] == "shape"
-    table = Table(title=f"Slow-query patterns by {result['group_by']}")
     heads = ["namespace", "op", "pattern"] if by_shape else [result["group_by"]]
-    for name in heads:
-        wide = name == "pattern"
-        table.add_column(name, overflow="fold", min_width=10, ratio=1 if wide else None)
-    for name in ("count", "mean ms", "p95 ms", "max ms", "total s"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("plans", no_wrap=True)
-    for row in result["rows"]:
-        names = [row["namespace"], row["op"], row["shape"]] if by_shape else [row["key"]]
-        table.add_row(
-            *("" if v is None else str(v) for v in names),
+    columns = [Col(name, wide=3 if name == "pattern" else 0) for name in heads]
+    columns += [Col(n, right=True) for n in ("count", "mean ms", "p95 ms", "max ms", "total s")]
+    columns.append(Col("plans"))
+    rows = [
+        [
+            *([row["namespace"], row["op"], row["shape"]] if by_shape else [row["key"]]),
             f"{row['count']:,}",
             _ms(row["avg_ms"]),
             _ms(row["p95_ms"]),
             _ms(row["max_ms"]),
             _ms(row["total_ms"] / 1000),
             _plan_mix(row["plans"], row["count"]),
-        )
-    Console().print(table)
+        ]
+        for row in result["rows"]
+    ]
+    print_table(f"Slow-query patterns by {result['group_by']}", columns, rows)
     err(f"{len(result['rows'])} of {result['groups']} patterns")
 
 

@@ -349,9 +349,10 @@ def _add_commands() -> None:
     from loglake.cli.advisor_ask import COMMANDS as ASK_COMMANDS
     from loglake.cli.analytics import COMMANDS
     from loglake.cli.generate import generate
+    from loglake.cli.logs import logs_command
     from loglake.cli.serve import serve
 
-    for command in (*COMMANDS, *ASK_COMMANDS, serve, generate):
+    for command in (*COMMANDS, *ASK_COMMANDS, serve, generate, logs_command()):
         cli.add_command(command)
 
 

@@ -35,7 +35,8 @@ def _print_json(answer: dict[str, Any], as_json: bool) -> None:
     click.echo(json.dumps(answer))
 
 
-def _option(p: Param) -> Callable[[Any], Any]:
+def param_option(p: Param) -> Callable[[Any], Any]:
+    """The click option of a question's parameter (`--min-ms`; booleans are flags)."""
     flag = "--" + p.name.replace("_", "-")
     if p.kind == "bool":
         return click.option(flag, _PREFIX + p.name, is_flag=True, default=None, help=p.help)
@@ -59,7 +60,7 @@ def question_command(name: str, question: Question, view: View | None) -> click.
     func = click.option("--json", "as_json", is_flag=True, help=json_help)(func)
     for p in reversed(question.params):
         if p.name != argument:
-            func = _option(p)(func)
+            func = param_option(p)(func)
     func = data_option(func)
     if argument:
         metavar = f"[{argument.upper()}]"

@@ -1,13 +1,63 @@
-"""Human-readable output of the CLI (rich tables on stdout)."""
+"""Human-readable output of the CLI: rich tables on a terminal, tab-separated when piped."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 _console = Console()
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of `print_table`: its heading, and how it behaves in a terminal."""
+
+    name: str
+    right: bool = False  # numbers: right-aligned, never wrapped
+    wide: int = 0  # >0: takes this share of the width left, folding long text
+
+
+def piped() -> bool:
+    """True when stdout is not a terminal (a pipe or a file): print plain columns."""
+    return not sys.stdout.isatty()
+
+
+def _cell(value: Any, pretty: bool = True) -> str:
+    """A cell's text; numbers get thousands separators in a terminal only (piped: plain)."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if pretty else str(value)
+    if isinstance(value, float):
+        return f"{value:,.6g}" if pretty else repr(value)
+    return str(value)
+
+
+def print_table(title: str, columns: Sequence[Col], rows: Sequence[Sequence[Any]]) -> None:
+    """A table as wide as the terminal, or, when piped, a header and one tab-separated line
+    per row (tabs and line breaks in cells become spaces), ready for cut, sort and awk."""
+    if piped():
+        clean = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+        click.echo("\t".join(c.name for c in columns))
+        for row in rows:
+            click.echo("\t".join(_cell(v, pretty=False).translate(clean) for v in row))
+        return
+    table = Table(title=title)  # rich reads the terminal's width (and $COLUMNS)
+    for c in columns:
+        if c.wide:
+            table.add_column(c.name, overflow="fold", ratio=c.wide, min_width=12)
+        else:
+            table.add_column(c.name, justify="right" if c.right else "left", no_wrap=c.right)
+    for row in rows:
+        table.add_row(*(Text(_cell(v)) for v in row))  # Text: log text is never markup
+    Console().print(table)
 
 
 def _mb(nbytes: float) -> str:

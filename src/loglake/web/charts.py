@@ -6,8 +6,11 @@ bar / slice / series opens (the page with that filter applied).
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from loglake.formats.registry import full_scan_plans, is_full_scan_plan
@@ -44,6 +47,7 @@ class Chart:
     option: dict[str, Any]
     links: dict[str, str] | list[str] = field(default_factory=list)
     height: int = 280
+    zoom: dict[str, Any] | None = None  # bars' starts: dragging across them picks a range
 
     def __post_init__(self) -> None:
         # an empty chart still draws (axes and all) but says why it is blank
@@ -84,14 +88,67 @@ def _base(**extra: Any) -> dict[str, Any]:
     return option
 
 
+MAX_FILLED = 5000  # a series is zero-filled up to this many buckets
+
+
+def _instant(text: Any) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def zero_filled(
+    points: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    bucket_seconds: float | None = None,
+    gauges: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Points with every bucket between the first and the last: a bucket without data counts
+    0 (a gauge, such as open connections, is unknown there: None breaks its line). The width
+    is `bucket_seconds`, or the largest that divides every gap between the points."""
+    times = [_instant(p.get("t")) for p in points]
+    known = [t for t in times if t is not None]
+    if len(points) < 2 or len(known) < len(points):
+        return [dict(p) for p in points]
+    stamps = [round(t.timestamp()) for t in known]
+    step = round(bucket_seconds or 0)
+    if step <= 0:
+        gaps = {b - a for a, b in itertools.pairwise(sorted(stamps)) if b > a}
+        step = math.gcd(*gaps) if gaps else 0
+    first, last = min(stamps), max(stamps)
+    if step <= 0 or (last - first) // step > MAX_FILLED:
+        return [dict(p) for p in points]
+    by_time = dict(zip(stamps, points, strict=True))
+    counts = [k for k in keys if k not in gauges]
+    out = []
+    for at in range(first, last + 1, step):
+        point = by_time.get(at)
+        if point is None:
+            t = _iso(datetime.fromtimestamp(at, UTC))
+            out.append({"t": t, **dict.fromkeys(gauges), **dict.fromkeys(counts, 0)})
+        else:
+            out.append({**point, **{k: 0 for k in counts if point.get(k) is None}})
+    return out
+
+
 def timeseries(
     points: Sequence[dict[str, Any]],
     series: Sequence[tuple[str, str]],
     kind: str = "line",
     unit: str = "",
     stack: bool = False,
+    bucket_seconds: float | None = None,
+    gauges: Sequence[str] = (),
 ) -> Chart:
-    """Values over time: `series` is (legend name, key in each point)."""
+    """Values over time: `series` is (legend name, key in each point); a bucket without data
+    is drawn as 0 (not as a line to the next point), except for `gauges`."""
+    points = zero_filled(points, [key for _, key in series], bucket_seconds, gauges)
     option = _base(
         legend={"top": 0, "type": "scroll"},
         xAxis={"type": "time"},
@@ -114,21 +171,32 @@ def timeseries(
 
 
 def multi_series(
-    series: Iterable[dict[str, Any]], value: str, link: Callable[[dict[str, Any]], str]
+    series: Iterable[dict[str, Any]],
+    value: str,
+    link: Callable[[dict[str, Any]], str],
+    bucket_seconds: float | None = None,
 ) -> Chart:
-    """One line per pattern (trend answers); clicking a line opens that pattern."""
+    """One line per pattern (trend answers); clicking a line opens that pattern. Every line
+    has every bucket of the chart's span: one without data is 0, not a line across it."""
+    series = list(series)
+    starts = sorted({p["t"] for s in series for p in s["points"]}, key=str)
     lines, links = [], {}
     for s in series:
         name = short(s["label"] or s["key"], 60)
         links[name] = link(s)
+        own = {p["t"]: p for p in s["points"]}
+        points = [{**own.get(t, {value: 0}), "t": t} for t in starts]
         lines.append(
             {
                 "name": name,
                 "type": "line",
                 "showSymbol": False,
-                "data": [[p["t"], p.get(value)] for p in s["points"]],
+                "data": [
+                    [p["t"], p.get(value)] for p in zero_filled(points, [value], bucket_seconds)
+                ],
             }
         )
+
     option = _base(
         legend={"type": "scroll", "bottom": 0},
         xAxis={"type": "time"},
@@ -138,6 +206,53 @@ def multi_series(
     )
     option["grid"]["bottom"] = 56
     return Chart(option, links, height=340)
+
+
+def histogram(
+    buckets: Sequence[dict[str, Any]],
+    bucket_seconds: float | None,
+    zone: tzinfo,
+    links: Sequence[str],
+) -> Chart:
+    """Records per time bucket (every bucket, empty ones 0), labelled in `zone`. Dragging
+    across bars selects a time range (app.js reads the bars' starts from `zoom`); clicking
+    a bar opens `links[i]`, that bucket alone."""
+    width = bucket_seconds or 0
+    fmt = "%Y-%m-%d" if width >= 86_400 else "%m-%d %H:%M" if width >= 60 else "%H:%M:%S"
+    labels = []
+    for b in buckets:
+        start = _instant(b["t"])
+        labels.append(start.astimezone(zone).strftime(fmt) if start else str(b["t"]))
+    option = _base(
+        # drawn on the canvas: an HTML tooltip sets inline styles, which the CSP refuses
+        tooltip={
+            "trigger": "axis",
+            "axisPointer": {"type": "shadow"},
+            "confine": True,
+            "renderMode": "richText",
+        },
+        xAxis={"type": "category", "data": labels, "axisLabel": {"hideOverlap": True}},
+        yAxis={"type": "value", "minInterval": 1, "splitNumber": 3},
+        brush={
+            "xAxisIndex": 0,
+            "brushType": "lineX",
+            "brushMode": "single",
+            "transformable": False,
+            "brushStyle": {"color": "rgba(37, 99, 235, 0.15)", "borderColor": "#2563eb"},
+        },
+        series=[
+            {
+                "name": "records",
+                "type": "bar",
+                "barCategoryGap": "12%",
+                "data": [b["count"] for b in buckets],
+            }
+        ],
+    )
+    option["grid"].update(top=12, bottom=24, left=40)
+    chart = Chart(option, list(links), height=160)
+    chart.zoom = {"starts": [b["t"] for b in buckets], "seconds": width}
+    return chart
 
 
 def duration_unit(largest: float) -> tuple[float, str]:

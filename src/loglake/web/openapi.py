@@ -59,6 +59,7 @@ _KINDS: dict[str, dict[str, Any]] = {
     "float": {"type": "number"},
     "datetime": {"type": "string", "format": "date-time"},
     "bool": {"type": "boolean"},
+    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
 }
 
 

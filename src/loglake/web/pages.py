@@ -15,12 +15,28 @@ from flask import Response, current_app, g, render_template, request, url_for
 
 from loglake.errors import InputError, LoglakeError, StoreError
 from loglake.web.area import title_of
-from loglake.web.templating import global_query, url_with
+from loglake.web.templating import global_query, url_with, zone
+
+
+def absolute(raw: str) -> str:
+    """A time typed in the page's zone (naive ISO) as ISO with its offset; other text as is,
+    so every question reads from/to in the zone chosen in the header."""
+    try:
+        parsed = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return raw  # the question's own validation says what is wrong
+    if parsed.tzinfo is not None:
+        return raw
+    return parsed.replace(tzinfo=zone()).isoformat()
 
 
 def args(**overrides: Any) -> dict[str, Any]:
-    """The request's query arguments with some replaced (None drops one)."""
+    """The request's query arguments with some replaced (None drops one); naive from/to are
+    times in the page's zone (`?tz=`)."""
     merged: dict[str, Any] = request.args.to_dict(flat=True)
+    for key in ("from", "to"):
+        if merged.get(key):
+            merged[key] = absolute(merged[key])
     for key, value in overrides.items():
         if value is None:
             merged.pop(key, None)
@@ -73,24 +89,36 @@ def render(name: str, status: int = 200, time_picker: bool = True, **context: An
 def picker_context() -> dict[str, Any]:
     """The time-range picker's values and its presets (relative to the data's last event)."""
     values = {k: _local(request.args.get(k, "")) for k in ("from", "to")}
+    # what the time-zone selector carries: the same instants, whatever zone comes next
+    instants = {k: _instant(request.args.get(k, "")) for k in ("from", "to")}
     presets: list[tuple[str, str]] = [("All", url_with(from_=None, to=None, offset=None))]
     end = _data_end()
     if end is not None:
         for label, delta in (("Last hour", timedelta(hours=1)), ("Last day", timedelta(days=1))):
-            start = (end - delta).strftime("%Y-%m-%dT%H:%M:%S")
-            presets.append((label, url_with(from_=start, to=None, offset=None)))
-    return {**values, "presets": presets}
+            start = (end - delta).astimezone(zone()).strftime("%Y-%m-%dT%H:%M:%S")
+            presets.append((label, url_with(from_=start, to=None, offset=None, cursor=None)))
+    return {**values, "instants": instants, "presets": presets}
 
 
-def _local(raw: str) -> str:
-    """An ISO time as a datetime-local input value (UTC, seconds)."""
+def _parsed(raw: str) -> datetime | None:
+    """A from/to argument as an aware datetime (naive: in the page's zone), or None."""
     try:
         parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
-        return ""
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S")
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone())
+
+
+def _local(raw: str) -> str:
+    """An ISO time as a datetime-local input value (in the page's zone, seconds)."""
+    parsed = _parsed(raw)
+    return parsed.astimezone(zone()).strftime("%Y-%m-%dT%H:%M:%S") if parsed else ""
+
+
+def _instant(raw: str) -> str:
+    """An ISO time as UTC with a Z (empty when there is none)."""
+    parsed = _parsed(raw)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if parsed else ""
 
 
 def _data_end() -> datetime | None:

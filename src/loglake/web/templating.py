@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from markupsafe import Markup, escape
 
+from loglake.analytics.params import parse_zone
+from loglake.errors import InputError
 from loglake.formats.registry import is_full_scan_plan
 from loglake.web.area import navigation
 from loglake.web.security import CSRF_FIELD
 
-GLOBAL_ARGS = ("from", "to")  # carried from page to page
+GLOBAL_ARGS = ("from", "to", "tz")  # carried from page to page
+# the header's time-zone choices (any IANA name works in the URL: ?tz=Pacific/Auckland)
+TIME_ZONES = (
+    "UTC", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+    "America/Sao_Paulo", "Europe/London", "Europe/Paris", "Europe/Berlin", "Europe/Moscow",
+    "Africa/Johannesburg", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai",
+    "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
+)  # fmt: skip
 
 
 def setup_templating(app: Flask) -> None:
@@ -34,6 +43,8 @@ def setup_templating(app: Flask) -> None:
         global_query=global_query,
         csrf_token=lambda: current_app.config["LOGLAKE_CSRF"],
         CSRF_FIELD=CSRF_FIELD,
+        tz_name=tz_name,
+        time_zones=lambda: TIME_ZONES if tz_name() in TIME_ZONES else (*TIME_ZONES, tz_name()),
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -73,14 +84,35 @@ def highlight(text: Any, keyword: str, case_sensitive: bool = False) -> Markup:
     )
 
 
-def format_ts(value: Any, seconds: bool = True) -> str:
-    """An ISO timestamp as `2024-03-18 10:00:01` (UTC), or an em dash."""
+def zone() -> tzinfo:
+    """The page's time zone: `?tz=` (an IANA name), UTC when absent or unknown."""
+    if "loglake_zone" not in g:
+        try:
+            g.loglake_zone = parse_zone(request.args.get("tz"))
+        except InputError:
+            g.loglake_zone = UTC
+    found: tzinfo = g.loglake_zone
+    return found
+
+
+def tz_name() -> str:
+    """The name of the page's time zone, as the selector shows it."""
+    return str(getattr(zone(), "key", "UTC"))
+
+
+def format_ts(value: Any, seconds: bool = True, millis: bool = False) -> str:
+    """An ISO timestamp as `2024-03-18 10:00:01` in the page's time zone, or an em dash."""
     if not value:
         return "—"
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return str(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(zone())
+    if millis:
+        return parsed.strftime("%Y-%m-%d %H:%M:%S.") + f"{parsed.microsecond // 1000:03d}"
     return parsed.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 

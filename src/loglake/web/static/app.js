@@ -22,12 +22,56 @@
         var url = Array.isArray(links) ? links[p.dataIndex] : links[p.seriesName];
         if (url) window.location.href = url;
       });
+      if (el.dataset.zoom) zoomByDragging(chart, JSON.parse(el.dataset.zoom));
       el.dataset.drawn = "1";
       drawn.push(chart);
     });
     drawn = drawn.filter(function (c) { return !c.isDisposed() && document.body.contains(c.getDom()); });
   }
   window.addEventListener("resize", function () { drawn.forEach(function (c) { c.resize(); }); });
+
+  /* a histogram: dragging across bars opens the page narrowed to their time range (from the
+     first bar's start to the end of the last), the rest of the URL unchanged */
+  function zoomByDragging(chart, zoom) {
+    chart.dispatchAction({ type: "takeGlobalCursor", key: "brush", brushOption: { brushType: "lineX", brushMode: "single" } });
+    chart.on("brushEnd", function (p) {
+      var area = p.areas && p.areas[0];
+      if (!area || !area.coordRange) return;
+      var first = Math.max(0, Math.min(area.coordRange[0], area.coordRange[1]));
+      var last = Math.min(zoom.starts.length - 1, Math.max(area.coordRange[0], area.coordRange[1]));
+      if (last < first) return;
+      var end = new Date(Date.parse(zoom.starts[last]) + zoom.seconds * 1000);
+      var url = new URL(window.location.href);
+      url.searchParams.set("from", zoom.starts[first]);
+      url.searchParams.set("to", end.toISOString().replace(".000Z", "Z"));
+      ["cursor", "date", "offset"].forEach(function (k) { url.searchParams.delete(k); });
+      window.location.href = url.toString();
+    });
+  }
+
+  /* Discover: a record's row opens its parsed fields and, read once, its raw entry */
+  function expand(button) {
+    var detail = button.closest("tbody").querySelector("tr.detail");
+    var open = detail.hidden;
+    detail.hidden = !open;
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? "▾" : "▸";
+    var raw = detail.querySelector("[data-raw-url]");
+    if (open && raw && !raw.dataset.loaded) {
+      raw.dataset.loaded = "1";
+      fetch(raw.dataset.rawUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+        .then(function (r) { raw.textContent = r.ok ? (r.body.pretty || r.body.raw) : (r.body.error || "not found"); })
+        .catch(function () { raw.textContent = "The raw entry could not be read."; });
+    }
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-expand]");
+    if (button) expand(button);
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("select[data-autosubmit]")) e.target.form.submit();
+  });
 
   function shareBars(root) {
     (root || document).querySelectorAll(".bar[data-share]").forEach(function (el) {

@@ -1,7 +1,8 @@
-"""Log pages: keyword/regex search, authentication, connections."""
+"""Log pages: Discover (retrieval), keyword/regex search, authentication, connections."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, request
@@ -9,8 +10,69 @@ from flask import Response, request
 from loglake.web import charts
 from loglake.web.area import Area
 from loglake.web.pages import ask, guarded, link
+from loglake.web.templating import url_with, zone
 
 area = Area("logs", __name__, "Logs", template_folder="templates")
+
+# the facet lists of Discover: (field of /api/logs/aggregate = filter of /api/logs, heading)
+FACETS = (
+    ("level", "Level"),
+    ("source", "Source"),
+    ("user", "User"),
+    ("host", "Host"),
+    ("template", "Template"),
+)
+# the filters Discover shows as removable chips (field.NAME ones are added as found)
+CHIPS = (
+    "date", "from", "to", "level", "min_level", "source", "user", "host", "template",
+    "request_id", "tag",
+)  # fmt: skip
+PAGE_ROWS = "50"
+
+
+def _zoom_links(histogram: dict[str, Any]) -> list[str]:
+    """For each bar, the page narrowed to that bucket (from its start to the next one's)."""
+    width = timedelta(seconds=histogram["bucket_seconds"] or 0)
+    out = []
+    for bucket in histogram["buckets"]:
+        start = datetime.fromisoformat(bucket["t"].replace("Z", "+00:00"))
+        end = (start + width).isoformat().replace("+00:00", "Z")
+        out.append(url_with(from_=bucket["t"], to=end, date=None, cursor=None))
+    return out
+
+
+@area.page("/logs", "Discover")
+def discover() -> Response:
+    """Every log record: a time histogram to zoom, facets with counts, a search box, and
+    the records newest first, each opening its parsed fields and raw entry in place."""
+
+    def build() -> dict[str, Any]:
+        rows = ask("logs", limit=request.args.get("limit") or PAGE_ROWS)
+        counts = ask(
+            "logs_aggregate",
+            facets=",".join(name for name, _ in FACETS),
+            histogram="true",
+            group_by=None,
+            stats=None,
+            limit="8",
+        )
+        histogram = counts["histogram"]
+        fields = [k for k in request.args if k.startswith("field.") and request.args[k]]
+        return {
+            "answer": rows,
+            "counts": counts,
+            "facets": FACETS,
+            "chips": [k for k in (*CHIPS, *fields) if request.args.get(k)],
+            "histogram": charts.histogram(
+                histogram["buckets"],
+                histogram["bucket_seconds"],
+                zone(),
+                _zoom_links(histogram),
+            ),
+            "bucket_seconds": histogram["bucket_seconds"],
+        }
+
+    return guarded("logs/discover", build)
 
 
 @area.page("/search-logs", "Search logs")
@@ -45,6 +107,7 @@ def auth() -> Response:
                     [("failure", "failure"), ("success", "success")],
                     "bar",
                     stack=True,
+                    bucket_seconds=summary["bucket_seconds"],
                 ),
                 "users": charts.bars(
                     failures[:12], "key", "failure", by("user"), color=charts.COLORS["failure"]
@@ -87,9 +150,17 @@ def connections() -> Response:
             "answer": answer,
             "charts": {
                 "churn": charts.timeseries(
-                    answer["timeline"], [("opened", "accepted"), ("closed", "ended")], "bar"
+                    answer["timeline"],
+                    [("opened", "accepted"), ("closed", "ended")],
+                    "bar",
+                    bucket_seconds=answer["bucket_seconds"],
                 ),
-                "open": charts.timeseries(answer["timeline"], [("open connections", "open")]),
+                "open": charts.timeseries(
+                    answer["timeline"],
+                    [("open connections", "open")],
+                    bucket_seconds=answer["bucket_seconds"],
+                    gauges=("open",),
+                ),
                 "clients": charts.bars(answer["by_ip"][:12], "key", "accepted", client),
                 "sessions": charts.bars(buckets[::-1], "key", "count"),
                 "drivers": charts.donut(

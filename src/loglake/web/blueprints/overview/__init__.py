@@ -40,6 +40,7 @@ def dashboard() -> Response:
                     timeline["series"],
                     "count",
                     lambda s: link("queries.slow_queries", plan=s["key"]),
+                    timeline["bucket_seconds"],
                 ),
                 "plans": charts.donut(
                     summary["top_plans"],
@@ -55,10 +56,13 @@ def dashboard() -> Response:
                     "bar",
                     "",
                     True,
+                    auth["bucket_seconds"],
                 ),
                 "connections": charts.timeseries(
                     conns["timeline"],
                     [("opened", "accepted"), ("closed", "ended"), ("open", "open")],
+                    bucket_seconds=conns["bucket_seconds"],
+                    gauges=("open",),
                 ),
             },
             "auth": auth,

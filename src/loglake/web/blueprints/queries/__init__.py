@@ -87,6 +87,7 @@ def query_trend() -> Response:
                 trend["series"],
                 "count",
                 lambda s: link("queries.slow_queries", **{key_filter: s["key"]}),
+                trend["bucket_seconds"],
             ),
             "scatter": charts.scatter(trend["sample"], labels),
             "key_filter": key_filter,
