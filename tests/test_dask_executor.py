@@ -166,3 +166,15 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot reach the Dask scheduler"):
         ingest([str(AUTH)], settings)
     assert not (tmp_path / "lake" / "manifest.json").exists()
+
+
+def test_a_relative_lake_root_and_stdin_work_on_workers_elsewhere(
+    cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the workers' working folder is not this one
+    settings = settings_at(Path("lake"), cluster)
+    with AUTH.open("rb") as stdin:
+        report = ingest(["-"], settings, stdin=stdin)
+    expected = ingest([str(AUTH)], settings_at(tmp_path / "local"))
+    assert report["rows"] == expected["rows"]
+    assert lake_rows(tmp_path / "lake") == lake_rows(tmp_path / "local")

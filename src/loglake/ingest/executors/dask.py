@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from loglake.errors import ConfigError, TaskError
@@ -96,7 +97,7 @@ class DaskExecutor(Executor):
                     break
                 future = client.submit(
                     run_on_worker,
-                    task,
+                    _absolute(task),
                     specs,
                     key=f"loglake-{task.part_prefix}-{task.task_no:05d}",
                     retries=MAX_ATTEMPTS - 1,
@@ -111,6 +112,15 @@ class DaskExecutor(Executor):
         finally:
             client.close()
         return results
+
+
+def _absolute(task: Task) -> Task:
+    """The task with absolute paths: a worker's working folder is not this process's."""
+    gz_index = task.gz_index.absolute() if task.gz_index is not None else None
+    source = task.source
+    if not source.url:
+        source = replace(source, path=source.path.absolute())
+    return replace(task, source=source, staging=task.staging.absolute(), gz_index=gz_index)
 
 
 def _failed(task: Task, exc: BaseException) -> TaskError:
