@@ -9,8 +9,9 @@ counts and file list. Formats registered in this process but not on the workers 
 travel with the tasks and are registered there on first use.
 
 Failures: a task that raises is tried `MAX_ATTEMPTS` times in all (Dask's `retries`); a task
-whose worker dies is rescheduled by the scheduler on another worker (up to the scheduler's
-`distributed.scheduler.allowed-failures`, 3 by default). A task that still fails fails the
+whose worker dies is rescheduled by the scheduler on another worker, as often as the
+scheduler's `distributed.scheduler.allowed-failures` says (Dask's default 3; 2 gives three
+attempts in all, like a task that raises: the tests' cluster). A task that still fails fails the
 ingest: no new task is handed out, the ones running are waited for (so nothing writes into
 the staging area once it is removed), and the previous dataset stays as it was. At most
 one task more than the cluster has threads is in flight, so the `.gz` chunks this process
