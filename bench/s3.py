@@ -120,6 +120,8 @@ def section(results: dict[str, Any], command: str) -> str:
         f"- when: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} cores",
         "- S3: moto's server mode on loopback (HTTP), range reads through s3fs; a median of "
         "repeated `loglake ingest … --json -q` runs, each a fresh lake, rows checked equal",
+        "- peak RSS (raw results): the ingest's process tree; with `--executor dask://` the "
+        "client alone (the workers belong to the cluster)",
         "",
         "| input | local file | s3:// object | s3 / local |",
         "|---|---|---|---|",

@@ -7,6 +7,8 @@ state in a file next to the source, which every worker process sees:
   process (SIGKILL, as the OOM killer would) and leaves `<source>.killed`; later attempts
   parse normally, so a retried task gives the same rows as an undisturbed ingest.
 - `ALWAYS_FAILS`: every attempt appends a line to `<source>.attempts`, then raises.
+- `KILLS_ITS_WORKER_ALWAYS`: every attempt appends a line to `<source>.attempts`, then
+  kills its worker.
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ def _always_fails(ctx: FileContext) -> LineParser:
     return parser
 
 
+def _kills_always(ctx: FileContext) -> LineParser:
+    attempts = Path(ctx.path + ".attempts")
+
+    def parser(_record: bytes) -> Parsed | BadLine:
+        with attempts.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable: the process is gone")
+
+    return parser
+
+
 KILLS_ITS_WORKER_ONCE = replace(
     MONGODB, name="test-kills-its-worker-once", priority=0, sniff=_never,
     make_parser=_kills_once, block_parser=None,
@@ -60,4 +74,8 @@ KILLS_ITS_WORKER_ONCE = replace(
 ALWAYS_FAILS = replace(
     MONGODB, name="test-always-fails", priority=0, sniff=_never,
     make_parser=_always_fails, block_parser=None,
+)  # fmt: skip
+KILLS_ITS_WORKER_ALWAYS = replace(
+    MONGODB, name="test-kills-its-worker-always", priority=0, sniff=_never,
+    make_parser=_kills_always, block_parser=None,
 )  # fmt: skip

@@ -41,16 +41,21 @@ ROWS = {
 @pytest.fixture(scope="module")
 def cluster(s3_server: S3Server) -> Iterator[str]:
     """Two worker processes (one thread each) on loopback; yields the executor URL."""
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        env=s3_server.env,  # the workers read s3:// sources from the test server
-    ) as c:
+    # a task whose worker dies is rescheduled twice: three attempts, as for one that raises
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 2}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            env=s3_server.env,  # the workers read s3:// sources from the test server
+        ) as c,
+    ):
         yield "dask://" + c.scheduler_address.removeprefix("tcp://")
 
 
@@ -66,11 +71,16 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3S
 @pytest.fixture
 def test_formats() -> Iterator[None]:
     """The misbehaving formats, registered in this process only (workers get them shipped)."""
-    register(dask_formats.KILLS_ITS_WORKER_ONCE)
-    register(dask_formats.ALWAYS_FAILS)
+    specs = (
+        dask_formats.KILLS_ITS_WORKER_ONCE,
+        dask_formats.ALWAYS_FAILS,
+        dask_formats.KILLS_ITS_WORKER_ALWAYS,
+    )
+    for spec in specs:
+        register(spec)
     yield
-    unregister(dask_formats.KILLS_ITS_WORKER_ONCE.name)
-    unregister(dask_formats.ALWAYS_FAILS.name)
+    for spec in specs:
+        unregister(spec.name)
 
 
 def lake_rows(root: Path) -> dict[str, list[tuple]]:
@@ -144,6 +154,26 @@ def test_a_task_failing_three_times_fails_the_ingest_and_changes_nothing(
     assert not list((tmp_path / "lake" / ".staging").glob("*"))
 
 
+def test_a_task_killing_its_worker_every_time_fails_the_ingest_after_three_attempts(
+    cluster: str, tmp_path: Path, test_formats: None
+) -> None:
+    settings = settings_at(tmp_path / "lake", cluster)
+    ingest([str(AUTH)], settings)
+    before = (tmp_path / "lake" / "manifest.json").read_bytes()
+    setup = tmp_path / "setup.log"
+    setup.write_bytes((TEST_DATA / "mongod-6.0-setup.log").read_bytes())
+
+    with pytest.raises(TaskError, match=r"KilledWorker.*the dataset was not changed"):
+        ingest([str(setup)], settings, fmt=dask_formats.KILLS_ITS_WORKER_ALWAYS.name)
+
+    assert Path(f"{setup}.attempts").read_text().count("\n") == 3
+    assert (tmp_path / "lake" / "manifest.json").read_bytes() == before
+    assert not list((tmp_path / "lake" / ".staging").glob("*"))
+    # the cluster recovers (its nannies restart the workers) and the next ingest succeeds
+    again = ingest([str(setup)], settings)
+    assert again["rows"]["events"] == 225
+
+
 def test_the_executor_is_chosen_by_url_or_setting(cluster: str, tmp_path: Path) -> None:
     chosen = open_executor(cluster, 2)
     assert isinstance(chosen, DaskExecutor)
@@ -166,3 +196,15 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot reach the Dask scheduler"):
         ingest([str(AUTH)], settings)
     assert not (tmp_path / "lake" / "manifest.json").exists()
+
+
+def test_a_relative_lake_root_and_stdin_work_on_workers_elsewhere(
+    cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the workers' working folder is not this one
+    settings = settings_at(Path("lake"), cluster)
+    with AUTH.open("rb") as stdin:
+        report = ingest(["-"], settings, stdin=stdin)
+    expected = ingest([str(AUTH)], settings_at(tmp_path / "local"))
+    assert report["rows"] == expected["rows"]
+    assert lake_rows(tmp_path / "lake") == lake_rows(tmp_path / "local")

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import TEST_DATA, big_log, lines_by_offset, query
+from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.generate import GenSpec, generate
@@ -216,3 +217,62 @@ def wait_for_events(root: Path, at_least: int, seconds: float = 60) -> int:
                 return seen
         time.sleep(0.1)
     return seen
+
+
+def test_search_and_detail_over_objects_answer_as_over_local_files(
+    s3_env: S3Server, tmp_path: Path
+) -> None:
+    setup = TEST_DATA / "mongod-6.0-setup.log"
+    packed = tmp_path / "setup.log.gz"
+    packed.write_bytes(gzip.compress(setup.read_bytes()))
+    bucket = s3_env.new_bucket()
+    put(s3_env, bucket, "logs/auth.log", AUTH)
+    put(s3_env, bucket, "logs/setup.log.gz", packed)
+    local, remote = settings_at(tmp_path / "local"), settings_at(tmp_path / "remote")
+    ingest([str(AUTH), str(packed)], local)
+    ingest([f"s3://{bucket}/logs/"], remote)
+    answers = []
+    for settings in (local, remote):
+        service = Analytics(settings)
+        found = service.ask("search", {"q": "Connection accepted", "limit": "500"})
+        row = found["rows"][-1]
+        detail = service.ask(
+            "detail", {"file_id": row["file_id"], "file_offset": str(row["file_offset"])}
+        )
+        answers.append((found["total"], found["rows"], detail["raw"]))
+    assert answers[0][0] > 10
+    assert {r["file_id"] for r in answers[1][1]} == {r["file_id"] for r in answers[0][1]}
+    assert answers[1] == answers[0]
+    assert all(r["line"] and "Connection accepted" in r["line"] for r in answers[1][1])
+
+
+def test_an_object_rewritten_longer_is_appended_and_copy_source_keeps_its_bytes(
+    s3_env: S3Server, tmp_path: Path
+) -> None:
+    setup = (TEST_DATA / "mongod-6.0-setup.log").read_bytes()
+    lines = setup.splitlines(keepends=True)
+    first, more = b"".join(lines[:100]), b"".join(lines[100:])
+    bucket = s3_env.new_bucket()
+    url = f"s3://{bucket}/logs/setup.log"
+    s3_env.client().put_object(Bucket=bucket, Key="logs/setup.log", Body=first)
+    settings = Settings(root=tmp_path / "lake", workers=2, copy_source=True)
+    one = ingest([url], settings)
+    s3_env.client().put_object(Bucket=bucket, Key="logs/setup.log", Body=first + more)
+    two = ingest([url], settings)
+    assert one["rows"]["events"] == 100
+    assert [(f["status"], f["events"], f["bytes"]) for f in two["files"]] == [
+        ("appended", 125, len(more))
+    ]
+    (entry,) = load_manifest(settings.root)["files"].values()
+    assert entry["path"] == url and entry["size"] == len(setup)
+    assert (settings.root / entry["copy"]).exists()
+    # the object is gone: the raw line comes from the managed copy
+    s3_env.client().delete_object(Bucket=bucket, Key="logs/setup.log")
+    (file_id, offset, length), *_ = query(
+        settings.root, "events", "SELECT file_id, file_offset, line_length FROM t ORDER BY 2"
+    )
+    reader = RawReader(settings.root)
+    try:
+        assert reader.read_line(file_id, offset, length) == lines[0].rstrip(b"\n")
+    finally:
+        reader.close()

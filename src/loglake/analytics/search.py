@@ -31,6 +31,7 @@ from loglake.analytics.filters import where
 from loglake.analytics.scan import Matcher, case_sensitive, compile_query, scan_files
 from loglake.errors import InputError, LoglakeError, StoreError
 from loglake.schema import PARTITION_COLUMN, Stream
+from loglake.store.fs import local_path
 from loglake.store.raw import load_file_map, open_source, source_location
 
 if TYPE_CHECKING:
@@ -84,9 +85,10 @@ def _ranges(lake: Lake, cur: Any, params: dict[str, Any]) -> dict[str, tuple[int
 
 def _source(root: Path, entry: dict[str, Any]) -> Any:
     """An open source; plain files stay mapped between searches, as long as they are unchanged."""
-    if entry.get("gzip"):
+    location = source_location(root, entry)
+    if entry.get("gzip") or local_path(location) is None:  # streamed: a .gz, or an s3:// object
         return open_source(root, entry)
-    path = Path(source_location(root, entry))  # a local file: mapped (search reads all of it)
+    path = Path(location)  # a local file: mapped (search reads all of it)
     try:
         st = path.stat()
     except OSError:

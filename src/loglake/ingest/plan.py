@@ -125,7 +125,7 @@ def plan_file(
 
 
 def _identity(source: SourceFile, digest: str, head: str) -> dict[str, Any]:
-    """What the file map keeps to recognise a source next time (objects: their ETag too)."""
+    """What the manifest's `files` keep to recognise a source (objects: their ETag too)."""
     entry: dict[str, Any] = {"fingerprint": digest, "head": head}
     if source.url:
         entry["etag"] = source.etag

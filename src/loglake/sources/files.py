@@ -48,7 +48,7 @@ def open_raw(source: SourceFile) -> BinaryIO:
     if source.url:
         from loglake.sources.objects import open_object
 
-        return open_object(source.url)
+        return open_object(source.url, source.size)
     return source.path.open("rb")
 
 

@@ -38,15 +38,19 @@ def _fs(url: str) -> tuple[Any, str]:
     return fs, str(path)
 
 
-def open_object(url: str) -> BinaryIO:
-    """A seekable binary file object of a URL, read with range requests."""
+def open_object(url: str, size: int | None = None) -> BinaryIO:
+    """A seekable binary file object of a URL, read with range requests (`size`, when the
+    listing gave it, spares the request that would ask for it)."""
     from fsspec.utils import get_protocol
 
     fs, path = _fs(url)
     if get_protocol(url) == "file":
         local: BinaryIO = fs.open(path, "rb")
         return local
-    opened: BinaryIO = fs.open(path, "rb", block_size=READ_AHEAD, cache_type="readahead")
+    options: dict[str, Any] = {"block_size": READ_AHEAD, "cache_type": "readahead"}
+    if size:
+        options["size"] = size
+    opened: BinaryIO = fs.open(path, "rb", **options)
     return opened
 
 

@@ -9,8 +9,9 @@ counts and file list. Formats registered in this process but not on the workers 
 travel with the tasks and are registered there on first use.
 
 Failures: a task that raises is tried `MAX_ATTEMPTS` times in all (Dask's `retries`); a task
-whose worker dies is rescheduled by the scheduler on another worker (up to the scheduler's
-`distributed.scheduler.allowed-failures`, 3 by default). A task that still fails fails the
+whose worker dies is rescheduled by the scheduler on another worker, as often as the
+scheduler's `distributed.scheduler.allowed-failures` says (Dask's default 3; 2 gives three
+attempts in all, like a task that raises: the tests' cluster). A task that still fails fails the
 ingest: no new task is handed out, the ones running are waited for (so nothing writes into
 the staging area once it is removed), and the previous dataset stays as it was. At most
 one task more than the cluster has threads is in flight, so the `.gz` chunks this process
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from loglake.errors import ConfigError, TaskError
@@ -96,7 +98,7 @@ class DaskExecutor(Executor):
                     break
                 future = client.submit(
                     run_on_worker,
-                    task,
+                    _absolute(task),
                     specs,
                     key=f"loglake-{task.part_prefix}-{task.task_no:05d}",
                     retries=MAX_ATTEMPTS - 1,
@@ -111,6 +113,15 @@ class DaskExecutor(Executor):
         finally:
             client.close()
         return results
+
+
+def _absolute(task: Task) -> Task:
+    """The task with absolute paths: a worker's working folder is not this process's."""
+    gz_index = task.gz_index.absolute() if task.gz_index is not None else None
+    source = task.source
+    if not source.url:
+        source = replace(source, path=source.path.absolute())
+    return replace(task, source=source, staging=task.staging.absolute(), gz_index=gz_index)
 
 
 def _failed(task: Task, exc: BaseException) -> TaskError:
