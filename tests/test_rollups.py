@@ -238,6 +238,14 @@ def test_summary_from_rollups_equals_the_rows(pair: Pair, name: str) -> None:
     _ask_both(pair, "summary", args)
 
 
+@pytest.mark.parametrize("question", ["workload", "heatmap"])
+@pytest.mark.parametrize("name", FILTERS)
+def test_workload_and_heatmap_from_rollups(pair: Pair, name: str, question: str) -> None:
+    args = _args(pair, FILTERS[name])
+    assert pair.covered(question, args)
+    _ask_both(pair, question, args)
+
+
 @pytest.mark.parametrize("group_by", ROLLUP_KEYS)
 @pytest.mark.parametrize("name", FILTERS)
 def test_patterns_from_rollups_equal_the_rows(pair: Pair, name: str, group_by: str) -> None:
@@ -278,8 +286,8 @@ def test_filters_rollups_cannot_answer_scan_the_rows(pair: Pair, name: str) -> N
     args = _args(pair, NOT_COVERED[name])
     assert not pair.covered("summary", args)
     assert not pair.covered("patterns", {**args, "group_by": "shape"}, key="shape_hash")
-    _ask_both(pair, "summary", args)
-    _ask_both(pair, "patterns", args)
+    for question in ("summary", "patterns", "workload", "heatmap"):
+        _ask_both(pair, question, args)
 
 
 def test_groupings_and_buckets_rollups_cannot_answer(pair: Pair) -> None:

@@ -231,11 +231,16 @@ def slow_queries(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
 def workload(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Share of total time per database, collection (namespace) and operation."""
     clause, values = where(_SLOW, params)
+    rolled = rollups.use(cur, params)
     out: dict[str, Any] = {}
     for name, column in (("by_db", "db"), ("by_collection", "namespace"), ("by_op", "op")):
-        text = sql.render("workload", column=column, where=clause)
+        text = sql.render("rollup_workload" if rolled else "workload", column=column, where=clause)
         out[name] = sql.fetch(cur, text, [*values, 100])
-    totals = sql.fetch_one(cur, sql.render("summary", where=clause), values)
+    if rolled:
+        text = sql.render("rollup_summary", where=clause, percentiles="SELECT NULL AS bounds")
+    else:
+        text = sql.render("summary", where=clause)
+    totals = sql.fetch_one(cur, text, values)
     out["count"] = totals["count"]
     out["total_ms"] = totals["total_duration_ms"]
     return out
@@ -244,7 +249,8 @@ def workload(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
 def heatmap(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Count and total time per (UTC day, hour of day)."""
     clause, values = where(_SLOW, params)
-    cells = sql.fetch(cur, sql.render("heatmap", where=clause), values)
+    name = "rollup_heatmap" if rollups.use(cur, params) else "heatmap"
+    cells = sql.fetch(cur, sql.render(name, where=clause), values)
     return {
         "timezone": "UTC",
         "days": sorted({c["day"] for c in cells}),
