@@ -39,10 +39,10 @@ OLD_LAKE = TEST_DATA / "lakes" / "loglake-0.1.0"
 ROLLUP_KEYS = [k for k in GROUP_KEYS if GROUP_COLUMNS[k] in rollups.KEYS]
 
 
-def _generated(path: Path, seed: int, start: str) -> tuple[Path, GenStats]:
-    """A seeded generated mongod log of one day, and what it holds."""
+def _generated(path: Path, seed: int, start: str, days: float = 1) -> tuple[Path, GenStats]:
+    """A seeded generated mongod log (one day unless told), and what it holds."""
     with path.open("wb") as f:
-        stats = generate(GenSpec(seed=seed, target_bytes=2_000_000, start=start, days=1), f)
+        stats = generate(GenSpec(seed=seed, target_bytes=2_000_000, start=start, days=days), f)
     return path, stats
 
 
@@ -107,7 +107,9 @@ def _open(root: Path) -> Pair:
     hour = first.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
     pair.picks["hour"] = _iso(hour)
     pair.picks["hour_later"] = _iso(hour + timedelta(hours=9))
-    pair.picks["day_end"] = _iso(last.replace(hour=0, minute=0, second=0, microsecond=0))
+    last_day = last.replace(hour=0, minute=0, second=0, microsecond=0)
+    pair.picks["day_end"] = _iso(last_day)
+    pair.picks["last_day_hour"] = _iso(last_day + timedelta(hours=5))
     pair.picks["mid_hour"] = _iso(hour + timedelta(minutes=30))
     return pair
 
@@ -121,7 +123,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     """A generated log (one day, seeded) or a log of NULLs and ties, ingested as the CLI does."""
     tmp = tmp_path_factory.mktemp(request.param)
     if request.param == "generated":
-        path, _ = _generated(tmp / "gen.log", 11, "2024-03-18T00:00:00")
+        path, _ = _generated(tmp / "gen.log", 11, "2024-03-18T00:00:00", days=3)
     else:
         path = _edges(tmp)
     settings = _settings(tmp / "lake")
@@ -211,6 +213,8 @@ FILTERS: dict[str, dict[str, str]] = {
     "from-to on hours": {"from": "hour", "to": "hour_later"},
     "from on the hour": {"from": "hour"},
     "to on a day": {"to": "day_end"},
+    # whole days from daily_durations, the hours around them from durations
+    "from-to across days": {"from": "hour", "to": "last_day_hour"},
     "namespace, op and hours": {"namespace": "namespace", "op": "op", "from": "hour"},
 }
 if "engine" in filters._COMPARE:  # the engine filter (issue 17's other part) is a rollup key
@@ -261,7 +265,9 @@ def test_every_pattern_sort_from_rollups(pair: Pair, sort: str, order: str) -> N
 
 
 @pytest.mark.parametrize("bucket", ["auto", "1h", "6h", "1d"])
-@pytest.mark.parametrize("name", ["none", "namespace", "from-to on hours", "hide_system"])
+@pytest.mark.parametrize(
+    "name", ["none", "namespace", "from-to on hours", "from-to across days", "hide_system"]
+)
 @pytest.mark.parametrize("group_by", ["shape", "namespace", "app"])
 def test_trend_series_from_rollups(pair: Pair, name: str, bucket: str, group_by: str) -> None:
     args = {**_args(pair, FILTERS[name]), "bucket": bucket, "group_by": group_by}
@@ -274,7 +280,7 @@ def test_trend_series_from_rollups(pair: Pair, name: str, bucket: str, group_by:
     [{}, {"min_ms": "=100"}, {"max_ms": "=5", "op": "op"}, {"sort": "=duration_ms"}],
     ids=["plain", "min_ms", "max_ms+op", "by duration"],
 )
-@pytest.mark.parametrize("name", ["none", "namespace", "from-to on hours", "plan"])
+@pytest.mark.parametrize("name", ["none", "namespace", "from-to across days", "plan"])
 def test_slow_query_page_count_from_rollups(pair: Pair, name: str, extra: dict[str, str]) -> None:
     args = _args(pair, {**FILTERS[name], **extra})
     assert pair.covered("slow_queries", args, by_duration=True)
@@ -419,3 +425,22 @@ def test_an_old_lake_answers_then_gains_rollups(settings: Settings, runner: Runn
             assert_same(after, json.loads(json.dumps(answer)))
     for group_by in ROLLUP_KEYS:
         _ask_both(pair, "patterns", {"group_by": group_by})
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "pieces"),
+    [
+        (None, None, ["daily_durations"]),
+        ("2024-03-18T00:00", "2024-03-20T00:00", ["daily_durations"]),
+        ("2024-03-18T05:00", None, ["daily_durations", "durations"]),
+        ("2024-03-18T05:00", "2024-03-20T07:00", ["daily_durations", "durations", "durations"]),
+        ("2024-03-18T05:00", "2024-03-19T07:00", ["durations"]),  # no whole day between
+    ],
+)
+def test_percentiles_read_whole_days_from_daily_durations(
+    low: str | None, high: str | None, pieces: list[str]
+) -> None:
+    params = parse_params("summary", {"from": low, "to": high})
+    text, _ = rollups.durations_source(params)
+    used = [name for name in text.split() if name.startswith("slow_queries_")]
+    assert used == [rollups.VIEWS[p] for p in pieces]

@@ -71,6 +71,7 @@ def _write_part(manifest: Manifest, todo: list[Location]) -> dict[str, Any]:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # an after-commit step prints nothing
 
         def read_columns(path: str) -> frozenset[str]:
             found = con.execute(
@@ -88,6 +89,8 @@ def _write_part(manifest: Manifest, todo: list[Location]) -> dict[str, Any]:
             con.execute(
                 f"COPY ({rollup.build_sql()}) TO '{local}' (FORMAT parquet, COMPRESSION zstd)"
             )
+            # a later rollup may be computed from this one (daily_durations from durations)
+            con.register(rollup.name, con.read_parquet(str(local)))
             found = con.execute("SELECT count(*) FROM read_parquet(?)", [str(local)]).fetchone()
             rows[rollup.name] = int(found[0]) if found else 0
             files[rollup.name] = f"{ROLLUP_DIR}/{part_id}/{rollup.name}.parquet"

@@ -2,7 +2,8 @@
 -- pos = (N - 1) * q in the sorted durations, between the values `lo` and `hi` at its floor
 -- and ceiling (found by the cumulative counts `upto`). `bounds` are those, which
 -- rollups.interpolate turns into quantile_cont's exact value; `percentiles` is close
--- enough to sort by. Groups: {group}; quantiles bound as DOUBLE[].
+-- enough to sort by. Grouped by the group columns, over the durations rows that
+-- rollups.durations_source selects; the quantiles are bound as DOUBLE[].
 SELECT
     {group},
     list(lo + (hi - lo) * (pos - floor(pos)) ORDER BY q) AS percentiles,
@@ -26,8 +27,7 @@ FROM (
                 CAST(sum(n) OVER (PARTITION BY {group}) - 1 AS DOUBLE) AS last
             FROM (
                 SELECT {columns}, duration_ms, sum(n) AS n
-                FROM slow_queries_durations
-                {where}
+                FROM ({source})
                 GROUP BY ALL
             )
         ),
