@@ -152,15 +152,34 @@ def percentiles(
     params: dict[str, Any],
     group: str,
     columns: str,
+    quantiles: tuple[float, ...],
     extra: tuple[str, tuple[Any, ...]] = ("", ()),
     by_hour: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The SQL of percentiles per `group` (`columns` of the durations rows give it) of the
-    slow queries the filters (and `extra`, a clause and its values) select; its values,
-    without the quantiles, which are bound last."""
+    """The SQL of `quantiles` per `group` (`columns` of the durations rows give it) of the
+    slow queries the filters (and `extra`, a clause and its values) select, and its values."""
     source, values = durations_source(params, extra, by_hour)
-    text = sql.render("rollup_percentiles", group=group, columns=columns, source=source)
-    return text, values
+    n = range(len(quantiles))
+    picks = ", ".join(
+        f"min(duration_ms) FILTER (WHERE upto > floor(last * q{i})) AS lo{i}, "
+        f"min(duration_ms) FILTER (WHERE upto > ceil(last * q{i})) AS hi{i}, "
+        f"any_value(last * q{i}) AS pos{i}"
+        for i in n
+    )
+    names = [c.strip() for c in group.split(",")]
+    text = sql.render(
+        "rollup_percentiles",
+        group=group,
+        ordered=", ".join(f"d.{g}" for g in names),
+        joined=" AND ".join(f"d.{g} IS NOT DISTINCT FROM g.{g}" for g in names),
+        columns=columns,
+        source=source,
+        quantiles="SELECT " + ", ".join(f"CAST(? AS DOUBLE) AS q{i}" for i in n),
+        picks=picks,
+        values=", ".join(f"lo{i} + (hi{i} - lo{i}) * (pos{i} - floor(pos{i}))" for i in n),
+        bounds=", ".join(f"struct_pack(lo := lo{i}, hi := hi{i}, pos := pos{i})" for i in n),
+    )
+    return text, [*values, *quantiles]
 
 
 def durations_source(

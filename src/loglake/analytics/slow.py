@@ -29,7 +29,7 @@ _SLOW = Stream.SLOW_QUERIES
 _PERCENTILE_KEYS = ("p50_ms", "p95_ms", "p99_ms")
 # sort columns computed inside the percentiles list (DuckDB lists count from 1)
 _PATTERN_SORT_SQL = {"p95_ms": "percentiles[2]"}
-_QUANTILES = [0.5, 0.95, 0.99]
+_QUANTILES = (0.5, 0.95, 0.99)
 
 
 def split_percentiles(row: dict[str, Any], suffix: str = "_ms") -> None:
@@ -71,9 +71,9 @@ def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Totals, time range, percentiles, top plans, namespaces and ops."""
     clause, values = where(_SLOW, params)
     if rollups.use(cur, params):
-        pct, pct_values = rollups.percentiles(params, "g", "0 AS g")
+        pct, pct_values = rollups.percentiles(params, "g", "0 AS g", _QUANTILES)
         text = sql.render("rollup_summary", where=clause, percentiles=pct)
-        out = sql.fetch_one(cur, text, [*pct_values, _QUANTILES, *values])
+        out = sql.fetch_one(cur, text, [*pct_values, *values])
         out["percentiles"] = rollups.interpolate(out.pop("bounds"))
         top_rows = sql.fetch(cur, sql.render("rollup_top_values", where=clause), values)
     else:
@@ -116,9 +116,9 @@ def patterns(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         "order": params["order"].upper(),
     }
     if rollups.use(cur, params, key=key):
-        pct, pct_values = rollups.percentiles(params, "key", f"{key} AS key")
+        pct, pct_values = rollups.percentiles(params, "key", f"{key} AS key", _QUANTILES)
         text = sql.render("rollup_patterns", key=key, where=clause, percentiles=pct, **order)
-        rows = sql.fetch(cur, text, [*values, *pct_values, _QUANTILES, params["limit"]])
+        rows = sql.fetch(cur, text, [*values, *pct_values, params["limit"]])
         for row in rows:
             row["percentiles"] = rollups.interpolate(row.pop("bounds"))
     else:
@@ -192,9 +192,10 @@ def _series(
     if not rollups.use(cur, params, key=key, bucket_us=width):
         return sql.fetch(cur, sql.render("trend_series", key=key, where=clause), bucketed)
     columns = f"{key} AS key, (epoch_us(ts) // ?) * ? AS bucket_us"
-    pct, pct_values = rollups.percentiles(params, "key, bucket_us", columns, extra, by_hour=True)
+    group = "key, bucket_us"
+    pct, pct_values = rollups.percentiles(params, group, columns, (0.95,), extra, by_hour=True)
     text = sql.render("rollup_trend_series", key=key, where=clause, percentiles=pct)
-    rows = sql.fetch(cur, text, [*bucketed, width, width, *pct_values, [0.95]])
+    rows = sql.fetch(cur, text, [*bucketed, width, width, *pct_values])
     for row in rows:
         found = rollups.interpolate(row["p95_ms"])
         row["p95_ms"] = found[0] if found else None
