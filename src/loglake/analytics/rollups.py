@@ -1,13 +1,14 @@
 """Rollups of slow queries: small tables written after each commit, so filtered questions
 add up a few thousand rows instead of scanning millions.
 
-Two rollups are declared here, once (`ROLLUPS`): `hourly` (UTC hour x the keys below: count,
-sums, min/max, first/last ts, a shape and the slowest sample) and `durations` (UTC hour x the
-keys x duration_ms: how many), from which percentiles are exact (`rollup_percentiles.sql`).
-Their key columns carry the slow_queries names, their hour is `ts` and their partition
+The rollups are declared here, once (`ROLLUPS`): `hourly` (UTC hour x the keys below:
+count, sums, min/max, first/last ts, a shape and the slowest sample), `durations` (UTC hour
+x the keys x duration_ms: how many) and `daily_durations` (the same per UTC day, for whole
+days: far fewer rows), from which percentiles are exact (`rollup_percentiles.sql`). Their
+key columns carry the slow_queries names, their hour (day) is `ts` and their partition
 `date`, so `filters.where` builds the same WHERE clause for a rollup as for the rows.
 
-They live under `rollups/`: `index.json` lists parts, each part a pair of Parquet files
+They live under `rollups/`: `index.json` lists parts, each part one Parquet file per rollup,
 that covers a set of committed slow_queries files (`rollup_writer.py` writes them). A
 dataset version is answered from rollups only when its parts cover exactly its files:
 `usable_parts` decides it while `engine.Lake` builds the views of that version, in the
