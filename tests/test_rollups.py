@@ -39,11 +39,18 @@ OLD_LAKE = TEST_DATA / "lakes" / "loglake-0.1.0"
 ROLLUP_KEYS = [k for k in GROUP_KEYS if GROUP_COLUMNS[k] in rollups.KEYS]
 
 
-def _generated(path: Path, seed: int, start: str, days: float = 1) -> tuple[Path, GenStats]:
-    """A seeded generated mongod log (one day unless told), and what it holds."""
+def _generated(path: Path, seed: int, start: str) -> tuple[Path, GenStats]:
+    """A seeded generated mongod log from `start` (2 MB: about 13 hours), and what it holds."""
     with path.open("wb") as f:
-        stats = generate(GenSpec(seed=seed, target_bytes=2_000_000, start=start, days=days), f)
+        stats = generate(GenSpec(seed=seed, target_bytes=2_000_000, start=start, days=1), f)
     return path, stats
+
+
+def _three_days(tmp: Path) -> list[Path]:
+    """Generated logs of 2024-03-18, 19 and 20: ranges with whole days and hours around."""
+    return [
+        _generated(tmp / f"{day}.log", day, f"2024-03-{day}T00:00:00")[0] for day in (18, 19, 20)
+    ]
 
 
 def _ingest(settings: Settings, *paths: Path, **options: Any) -> dict[str, Any]:
@@ -120,14 +127,12 @@ def _iso(value: datetime) -> str:
 
 @pytest.fixture(scope="module", params=["generated", "edges"])
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Pair:
-    """A generated log (one day, seeded) or a log of NULLs and ties, ingested as the CLI does."""
+    """Generated logs of three days (seeded) or a log of NULLs and ties, ingested as the CLI
+    does."""
     tmp = tmp_path_factory.mktemp(request.param)
-    if request.param == "generated":
-        path, _ = _generated(tmp / "gen.log", 11, "2024-03-18T00:00:00", days=3)
-    else:
-        path = _edges(tmp)
+    paths = _three_days(tmp) if request.param == "generated" else [_edges(tmp)]
     settings = _settings(tmp / "lake")
-    _ingest(settings, path)
+    _ingest(settings, *paths)
     return _open(settings.root)
 
 
@@ -444,3 +449,37 @@ def test_percentiles_read_whole_days_from_daily_durations(
     text, _ = rollups.durations_source(params)
     used = [name for name in text.split() if name.startswith("slow_queries_")]
     assert used == [rollups.VIEWS[p] for p in pieces]
+
+
+def test_retention_recomputes_what_it_dropped(
+    settings: Settings, tmp_path: Path, runner: Runner
+) -> None:
+    _ingest(settings, *_three_days(tmp_path))
+    result = runner.run("clean", "--before", "2024-03-19", "--data", str(settings.root))
+    assert result.exit_code == 0, result.output
+    files = {loc.key for loc in Manifest.load(settings.root).locations(Stream.SLOW_QUERIES)}
+    assert files and all("date=2024-03-18" not in key for key in files)
+    assert {key for p in _parts(settings.root) for key in p["covers"]} == files
+    pair = _open(settings.root)
+    assert pair.covered("summary", {})
+    assert pair.rolled.ask("summary", {})["first_ts"] >= "2024-03-19"
+    _ask_both(pair, "summary", {})
+    _ask_both(pair, "patterns", {"group_by": "namespace"})
+
+
+def test_the_range_across_days_reads_every_piece(pair: Pair) -> None:
+    params = parse_params("summary", _args(pair, FILTERS["from-to across days"]))
+    text, values = rollups.durations_source(params)
+    pieces = text.split(" UNION ALL BY NAME ")
+    if (params["to"] - params["from"]).days < 2:  # the edges log: no whole day in between
+        assert len(pieces) == 1
+        return
+    assert len(pieces) == 3
+    counts, used = [], 0
+    with pair.rolled.lake.snapshot() as cur:
+        for piece in pieces:
+            bound = values[used : used + piece.count("?")]
+            used += len(bound)
+            counts.append(cur.execute(f"SELECT count(*) FROM {piece}", bound).fetchall()[0][0])
+    assert used == len(values)
+    assert all(n > 0 for n in counts), counts
