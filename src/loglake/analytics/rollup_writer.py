@@ -72,6 +72,8 @@ def _write_part(manifest: Manifest, todo: list[Location]) -> dict[str, Any]:
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")  # an after-commit step prints nothing
+        # rollups are only ever added up: no row order to keep (a sort tripled the build time)
+        con.execute("SET preserve_insertion_order = false")
 
         def read_columns(path: str) -> frozenset[str]:
             found = con.execute(

@@ -8,4 +8,3 @@ SELECT
     CAST(sum(n) AS BIGINT) AS n
 FROM durations
 GROUP BY ALL
-ORDER BY ts
