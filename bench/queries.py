@@ -410,7 +410,9 @@ def code_version() -> str:
     return head.strip() + (" + uncommitted changes in src/" if dirty.strip() else "")
 
 
-def run(work: Path, warm: int, size: int | None = None) -> dict[str, Any]:
+def run(
+    work: Path, warm: int, size: int | None = None, filtered_only: bool = False
+) -> dict[str, Any]:
     """Build (or reuse) both lakes, time every case; the results. `size`: bytes of each of
     the three logs instead of 3 GB (a small trial run; its numbers are not the benchmark)."""
     work.mkdir(parents=True, exist_ok=True)
@@ -424,7 +426,11 @@ def run(work: Path, warm: int, size: int | None = None) -> dict[str, Any]:
     search_log = ensure_log(work, size or search_size, search_seed, search_start)
     search_lake = ensure_lake(work / "search-lake", [search_log])
     rows = []
-    for case in cases(work / "query-lake", work / "search-lake"):
+    if filtered_only:
+        todo = filtered_cases(work / "query-lake")
+    else:
+        todo = cases(work / "query-lake", work / "search-lake")
+    for case in todo:
         row = time_case(case, warm)
         for attempt in range(2, 4):  # other processes took CPU while timing: measure again
             if row.get("other_cpu", 0.0) <= NOISY:
@@ -488,6 +494,9 @@ def section(results: dict[str, Any], command: str) -> str:
         "- detail: the rows of the default first page, a different one each call (slow "
         "queries: found in the first stream looked up); events-only lines (heartbeats) are "
         "looked up in all four streams",
+        "- rows marked *(rollups)* and *(rows)* ask the same filtered question twice in this "
+        "run: answered from the slow-query rollups (`rollups/`, written after each commit), "
+        "and with `Settings(rollups=False)`, which scans the rows",
         "- targets: PRODUCT.md section 3 (warm p50); questions without a target are for "
         "information",
         "",
@@ -563,9 +572,10 @@ def main(argv: list[str] | None = None, command: str | None = None) -> dict[str,
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument("--log-bytes", type=int, help="each log's size instead of 3 GB (a trial)")
     ap.add_argument("--patience", type=float, default=PATIENCE[0], help="wait for quiet, s")
+    ap.add_argument("--filtered-only", action="store_true", help="only rollups-vs-rows rows")
     args = ap.parse_args(argv)
     PATIENCE[0] = args.patience
-    results = run(Path(args.workdir), args.warm, args.log_bytes)
+    results = run(Path(args.workdir), args.warm, args.log_bytes, args.filtered_only)
     if not args.no_write:
         cmd = command or "python bench/queries.py" + (
             f" --warm {args.warm}" if args.warm != 20 else ""
