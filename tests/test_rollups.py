@@ -490,3 +490,26 @@ def test_the_range_across_days_reads_every_piece(pair: Pair) -> None:
             counts.append(cur.execute(f"SELECT count(*) FROM {piece}", bound).fetchall()[0][0])
     assert used == len(values)
     assert all(n > 0 for n in counts), counts
+
+
+def test_parts_stay_few_as_appends_add_them(settings: Settings, tmp_path: Path) -> None:
+    counts = []
+    for n in range(4):  # four appends (as --follow rounds are) without their listeners
+        path, stats = _generated(tmp_path / f"{n}.log", 30 + n, f"2024-04-0{n + 1}T00:00:00")
+        _ingest(settings, path, listeners=())
+        counts.append(stats.slow)
+        update_rollups(Manifest.load(settings.root), max_parts=2)
+        assert len(_parts(settings.root)) == min(n + 1, 2)
+    parts = _parts(settings.root)
+    assert sum(p["source_rows"] for p in parts) == sum(counts)
+    files = {loc.key for loc in Manifest.load(settings.root).locations(Stream.SLOW_QUERIES)}
+    assert sorted(key for p in parts for key in p["covers"]) == sorted(files)
+    pair = _open(settings.root)
+    assert pair.covered("summary", {})
+    assert _summary_count(pair.rolled) == sum(counts)
+    _ask_both(pair, "patterns", {"group_by": "plan"})
+    part_files = {rel for p in parts for rel in p["files"].values()}
+    on_disk = {
+        str(f.relative_to(settings.root)) for f in (settings.root / ROLLUPS).rglob("*.parquet")
+    }
+    assert part_files <= on_disk  # the current parts, plus at most the previous index's
