@@ -51,6 +51,7 @@ DATASET = (
 SEARCH_LOG = (1_000_000_000, 42, DEFAULT_START)
 MIN_SLOW_ROWS = 5_000_000
 NOISY = 0.10  # a question is timed again when other processes used more of the CPUs
+PATIENCE = [300.0]  # seconds to wait for a quiet machine before each question (--patience)
 
 # doc markers: the generated query section sits between these, before the hand notes
 QUERY_MARK = "<!-- query latency: written by bench/queries.py -->"
@@ -129,11 +130,13 @@ class Case:
         target: int | None,
         root: Path,
         precomputed: bool = False,
+        rollups: bool = True,
     ) -> None:
         self.label, self.question, self.target, self.root = label, question, target, root
         self._args = args
         # False: every call runs its queries; True: unfiltered answers written after ingest
         self.precomputed = precomputed
+        self.rollups = rollups  # False: the rows are scanned even where rollups could answer
 
     def args(self, i: int) -> dict[str, Any]:
         return self._args(i) if callable(self._args) else dict(self._args)
@@ -205,10 +208,11 @@ def time_case(case: Case, warm: int) -> dict[str, Any]:
     if not available(case.question):
         row["status"] = "not available"
         return row
-    row["waited_s"] = wait_quiet()
+    row["waited_s"] = wait_quiet(patience=PATIENCE[0])
     gc.collect()
     busy = OtherLoad()
-    an = Analytics(Settings(root=case.root, cache_entries=0, precomputed_answers=case.precomputed))
+    options = {"precomputed_answers": case.precomputed, "rollups": case.rollups}
+    an = Analytics(Settings(root=case.root, cache_entries=0, **options))
     try:
         clear_inner_caches()
         t0 = time.perf_counter()
@@ -233,7 +237,7 @@ def time_case(case: Case, warm: int) -> dict[str, Any]:
         max_ms=max(times),
         result=describe(case.question, result),
     )
-    cached = Analytics(Settings(root=case.root, precomputed_answers=case.precomputed))
+    cached = Analytics(Settings(root=case.root, **options))
     clear_inner_caches()
     cached.ask(case.question, case.args(0))
     t0 = time.perf_counter()
@@ -333,7 +337,54 @@ def cases(root: Path, search_root: Path) -> list[Case]:
     for question, target in (("summary", t["summary"]), ("patterns", t["patterns"])):
         label = f"{question}, answer precomputed after ingest"
         out.append(Case(label, question, {}, target, root, precomputed=True))
+    return out + filtered_cases(root)
+
+
+# filtered questions, each timed from the rollups and from the rows (rollups=False)
+WEEK = {"from": "2024-03-20T00:00:00Z", "to": "2024-03-27T00:00:00Z"}
+ONE_NS = {"namespace": "shop.orders"}
+FILTERED: tuple[tuple[str, str, dict[str, Any], int | None], ...] = (
+    ("summary, 7 days", "summary", WEEK, TARGETS["summary"]),
+    ("summary, shop.orders", "summary", ONE_NS, TARGETS["summary"]),
+    ("patterns, no filter", "patterns", {}, TARGETS["patterns"]),
+    ("patterns, 7 days", "patterns", WEEK, TARGETS["patterns"]),
+    ("patterns by namespace, 7 days", "patterns", {**WEEK, "group_by": "namespace"}, 500),
+    ("patterns, shop.orders", "patterns", ONE_NS, TARGETS["patterns"]),
+    (
+        "slow queries, shop.orders >= 100 ms by duration",
+        "slow_queries",
+        {**ONE_NS, "min_ms": "100", "sort": "duration_ms"},
+        TARGETS["slow_queries"],
+    ),
+    ("trend, shop.orders", "trend", ONE_NS, None),
+    ("trend, 7 days", "trend", WEEK, None),
+)
+
+
+def filtered_cases(root: Path) -> list[Case]:
+    """Each filtered question twice: answered from the rollups, then from the rows."""
+    ensure_rollups(root)
+    out = []
+    for label, question, args, target in FILTERED:
+        for rolled in (True, False):
+            how = "rollups" if rolled else "rows"
+            out.append(Case(f"{label} ({how})", question, args, target, root, rollups=rolled))
     return out
+
+
+def ensure_rollups(root: Path) -> None:
+    """Write the rollups `loglake ingest` writes, if this lake has none of its version yet."""
+    from loglake.analytics.rollup_writer import update_rollups
+    from loglake.store.manifest import Manifest
+
+    started = time.perf_counter()
+    index = update_rollups(Manifest.load(root))
+    rows = {name: sum(p["rows"][name] for p in index["parts"]) for name in ("hourly", "durations")}
+    print(
+        f"rollups: {len(index['parts'])} parts, {rows} rows, "
+        f"{time.perf_counter() - started:.1f} s (0 when already written)",
+        file=sys.stderr,
+    )
 
 
 def ensure_precomputed(root: Path) -> None:
@@ -359,18 +410,27 @@ def code_version() -> str:
     return head.strip() + (" + uncommitted changes in src/" if dirty.strip() else "")
 
 
-def run(work: Path, warm: int) -> dict[str, Any]:
-    """Build (or reuse) both lakes, time every case; the results."""
+def run(
+    work: Path, warm: int, size: int | None = None, filtered_only: bool = False
+) -> dict[str, Any]:
+    """Build (or reuse) both lakes, time every case; the results. `size`: bytes of each of
+    the three logs instead of 3 GB (a small trial run; its numbers are not the benchmark)."""
     work.mkdir(parents=True, exist_ok=True)
-    logs = [ensure_log(work, *spec) for spec in DATASET]
+    dataset = [(size or s, seed, start) for s, seed, start in DATASET]
+    logs = [ensure_log(work, *spec) for spec in dataset]
     lake = ensure_lake(work / "query-lake", logs)
     slow = lake["rows"].get("slow_queries", 0)
     if slow < MIN_SLOW_ROWS:
         print(f"warning: only {slow:,} slow queries (< {MIN_SLOW_ROWS:,})", file=sys.stderr)
-    search_log = ensure_log(work, *SEARCH_LOG)
+    search_size, search_seed, search_start = SEARCH_LOG
+    search_log = ensure_log(work, size or search_size, search_seed, search_start)
     search_lake = ensure_lake(work / "search-lake", [search_log])
     rows = []
-    for case in cases(work / "query-lake", work / "search-lake"):
+    if filtered_only:
+        todo = filtered_cases(work / "query-lake")
+    else:
+        todo = cases(work / "query-lake", work / "search-lake")
+    for case in todo:
         row = time_case(case, warm)
         for attempt in range(2, 4):  # other processes took CPU while timing: measure again
             if row.get("other_cpu", 0.0) <= NOISY:
@@ -434,6 +494,9 @@ def section(results: dict[str, Any], command: str) -> str:
         "- detail: the rows of the default first page, a different one each call (slow "
         "queries: found in the first stream looked up); events-only lines (heartbeats) are "
         "looked up in all four streams",
+        "- rows marked *(rollups)* and *(rows)* ask the same filtered question twice in this "
+        "run: answered from the slow-query rollups (`rollups/`, written after each commit), "
+        "and with `Settings(rollups=False)`, which scans the rows",
         "- targets: PRODUCT.md section 3 (warm p50); questions without a target are for "
         "information",
         "",
@@ -507,8 +570,12 @@ def main(argv: list[str] | None = None, command: str | None = None) -> dict[str,
     add_arguments(ap)
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    ap.add_argument("--log-bytes", type=int, help="each log's size instead of 3 GB (a trial)")
+    ap.add_argument("--patience", type=float, default=PATIENCE[0], help="wait for quiet, s")
+    ap.add_argument("--filtered-only", action="store_true", help="only rollups-vs-rows rows")
     args = ap.parse_args(argv)
-    results = run(Path(args.workdir), args.warm)
+    PATIENCE[0] = args.patience
+    results = run(Path(args.workdir), args.warm, args.log_bytes, args.filtered_only)
     if not args.no_write:
         cmd = command or "python bench/queries.py" + (
             f" --warm {args.warm}" if args.warm != 20 else ""

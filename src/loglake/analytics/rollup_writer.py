@@ -31,10 +31,15 @@ from loglake.store.listeners import Commit
 from loglake.store.manifest import Location, Manifest, now_iso
 
 _SLOW = Stream.SLOW_QUERIES
+MAX_PARTS = 16  # then the smallest parts are rolled up again with the new files, as one
 
 
-def update_rollups(manifest: Manifest, rebuild: bool = False) -> dict[str, Any]:
-    """Make the rollups cover the committed slow_queries files; the index written."""
+def update_rollups(
+    manifest: Manifest, rebuild: bool = False, max_parts: int = MAX_PARTS
+) -> dict[str, Any]:
+    """Make the rollups cover the committed slow_queries files; the index written.
+
+    Parts stay at most `max_parts`: `--follow` adds one per round."""
     locations = manifest.locations(_SLOW)
     keys = {loc.key for loc in locations}
     previous = read_index(manifest.root)
@@ -48,6 +53,11 @@ def update_rollups(manifest: Manifest, rebuild: bool = False) -> dict[str, Any]:
             if part.get("schema") == rollup_schema() and mine <= keys and not mine & covered:
                 kept.append(part)
                 covered |= mine
+    if len(covered) < len(keys) and len(kept) >= max_parts:
+        kept.sort(key=lambda part: part.get("source_rows", 0))
+        for part in kept[: len(kept) - max_parts + 1]:  # recomputed with the new files
+            covered -= set(part["covers"])
+        kept = kept[len(kept) - max_parts + 1 :]
     todo = [loc for loc in locations if loc.key not in covered]
     parts = kept + ([_write_part(manifest, todo)] if todo else [])
     index = {"dataset_version": manifest.version, "computed": now_iso(), "parts": parts}
@@ -71,6 +81,9 @@ def _write_part(manifest: Manifest, todo: list[Location]) -> dict[str, Any]:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # an after-commit step prints nothing
+        # rollups are only ever added up: no row order to keep (a sort tripled the build time)
+        con.execute("SET preserve_insertion_order = false")
 
         def read_columns(path: str) -> frozenset[str]:
             found = con.execute(
@@ -88,6 +101,8 @@ def _write_part(manifest: Manifest, todo: list[Location]) -> dict[str, Any]:
             con.execute(
                 f"COPY ({rollup.build_sql()}) TO '{local}' (FORMAT parquet, COMPRESSION zstd)"
             )
+            # a later rollup may be computed from this one (daily_durations from durations)
+            con.register(rollup.name, con.read_parquet(str(local)))
             found = con.execute("SELECT count(*) FROM read_parquet(?)", [str(local)]).fetchone()
             rows[rollup.name] = int(found[0]) if found else 0
             files[rollup.name] = f"{ROLLUP_DIR}/{part_id}/{rollup.name}.parquet"

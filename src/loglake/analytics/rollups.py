@@ -1,13 +1,14 @@
 """Rollups of slow queries: small tables written after each commit, so filtered questions
 add up a few thousand rows instead of scanning millions.
 
-Two rollups are declared here, once (`ROLLUPS`): `hourly` (UTC hour x the keys below: count,
-sums, min/max, first/last ts, a shape and the slowest sample) and `durations` (UTC hour x the
-keys x duration_ms: how many), from which percentiles are exact (`rollup_percentiles.sql`).
-Their key columns carry the slow_queries names, their hour is `ts` and their partition
+The rollups are declared here, once (`ROLLUPS`): `hourly` (UTC hour x the keys below:
+count, sums, min/max, first/last ts, a shape and the slowest sample), `durations` (UTC hour
+x the keys x duration_ms: how many) and `daily_durations` (the same per UTC day, for whole
+days: far fewer rows), from which percentiles are exact (`rollup_percentiles.sql`). Their
+key columns carry the slow_queries names, their hour (day) is `ts` and their partition
 `date`, so `filters.where` builds the same WHERE clause for a rollup as for the rows.
 
-They live under `rollups/`: `index.json` lists parts, each part a pair of Parquet files
+They live under `rollups/`: `index.json` lists parts, each part one Parquet file per rollup,
 that covers a set of committed slow_queries files (`rollup_writer.py` writes them). A
 dataset version is answered from rollups only when its parts cover exactly its files:
 `usable_parts` decides it while `engine.Lake` builds the views of that version, in the
@@ -22,14 +23,14 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from loglake.analytics import sql
-from loglake.analytics.filters import applicable
+from loglake.analytics.filters import applicable, where
 from loglake.layout import ROLLUP_INDEX
 from loglake.schema import Stream
 from loglake.store.fs import LakeFS
@@ -50,7 +51,11 @@ KEYS = (
     "is_system",
 )
 # a rollup's name -> its view in the lake's DuckDB catalog
-VIEWS = {"hourly": "slow_queries_hourly", "durations": "slow_queries_durations"}
+VIEWS = {
+    "hourly": "slow_queries_hourly",
+    "durations": "slow_queries_durations",
+    "daily_durations": "slow_queries_daily_durations",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Rollup:
     name: str
     doc: str
     sql: str  # analytics/sql/<sql>.sql, with {keys}
+    source: str = "slow_queries"  # what it is computed from: the rows or an earlier rollup
 
     @property
     def view(self) -> str:
@@ -67,7 +73,7 @@ class Rollup:
         return VIEWS[self.name]
 
     def build_sql(self) -> str:
-        """The SELECT over a `slow_queries` view that computes it."""
+        """The SELECT over its source's view (`slow_queries` or a rollup) computing it."""
         return sql.render(self.sql, keys=", ".join(KEYS))
 
 
@@ -79,6 +85,12 @@ ROLLUPS = (
     ),
     Rollup(
         "durations", "per UTC hour, keys and duration_ms: how many slow queries", "rollup_durations"
+    ),
+    Rollup(
+        "daily_durations",
+        "durations per UTC day instead of hour (percentiles over whole days)",
+        "rollup_daily_durations",
+        source="durations",
     ),
 )
 
@@ -137,9 +149,80 @@ def use(cur: Any, params: dict[str, Any], **needs: Any) -> bool:
     return covers(params, **needs) and ready(cur)
 
 
-def percentiles_sql(group: str, columns: str, clause: str) -> str:
-    """Percentiles per `group` of the durations rollup rows selected by `clause`."""
-    return sql.render("rollup_percentiles", group=group, columns=columns, where=clause)
+def percentiles(
+    params: dict[str, Any],
+    group: str,
+    columns: str,
+    quantiles: tuple[float, ...],
+    extra: tuple[str, tuple[Any, ...]] = ("", ()),
+    by_hour: bool = False,
+) -> tuple[str, list[Any]]:
+    """The SQL of `quantiles` per `group` (`columns` of the durations rows give it) of the
+    slow queries the filters (and `extra`, a clause and its values) select, and its values."""
+    source, values = durations_source(params, extra, by_hour)
+    n = range(len(quantiles))
+    picks = ", ".join(
+        f"min(duration_ms) FILTER (WHERE upto > floor(last * q{i})) AS lo{i}, "
+        f"min(duration_ms) FILTER (WHERE upto > ceil(last * q{i})) AS hi{i}, "
+        f"any_value(last * q{i}) AS pos{i}"
+        for i in n
+    )
+    names = [c.strip() for c in group.split(",")]
+    text = sql.render(
+        "rollup_percentiles",
+        group=group,
+        ordered=", ".join(f"d.{g}" for g in names),
+        joined=" AND ".join(f"d.{g} IS NOT DISTINCT FROM g.{g}" for g in names),
+        columns=columns,
+        source=source,
+        quantiles="SELECT " + ", ".join(f"CAST(? AS DOUBLE) AS q{i}" for i in n),
+        picks=picks,
+        values=", ".join(f"lo{i} + (hi{i} - lo{i}) * (pos{i} - floor(pos{i}))" for i in n),
+        bounds=", ".join(f"struct_pack(lo := lo{i}, hi := hi{i}, pos := pos{i})" for i in n),
+    )
+    return text, [*values, *quantiles]
+
+
+def durations_source(
+    params: dict[str, Any], extra: tuple[str, tuple[Any, ...]] = ("", ()), by_hour: bool = False
+) -> tuple[str, list[Any]]:
+    """The durations rows of the filtered slow queries and their values: whole days from
+    `daily_durations`, the hours before the first and after the last whole day from
+    `durations` (all of them from `durations` with `by_hour`)."""
+    low, high = params.get("from"), params.get("to")
+    day_low = _day_start(low, up=True) if low is not None else None
+    day_high = _day_start(high, up=False) if high is not None else None
+    if by_hour or (day_low is not None and day_high is not None and day_low >= day_high):
+        return _select("durations", params, extra)
+    pieces = [_select("daily_durations", {**params, "from": day_low, "to": day_high}, extra)]
+    if low is not None and low < day_low:
+        pieces.append(_select("durations", {**params, "to": day_low}, extra))
+    if high is not None and day_high is not None and day_high < high:
+        pieces.append(_select("durations", {**params, "from": day_high}, extra))
+    text = " UNION ALL BY NAME ".join(f"({piece})" for piece, _ in pieces)
+    return text, [value for _, values in pieces for value in values]
+
+
+def _select(
+    rollup: str, params: dict[str, Any], extra: tuple[str, tuple[Any, ...]]
+) -> tuple[str, list[Any]]:
+    clause, values = where(Stream.SLOW_QUERIES, params, *extra)
+    return sql.render("rollup_source", rollup=VIEWS[rollup], where=clause), values
+
+
+def _day_start(value: datetime, up: bool) -> datetime:
+    """The start of a UTC day: the bound's own day, or the next one (`up`) when mid-day."""
+    start = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start + timedelta(days=1) if up and start != value else start
+
+
+def count_source(params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The SQL counting the filtered slow queries from the rollups, and its values."""
+    if params.get("min_ms") is None and params.get("max_ms") is None:
+        source, values = _select("hourly", params, ("", ()))
+        return sql.render("rollup_count", rows="count", source=source), values
+    source, values = durations_source(params)
+    return sql.render("rollup_count", rows="n", source=source), values
 
 
 def interpolate(bounds: list[dict[str, float]] | None) -> list[float] | None:

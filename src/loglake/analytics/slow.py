@@ -29,7 +29,7 @@ _SLOW = Stream.SLOW_QUERIES
 _PERCENTILE_KEYS = ("p50_ms", "p95_ms", "p99_ms")
 # sort columns computed inside the percentiles list (DuckDB lists count from 1)
 _PATTERN_SORT_SQL = {"p95_ms": "percentiles[2]"}
-_QUANTILES = [0.5, 0.95, 0.99]
+_QUANTILES = (0.5, 0.95, 0.99)
 
 
 def split_percentiles(row: dict[str, Any], suffix: str = "_ms") -> None:
@@ -71,9 +71,9 @@ def summary(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Totals, time range, percentiles, top plans, namespaces and ops."""
     clause, values = where(_SLOW, params)
     if rollups.use(cur, params):
-        pct = rollups.percentiles_sql("g", "0 AS g", clause)
+        pct, pct_values = rollups.percentiles(params, "g", "0 AS g", _QUANTILES)
         text = sql.render("rollup_summary", where=clause, percentiles=pct)
-        out = sql.fetch_one(cur, text, [*values, _QUANTILES, *values])
+        out = sql.fetch_one(cur, text, [*pct_values, *values])
         out["percentiles"] = rollups.interpolate(out.pop("bounds"))
         top_rows = sql.fetch(cur, sql.render("rollup_top_values", where=clause), values)
     else:
@@ -116,9 +116,9 @@ def patterns(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         "order": params["order"].upper(),
     }
     if rollups.use(cur, params, key=key):
-        pct = rollups.percentiles_sql("key", f"{key} AS key", clause)
+        pct, pct_values = rollups.percentiles(params, "key", f"{key} AS key", _QUANTILES)
         text = sql.render("rollup_patterns", key=key, where=clause, percentiles=pct, **order)
-        rows = sql.fetch(cur, text, [*values, *values, _QUANTILES, params["limit"]])
+        rows = sql.fetch(cur, text, [*values, *pct_values, params["limit"]])
         for row in rows:
             row["percentiles"] = rollups.interpolate(row.pop("bounds"))
     else:
@@ -151,9 +151,8 @@ def trend(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     keys = [row["key"] for row in top["rows"] if row["key"] is not None]
     series: list[dict[str, Any]] = []
     if keys:
-        s_clause, s_values = where(_SLOW, params, f"list_contains(?, {key})", (keys,))
         points: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
-        for row in _series(cur, params, key, width, s_clause, s_values):
+        for row in _series(cur, params, key, width, keys):
             bucket_key = row.pop("key")
             row["t"] = sql.iso(row.pop("bucket_us"))
             points[bucket_key].append(row)
@@ -183,16 +182,20 @@ def trend(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _series(
-    cur: Any, params: dict[str, Any], key: str, width: int, clause: str, values: list[Any]
+    cur: Any, params: dict[str, Any], key: str, width: int, keys: list[Any]
 ) -> list[dict[str, Any]]:
-    """trend_series rows: from the rollups for buckets of whole hours, else from the rows."""
+    """trend_series rows of the top keys: from the rollups for buckets of whole hours, else
+    from the rows."""
+    extra = (f"list_contains(?, {key})", (keys,))
+    clause, values = where(_SLOW, params, *extra)
     bucketed = [width, width, *values]
     if not rollups.use(cur, params, key=key, bucket_us=width):
         return sql.fetch(cur, sql.render("trend_series", key=key, where=clause), bucketed)
     columns = f"{key} AS key, (epoch_us(ts) // ?) * ? AS bucket_us"
-    pct = rollups.percentiles_sql("key, bucket_us", columns, clause)
+    group = "key, bucket_us"
+    pct, pct_values = rollups.percentiles(params, group, columns, (0.95,), extra, by_hour=True)
     text = sql.render("rollup_trend_series", key=key, where=clause, percentiles=pct)
-    rows = sql.fetch(cur, text, [*bucketed, *bucketed, [0.95]])
+    rows = sql.fetch(cur, text, [*bucketed, width, width, *pct_values])
     for row in rows:
         found = rollups.interpolate(row["p95_ms"])
         row["p95_ms"] = found[0] if found else None
@@ -217,25 +220,23 @@ def slow_queries(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         sort=params["sort"],
         order=params["order"].upper(),
     )
-    count = None
-    if rollups.use(cur, params, by_duration=True):
-        bounded = params.get("min_ms") is not None or params.get("max_ms") is not None
-        rollup, rows = ("durations", "n") if bounded else ("hourly", "count")
-        text_count = sql.render(
-            "rollup_count", rows=rows, rollup=rollups.VIEWS[rollup], where=clause
-        )
-        count = (text_count, values)
+    count = rollups.count_source(params) if rollups.use(cur, params, by_duration=True) else None
     return fetch_page(cur, _SLOW, text, clause, values, params, count=count)
 
 
 def workload(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Share of total time per database, collection (namespace) and operation."""
     clause, values = where(_SLOW, params)
+    rolled = rollups.use(cur, params)
     out: dict[str, Any] = {}
     for name, column in (("by_db", "db"), ("by_collection", "namespace"), ("by_op", "op")):
-        text = sql.render("workload", column=column, where=clause)
+        text = sql.render("rollup_workload" if rolled else "workload", column=column, where=clause)
         out[name] = sql.fetch(cur, text, [*values, 100])
-    totals = sql.fetch_one(cur, sql.render("summary", where=clause), values)
+    if rolled:
+        text = sql.render("rollup_summary", where=clause, percentiles="SELECT NULL AS bounds")
+    else:
+        text = sql.render("summary", where=clause)
+    totals = sql.fetch_one(cur, text, values)
     out["count"] = totals["count"]
     out["total_ms"] = totals["total_duration_ms"]
     return out
@@ -244,7 +245,8 @@ def workload(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
 def heatmap(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Count and total time per (UTC day, hour of day)."""
     clause, values = where(_SLOW, params)
-    cells = sql.fetch(cur, sql.render("heatmap", where=clause), values)
+    name = "rollup_heatmap" if rollups.use(cur, params) else "heatmap"
+    cells = sql.fetch(cur, sql.render(name, where=clause), values)
     return {
         "timezone": "UTC",
         "days": sorted({c["day"] for c in cells}),

@@ -1,2 +1,3 @@
--- count.sql from a rollup: how many slow queries the filters select ({rows}: count or n).
-SELECT coalesce(sum({rows}), 0) AS total FROM {rollup} {where}
+-- count.sql from a rollup source: how many slow queries the filters select (the sum of
+-- the hourly rollup's count, or of the durations' n).
+SELECT coalesce(sum({rows}), 0) AS total FROM ({source})

@@ -9,4 +9,3 @@ SELECT
 FROM slow_queries
 WHERE duration_ms IS NOT NULL
 GROUP BY ALL
-ORDER BY ts

@@ -25,4 +25,3 @@ SELECT
     ) AS sample
 FROM slow_queries
 GROUP BY ALL
-ORDER BY ts
