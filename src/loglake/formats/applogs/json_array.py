@@ -25,7 +25,7 @@ from loglake.formats.base import (
 )
 from loglake.sources.framing import Framing, records_in_range
 
-_SNIFF_BYTES = 64 * 1024
+_DESCRIBE_BYTES = 64 * 1024  # what `describe` reads of a file's head: its first records
 _GENERIC_SURE = 0.9
 
 
@@ -74,5 +74,5 @@ SPEC = FormatSpec(
     sniff=sniff,
     make_parser=make_parser,
     framing=Framing.JSON_ARRAY,
-    describe=describer(lambda head: elements(b"\n".join(head)[: _SNIFF_BYTES * 4])),
+    describe=describer(lambda head: elements(b"\n".join(head)[:_DESCRIBE_BYTES])),
 )

@@ -36,6 +36,7 @@ from loglake.schema import Stream
 _EVENTS = Stream.EVENTS
 _TELLING = frozenset(CANDIDATES["ts"] + CANDIDATES["message"] + CANDIDATES["level"])
 _GENERIC_SURE = 0.9  # below the registry's "sure": a specific format sure of it wins
+_DESCRIBE_RECORDS = 100  # the first records `describe` reads to say which field is which
 
 
 def _object(line: bytes) -> dict[str, Any] | None:
@@ -126,7 +127,7 @@ def describer(
 
     def describe(head: list[bytes], ctx: FileContext) -> dict[str, str]:
         records = RecordParser(ctx)
-        for doc in decode(head):
+        for doc in decode(head)[:_DESCRIBE_RECORDS]:
             records.parse(doc)
         return records.reader.detected()
 
@@ -135,7 +136,7 @@ def describer(
 
 def _head_objects(head: list[bytes]) -> list[Any]:
     docs = []
-    for line in head[:200]:
+    for line in head[:_DESCRIBE_RECORDS]:
         try:
             docs.append(orjson.loads(line))
         except orjson.JSONDecodeError:
