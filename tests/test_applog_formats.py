@@ -226,3 +226,27 @@ def test_times_from_the_file_name_or_a_bad_line_no_timestamp(
         (_us("2025-04-01T18:28:18.671Z"), "no time here"),
         (_us("2025-04-02T00:00:00Z"), "no time here"),
     ]
+
+
+def test_gelf_levels_and_docker_json_file_lines(
+    tmp_path: Path, settings: Settings, run_ingest: IngestFn
+) -> None:
+    log = tmp_path / "mixed.jsonl"
+    log.write_bytes(
+        b'{"version": "1.1", "host": "web-1", "short_message": "disk full", '
+        b'"timestamp": 1700000000.5, "level": 3, "_user_id": "u9"}\n'
+        b'{"log": "GET /health 200\\n", "stream": "stdout", "time": "2023-11-14T22:13:21.000Z"}\n'
+    )
+    run_ingest(log)
+    rows = _events(settings, "epoch_ms(ts), host, level, severity, message, attrs")
+    assert rows == [
+        (
+            1_700_000_000_500,
+            "web-1",
+            "ERROR",
+            "3",
+            "disk full",
+            '{"version":"1.1","_user_id":"u9"}',
+        ),
+        (1_700_000_001_000, None, None, None, "GET /health 200", '{"stream":"stdout"}'),
+    ]

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from loglake.errors import ConfigError
-from loglake.formats.levels import app_level, otel_level
+from loglake.formats.levels import app_level, otel_level, syslog_level
 from loglake.formats.timestamps import IsoParser, epoch_us
 
 Record = dict[str, Any]
@@ -230,6 +230,8 @@ def _level(value: Any, path: str) -> str | None:
     if path in _OTEL_LEVELS:
         number = _int(value, 1, 24)
         return otel_level(number) if number is not None else None
+    if type(value) is int and 0 <= value < 8:  # GELF and syslog-style JSON: 0 emerg .. 7
+        return syslog_level(value)
     return app_level(value)
 
 
@@ -245,6 +247,8 @@ def _method(value: Any, _path: str) -> str | None:
 
 def _message(value: Any, _path: str) -> str | None:
     text = _text(value)
+    if text and text[-1] in "\r\n":  # Docker's json-file driver keeps the line ending
+        text = text.rstrip("\r\n") or None
     return text[:_MESSAGE_LIMIT] if text and len(text) > _MESSAGE_LIMIT else text
 
 
