@@ -15,7 +15,7 @@ from loglake.config import Settings
 from loglake.errors import ConfigError
 from loglake.formats.applogs.fields import parse_map
 from loglake.formats.levels import app_level, otel_level, pino_level, syslog_level, word_level
-from loglake.formats.registry import format_names, sniff_format
+from loglake.formats.registry import format_names, format_spec, sniff_format
 from loglake.sources.files import head_lines, open_source
 from loglake.store.status import dataset_status
 
@@ -250,3 +250,23 @@ def test_gelf_levels_and_docker_json_file_lines(
         ),
         (1_700_000_001_000, None, None, None, "GET /health 200", '{"stream":"stdout"}'),
     ]
+
+
+def test_a_specific_format_less_than_sure_still_wins_over_the_generic_ones() -> None:
+    from loglake.formats.applogs import GENERIC_MAX
+    from loglake.formats.base import FormatSpec, Priority
+    from loglake.formats.registry import register, unregister
+
+    lines = [b'{"ts": "2024-05-01T10:00:00Z", "msg": "x", "acme": 1}'] * 10
+    assert sniff_format(lines, "x").name == "jsonl"
+    acme = FormatSpec(
+        "test-acme-json",
+        Priority.SPECIFIC,
+        lambda head: GENERIC_MAX,  # as sure as the generic format, no more
+        format_spec("jsonl").make_parser,
+    )
+    register(acme)
+    try:
+        assert sniff_format(lines, "x").name == "test-acme-json"
+    finally:
+        unregister(acme.name)

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from loglake.formats.applogs import otel
+from loglake.formats.applogs import GENERIC_MAX, otel
 from loglake.formats.applogs.fields import CANDIDATES, FieldMap, FieldReader
 from loglake.formats.base import (
     BadLine,
@@ -35,7 +35,6 @@ from loglake.schema import Stream
 
 _EVENTS = Stream.EVENTS
 _TELLING = frozenset(CANDIDATES["ts"] + CANDIDATES["message"] + CANDIDATES["level"])
-_GENERIC_SURE = 0.9  # below the registry's "sure": a specific format sure of it wins
 _DESCRIBE_RECORDS = 100  # the first records `describe` reads to say which field is which
 
 
@@ -54,7 +53,7 @@ def looks_like_a_record(doc: dict[str, Any]) -> bool:
 
 
 def sniff(lines: list[bytes]) -> float:
-    """Share of lines that are JSON objects looking like log records (at most 0.9)."""
+    """Share of lines that are JSON objects looking like log records (at most GENERIC_MAX)."""
     if not lines:
         return 0.0
     hits = 0
@@ -62,7 +61,7 @@ def sniff(lines: list[bytes]) -> float:
         if line.lstrip().startswith(b"{"):
             doc = _object(line)
             hits += doc is not None and looks_like_a_record(doc)
-    return _GENERIC_SURE * hits / len(lines)
+    return GENERIC_MAX * hits / len(lines)
 
 
 class RecordParser:

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from loglake.formats.applogs import GENERIC_MAX
 from loglake.formats.applogs.fields import url_path
 from loglake.formats.applogs.times import TextTimes
 from loglake.formats.base import (
@@ -158,7 +159,7 @@ def match_line(line: str, first: Layout | None = None) -> tuple[Layout, re.Match
 
 
 def sniff(lines: list[bytes]) -> float:
-    """0.8 times the share of record-starting lines that have a known layout (stack-trace
+    """GENERIC_MAX times the share of record-starting lines that have a known layout (stack-trace
     lines in between do not count), when such records are at least a tenth of the lines."""
     if not lines:
         return 0.0
@@ -166,7 +167,7 @@ def sniff(lines: list[bytes]) -> float:
     hits = sum(1 for line in starts if match_line(_decode(line)) is not None)
     if not hits or hits < 0.1 * len(lines):
         return 0.0
-    return 0.8 * hits / len(starts)
+    return GENERIC_MAX * hits / len(starts)
 
 
 def _decode(data: bytes) -> str:
