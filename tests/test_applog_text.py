@@ -298,3 +298,21 @@ def test_a_mixed_folder_is_sniffed_file_by_file(
     layouts = {Path(f["path"]).name: f.get("fields", {}).get("layout") for f in report["files"]}
     assert layouts["access.log"] == "access" and layouts["worker-java.log"] == "log4j"
     assert load_manifest(settings.root)["files"]
+
+
+def test_crlf_stack_traces(tmp_path: Path, settings: Settings, run_ingest: IngestFn) -> None:
+    log = tmp_path / "win.log"
+    data = (
+        b"2026-11-30 10:00:00.000 [main] ERROR a.B - failed\r\n"
+        b"java.io.IOException: gone\r\n\tat a.B.run(B.java:1)\r\n"
+        b"2026-11-30 10:00:01.000 [main] INFO  a.B - next\r\n"
+    )
+    log.write_bytes(data)
+    run_ingest(log)
+    rows = _rows(settings, "file_offset, line_length, message")
+    assert [r[2] for r in rows] == [
+        "failed\njava.io.IOException: gone\n\tat a.B.run(B.java:1)",
+        "next",
+    ]
+    offset, length, _message = rows[0]
+    assert data[offset : offset + length] == data.split(b"\r\n2026-11-30 10:00:01")[0]

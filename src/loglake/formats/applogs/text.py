@@ -309,6 +309,7 @@ class TextParser:
         _access_level(event)
         message = (groups.get("message") or "").rstrip()
         if more:
+            more = more.replace("\r\n", "\n")
             message = f"{message}\n{more}" if message else more
         if message:
             event["message"] = message[:_MESSAGE_LIMIT]
