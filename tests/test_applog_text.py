@@ -316,3 +316,30 @@ def test_crlf_stack_traces(tmp_path: Path, settings: Settings, run_ingest: Inges
     ]
     offset, length, _message = rows[0]
     assert data[offset : offset + length] == data.split(b"\r\n2026-11-30 10:00:01")[0]
+
+
+def test_syslog_without_a_host_and_access_logs_with_a_virtual_host(
+    tmp_path: Path, settings: Settings, run_ingest: IngestFn
+) -> None:
+    syslog = tmp_path / "system.log"
+    syslog.write_text(
+        "Dec 10 06:55:46 sshd[24200]: Invalid user webmaster\n"
+        "Dec 10 06:55:47 mybox kernel: [ 12.5] eth0: link up\n"
+    )
+    access = tmp_path / "other_vhosts_access.log"
+    access.write_text(
+        'example.com:443 10.0.0.1 - - [30/Nov/2026:10:00:00 +0000] "GET /a HTTP/2.0" 200 12 '
+        '"-" "curl/8.0"\n'
+    )
+    run_ingest(syslog, access)
+    rows = query(
+        settings.root,
+        "events",
+        "select host, component, message, http_path, attrs from t "
+        "order by http_path nulls first, ts",
+    )
+    assert rows[:2] == [
+        (None, "sshd", "Invalid user webmaster", None, '{"pid":24200}'),
+        ("mybox", "kernel", "[ 12.5] eth0: link up", None, None),
+    ]
+    assert rows[2][3] == "/a" and json.loads(rows[2][4])["vhost"] == "example.com:443"

@@ -74,7 +74,8 @@ LAYOUTS = (
     ),
     Layout(
         "access",
-        rf'(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<request>{_QUOTED})"'
+        rf"(?:(?P<vhost>\S+) )?(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\]"
+        rf' "(?P<request>{_QUOTED})"'
         rf' (?P<status>\d{{3}}|-) (?P<bytes>\d+|-)(?: "(?P<referer>{_QUOTED})"'
         rf' "(?P<agent>{_QUOTED})")?(?P<rest>.*)',
         "clf",
@@ -112,8 +113,8 @@ LAYOUTS = (
     ),
     Layout(
         "syslog-3164",
-        r"(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>[^\s:]+) "
-        r"(?P<component>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
+        r"(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) "
+        r"(?:(?P<host>[^\s:\[]+) )?(?P<component>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
         "syslog",
     ),
     Layout(
@@ -128,7 +129,8 @@ _BY_NAME = {layout.name: layout for layout in LAYOUTS}
 _START = re.compile(
     rb"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
     rb"|\d{6} \d{6} \d|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z]"
-    rb"|[^\s\"]+ \S+ \S+ \[\d\d/[A-Z][a-z]{2}/\d{4}:|(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):"
+    rb"|[^\s\"]+ (?:\S+ )?\S+ \S+ \[\d\d/[A-Z][a-z]{2}/\d{4}:"
+    rb"|(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):"
 )
 _SYSLOG_3164 = _BY_NAME["syslog-3164"]
 _RESPONSE_KEYS = {"rt", "request_time", "rtime", "upstream_response_time", "urt"}
@@ -307,7 +309,7 @@ class TextParser:
         attrs: dict[str, Any] = {}
         fill_event(groups, event, attrs)
         _access_level(event)
-        message = (groups.get("message") or "").rstrip()
+        message = (groups.get("message") or "").removeprefix("\ufeff").rstrip()
         if more:
             more = more.replace("\r\n", "\n")
             message = f"{message}\n{more}" if message else more
