@@ -284,7 +284,8 @@ class FieldReader:
     Records with the same keys share a plan: per column, only the names those keys can
     reach are looked up (a file's records mostly have a few shapes)."""
 
-    def __init__(self, fields: FieldMap) -> None:
+    def __init__(self, fields: FieldMap, track: bool = False) -> None:
+        self._track = track  # count which field filled each column (for `detected`)
         self._orders = [(column, fields.order(column)) for column in CANDIDATES]
         self._heads = {path: _heads(path) for _c, order in self._orders for path in order}
         self._plans: dict[tuple[str, ...], list[tuple[str, tuple[tuple[str, bool], ...]]]] = {}
@@ -315,7 +316,7 @@ class FieldReader:
         top: set[str] = set()  # top-level fields that filled a column
         nested: list[tuple[str, ...]] = []  # and the dotted ones inside objects
         had_time = False
-        used = self.used
+        used = self.used if self._track else None
         converters = self._converters
         for column, order in self._plan(record):
             for path, flat in order:
@@ -341,7 +342,8 @@ class FieldReader:
                     top.add(path if keys is None else keys[0])
                 else:
                     nested.append(keys)
-                used[(column, path)] += 1
+                if used is not None:
+                    used[(column, path)] += 1
                 break
         event["attrs"] = _attrs(record, top, nested)
         return event, had_time

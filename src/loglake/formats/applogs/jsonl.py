@@ -67,8 +67,8 @@ def sniff(lines: list[bytes]) -> float:
 class RecordParser:
     """Turns one file's JSON records (already decoded) into `events` rows."""
 
-    def __init__(self, ctx: FileContext) -> None:
-        self.reader = FieldReader(FieldMap(ctx.field_map))
+    def __init__(self, ctx: FileContext, track: bool = False) -> None:
+        self.reader = FieldReader(FieldMap(ctx.field_map), track)
         self._file_time: int | bool | None = False  # not looked up yet
         self._path = ctx.path
 
@@ -125,7 +125,7 @@ def describer(
     """A `describe` hook: which field filled each column in a file's first records."""
 
     def describe(head: list[bytes], ctx: FileContext) -> dict[str, str]:
-        records = RecordParser(ctx)
+        records = RecordParser(ctx, track=True)
         for doc in decode(head)[:_DESCRIBE_RECORDS]:
             records.parse(doc)
         return records.reader.detected()
