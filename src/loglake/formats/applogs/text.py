@@ -13,7 +13,9 @@
   `LEVEL:name:msg`, which has no time);
 - log4j/logback layouts and Loghub's "timestamp level source: message" lines
   (`2026-11-30 10:00:00.123 [thread] LEVEL logger - msg`, `… LEVEL [thread] logger: msg`,
-  HDFS's `081109 203615 148 INFO dfs.DataNode: msg`).
+  HDFS's `081109 203615 148 INFO dfs.DataNode: msg`, Spark's `17/06/09 20:10:40 INFO
+  executor.Backend: msg`, ZooKeeper's `… - INFO  [thread] - msg`, OpenStack's
+  `… 25746 INFO nova.api [req-…] msg`).
 
 Multi-line entries (Java stack traces, Python tracebacks) are joined to their first line by
 CONTINUATION framing: a record starts at a line that begins like one of the layouts, and
@@ -106,6 +108,23 @@ LAYOUTS = (
         "iso",
     ),
     Layout(
+        "zookeeper",
+        rf"(?P<ts>{_ISO}) - (?P<level>{_LEVEL_WORDS}) +\[(?P<context>.*?)\] - (?P<message>.*)",
+        "iso",
+    ),
+    Layout(
+        "openstack",
+        rf"(?P<ts>{_ISO}) (?P<pid>\d+) (?P<level>{_LEVEL_WORDS}) (?P<component>[^\s\[\]]+) "
+        r"(?:(?=\[(?P<request_id>req-[0-9a-f-]+)))?(?P<message>.*)",
+        "iso",
+    ),
+    Layout(
+        "spark",
+        rf"(?P<ts>\d\d/\d\d/\d\d \d\d:\d\d:\d\d) (?P<level>{_LEVEL_WORDS}) "
+        r"(?P<component>[^\s:]+): (?P<message>.*)",
+        "slashed",
+    ),
+    Layout(
         "loghub-hdfs",
         r"(?P<ts>\d{6} \d{6}) (?P<pid>\d+) (?P<level>[A-Z]+) (?P<component>[^\s:]+): "
         r"(?P<message>.*)",
@@ -128,7 +147,7 @@ _BY_NAME = {layout.name: layout for layout in LAYOUTS}
 # the beginnings of the layouts' lines: a line that starts otherwise continues a record
 _START = re.compile(
     rb"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
-    rb"|\d{6} \d{6} \d|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z]"
+    rb"|\d{6} \d{6} \d|\d\d/\d\d/\d\d \d\d:\d\d:\d\d |\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z]"
     rb"|[^\s\"]+ (?:\S+ )?\S+ \S+ \[\d\d/[A-Z][a-z]{2}/\d{4}:"
     rb"|(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):"
 )
