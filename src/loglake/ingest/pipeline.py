@@ -38,7 +38,13 @@ from loglake.store.manifest import (
     recompute_totals,
     replaced_manifest,
 )
-from loglake.store.templates import MANIFEST_KEY, load_templates, stage_templates
+from loglake.store.templates import (
+    MANIFEST_KEY,
+    drop_superseded,
+    load_templates,
+    stage_templates,
+    templates_key,
+)
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done bytes, total bytes)
 MAX_SAMPLES = 20
@@ -89,6 +95,7 @@ def ingest(
             planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
             tasks = _plan_tasks(planned, fmt, settings, staging, ingest_id, warn)
             known = [Template(**row) for row in load_templates(root, manifest)]
+            known_key = templates_key(manifest)
             seed = tuple((t.template_id, t.source, t.template) for t in known)
             tasks = [with_fields(t, templates=seed) for t in tasks]
             parse_started = time.perf_counter()
@@ -110,6 +117,7 @@ def ingest(
                     "total": round(time.perf_counter() - started, 3),
                 }
                 commit(root, staging, manifest)
+                drop_superseded(root, known_key, manifest)
                 if replace:
                     recover(root)  # the replaced files are no longer in the manifest
                 report["dataset_version"] = manifest["dataset_version"]
