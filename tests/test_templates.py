@@ -19,6 +19,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from conftest import Runner, query
 from loglake.analytics.service import Analytics
@@ -296,3 +299,29 @@ def test_merge_generalizes_one_id_reported_by_two_workers() -> None:
 def test_analytics_answers_with_no_templates_yet(tmp_path: Path) -> None:
     answer = Analytics(Settings(root=tmp_path / "none")).ask("templates", {})
     assert (answer["rows"], answer["total"]) == ([], 0)
+
+
+@examples(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["", "app", "a\x1fb", "dé"]), st.none() | st.text(max_size=80)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_any_messages_get_ids_and_the_same_message_the_same_id(
+    rows: list[tuple[str, str | None]],
+) -> None:
+    miner = Miner()
+    half = len(rows) // 2
+    ids = []
+    for part in (rows[:half], rows[half:]):
+        if part:
+            got = miner.assign(table([s for s, _ in part], [m for _, m in part]))
+            ids.extend(got.column("template_id").to_pylist())
+    assert len(ids) == len(rows) and all(isinstance(tid, str) and len(tid) == 16 for tid in ids)
+    first: dict[tuple[str, str], str] = {}
+    for (source, message), tid in zip(rows, ids, strict=True):
+        assert first.setdefault((source, message or ""), tid) == tid
+    reported = {t.template_id for t in miner.report()}
+    assert set(ids) <= reported

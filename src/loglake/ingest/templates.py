@@ -45,7 +45,8 @@ MAX_CHILDREN = 100
 PARAM = "<*>"
 _CACHE_MAX = 200_000  # distinct (source, masked message) keys remembered per task
 _EXAMPLE_CHARS = 1000
-_SEP = "\x1f"  # between source and message in a cache key (never in either)
+_SEP = "\x1f"  # between source and text in what a template id hashes
+MAX_MINED_CHARS = 4096  # of a message, what is masked and mined (a stack trace's head)
 
 
 def template_id(source: str, text: str) -> str:
@@ -104,7 +105,7 @@ class Miner:
         self._sources: dict[str, _Source] = {}
         self._known: dict[str, Template] = {}  # template id -> as seeded or mined
         self._touched: set[str] = set()  # ids this miner created or generalized
-        self._cache: dict[str, str] = {}
+        self._cache: dict[tuple[str, str], str] = {}  # (source, masked message) -> id
         for tid, source, text in seed:
             self._seed(tid, source, text)
 
@@ -129,17 +130,25 @@ class Miner:
     def assign(self, table: pa.Table) -> pa.Table:
         """The events table with its `template_id` column mined from `component` + `message`.
 
-        Per row only Arrow kernels run (dictionary-encode, take, join); masking runs once per
-        distinct message, and Python once per distinct (source, masked message).
+        Per row only Arrow kernels run (dictionary-encode, take, integer arithmetic); masking
+        runs once per distinct message, and Python once per distinct (source, masked message).
         """
         if table.num_rows == 0:
             return table
-        source = pc.fill_null(table.column("component").combine_chunks(), "")
+        source = pc.dictionary_encode(pc.fill_null(table.column("component").combine_chunks(), ""))
         message = pc.dictionary_encode(pc.fill_null(table.column("message").combine_chunks(), ""))
-        masked = mask_array(message.dictionary).take(message.indices)
-        keys = pc.dictionary_encode(pc.binary_join_element_wise(source, masked, _SEP))
+        head = pc.utf8_slice_codeunits(message.dictionary, 0, MAX_MINED_CHARS)
+        masked = pc.dictionary_encode(mask_array(head))  # one entry per distinct message
+        width = len(masked.dictionary)
+        pair = pc.add(
+            pc.multiply(source.indices.cast(pa.int64()), width),
+            masked.indices.take(message.indices).cast(pa.int64()),
+        )
+        keys = pc.dictionary_encode(pair)
+        sources = source.dictionary.to_pylist()
+        texts = masked.dictionary.to_pylist()
+        distinct = [(sources[k // width], texts[k % width]) for k in keys.dictionary.to_pylist()]
         cache = self._cache
-        distinct = keys.dictionary.to_pylist()
         ids = [cache.get(k) for k in distinct]
         missing = [i for i, tid in enumerate(ids) if tid is None]
         if missing:
@@ -147,7 +156,7 @@ class Miner:
                 cache.clear()
             examples = _first_messages(keys.indices, message, missing)
             for i, example in zip(missing, examples, strict=True):
-                src, text = distinct[i].split(_SEP, 1)
+                src, text = distinct[i]
                 ids[i] = cache[distinct[i]] = self._mine_one(src, example, text)
         column = pa.array(ids, pa.string()).take(keys.indices)
         return table.set_column(table.schema.get_field_index("template_id"), "template_id", column)
