@@ -325,3 +325,17 @@ def test_any_messages_get_ids_and_the_same_message_the_same_id(
         assert first.setdefault((source, message or ""), tid) == tid
     reported = {t.template_id for t in miner.report()}
     assert set(ids) <= reported
+
+
+def test_a_lake_written_before_templates_answers_with_one_unmined_group(tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import TEST_DATA
+
+    root = tmp_path / "old"
+    shutil.copytree(TEST_DATA / "lakes" / "loglake-0.1.0", root)
+    events = query(root, "events", "SELECT count(*) FROM t")[0][0]
+    answer = Analytics(Settings(root=root)).ask("templates", {"buckets": "6"})
+    [row] = answer["rows"]
+    assert (row["template_id"], row["template"], row["count"]) == (None, None, events)
+    assert sum(row["levels"].values()) == sum(row["trend"]) == events

@@ -33,8 +33,10 @@ def templates(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     buckets = int(params["buckets"])
     width = max(_MIN_WIDTH_US, math.ceil(((last or 0) - (first or 0) + 1) / buckets))
     # the level mix and the trend of the templates shown only
-    wanted = [row["template_id"] for row in rows]
-    mine, mine_values = where(_EVENTS, params, "list_contains(?, template_id)", (wanted,))
+    wanted = [row["template_id"] or "" for row in rows]  # '': events mined before templates
+    mine, mine_values = where(
+        _EVENTS, params, "list_contains(?, coalesce(template_id, ''))", (wanted,)
+    )
     levels: dict[str, dict[str, int]] = defaultdict(dict)
     trends: dict[str, list[int]] = defaultdict(lambda: [0] * buckets)
     if wanted:
@@ -44,7 +46,7 @@ def templates(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         for found in sql.fetch(cur, trend_sql, [first, width, *mine_values]):
             trends[found["template_id"]][min(int(found["bucket"]), buckets - 1)] = found["n"]
     for row in rows:
-        tid = row["template_id"]
+        tid = row["template_id"] or ""
         row["share"] = row["count"] / count if count else 0.0
         row["first_ts"] = sql.iso(row["first_ts"])
         row["last_ts"] = sql.iso(row["last_ts"])
