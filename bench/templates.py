@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -206,7 +207,8 @@ def write(rows: list[dict], args: argparse.Namespace) -> None:
         "  ids read back as Python strings; masks on distinct messages, Drain on new distinct",
         "  masked ones); drain3: `TemplateMiner.add_log_message`",
         "  per line with the same masks, depth and similarity, per source",
-        "- a shared 2-core machine: small inputs (2,000 lines) vary by 2x between runs",
+        "- a shared 2-core machine, load average "
+        f"{os.getloadavg()[0]:.1f} when it ran: small inputs (2,000 lines) vary by 2x",
         "",
         "| input | lines | ours lines/s | drain3 lines/s | speed-up | ours µs/line "
         "| accuracy ours | accuracy drain3 |",
