@@ -3,9 +3,9 @@
 Every events row gets a `template_id`, through one seam: the writer hands each events table
 to `Miner.assign` before writing it, whatever format produced it. Mining is per source
 (`component`), and cheap per line because it works on distinct values: the messages of a
-table are dictionary-encoded (C++), a cache answers the messages seen before, only new
-distinct messages are masked (RE2 over the Arrow array, `MASKS`) and only new distinct
-masked messages reach Drain.
+table are dictionary-encoded (C++), each distinct message is masked once (RE2 over the Arrow
+array, `MASKS`), and Python and Drain see each new distinct (source, masked message) once (a
+cache per task answers the pairs seen before).
 
 Ids are stable across ingests, appends and parallel workers (see docs/architecture.md,
 "Templates"): a template's id is a hash of its source and the text it had when it was
