@@ -15,7 +15,7 @@ from loglake.config import Settings
 from loglake.errors import ConfigError
 from loglake.formats.applogs.fields import parse_map
 from loglake.formats.levels import app_level, otel_level, pino_level, syslog_level, word_level
-from loglake.formats.registry import format_names, sniff_format
+from loglake.formats.registry import format_names, format_spec, sniff_format
 from loglake.sources.files import head_lines, open_source
 from loglake.store.status import dataset_status
 
@@ -226,3 +226,47 @@ def test_times_from_the_file_name_or_a_bad_line_no_timestamp(
         (_us("2025-04-01T18:28:18.671Z"), "no time here"),
         (_us("2025-04-02T00:00:00Z"), "no time here"),
     ]
+
+
+def test_gelf_levels_and_docker_json_file_lines(
+    tmp_path: Path, settings: Settings, run_ingest: IngestFn
+) -> None:
+    log = tmp_path / "mixed.jsonl"
+    log.write_bytes(
+        b'{"version": "1.1", "host": "web-1", "short_message": "disk full", '
+        b'"timestamp": 1700000000.5, "level": 3, "_user_id": "u9"}\n'
+        b'{"log": "GET /health 200\\n", "stream": "stdout", "time": "2023-11-14T22:13:21.000Z"}\n'
+    )
+    run_ingest(log)
+    rows = _events(settings, "epoch_ms(ts), host, level, severity, message, attrs")
+    assert rows == [
+        (
+            1_700_000_000_500,
+            "web-1",
+            "ERROR",
+            "3",
+            "disk full",
+            '{"version":"1.1","_user_id":"u9"}',
+        ),
+        (1_700_000_001_000, None, None, None, "GET /health 200", '{"stream":"stdout"}'),
+    ]
+
+
+def test_a_specific_format_less_than_sure_still_wins_over_the_generic_ones() -> None:
+    from loglake.formats.applogs import GENERIC_MAX
+    from loglake.formats.base import FormatSpec, Priority
+    from loglake.formats.registry import register, unregister
+
+    lines = [b'{"ts": "2024-05-01T10:00:00Z", "msg": "x", "acme": 1}'] * 10
+    assert sniff_format(lines, "x").name == "jsonl"
+    acme = FormatSpec(
+        "test-acme-json",
+        Priority.SPECIFIC,
+        lambda head: GENERIC_MAX,  # as sure as the generic format, no more
+        format_spec("jsonl").make_parser,
+    )
+    register(acme)
+    try:
+        assert sniff_format(lines, "x").name == "test-acme-json"
+    finally:
+        unregister(acme.name)

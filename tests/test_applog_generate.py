@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from conftest import IngestFn, query
+from conftest import IngestFn, Runner, query
 from loglake.config import Settings
 from loglake.generate.app import AppSpec, generate_app
 from loglake.store.manifest import load_manifest
@@ -121,3 +121,19 @@ def test_json_array_files_per_minute_ingest_to_the_same_truth(
     for file_id, offset, length, ms, message in rows:
         element = orjson.loads(data[file_id][offset : offset + length])
         assert element["time"] == ms and element["msg"] == message
+
+
+def test_the_generate_and_status_commands(tmp_path: Path, runner: Runner) -> None:
+    out = tmp_path / "gen"
+    result = runner.run("generate", "app", "-o", str(out), "--requests", "300", "--minutes", "5")
+    assert result.exit_code == 0, result.output
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["requests"] == 300 and "wrote 300 requests" in result.stderr
+    lake = tmp_path / "lake"
+    result = runner.run("ingest", str(out / "app.jsonl"), "--out", str(lake), "-q")
+    assert result.exit_code == 0, result.output
+    assert "Fields of" in result.output and "user=authUserId" in result.output
+    status = runner.run("status", "--out", str(lake))
+    assert "user=authUserId" in status.output
+    bad = runner.run("generate", "app", "-o", str(out), "--start", "yesterday", catch=True)
+    assert bad.exit_code == 1 and "not an ISO-8601 time" in bad.stderr

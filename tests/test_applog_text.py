@@ -298,3 +298,90 @@ def test_a_mixed_folder_is_sniffed_file_by_file(
     layouts = {Path(f["path"]).name: f.get("fields", {}).get("layout") for f in report["files"]}
     assert layouts["access.log"] == "access" and layouts["worker-java.log"] == "log4j"
     assert load_manifest(settings.root)["files"]
+
+
+def test_crlf_stack_traces(tmp_path: Path, settings: Settings, run_ingest: IngestFn) -> None:
+    log = tmp_path / "win.log"
+    data = (
+        b"2026-11-30 10:00:00.000 [main] ERROR a.B - failed\r\n"
+        b"java.io.IOException: gone\r\n\tat a.B.run(B.java:1)\r\n"
+        b"2026-11-30 10:00:01.000 [main] INFO  a.B - next\r\n"
+    )
+    log.write_bytes(data)
+    run_ingest(log)
+    rows = _rows(settings, "file_offset, line_length, message")
+    assert [r[2] for r in rows] == [
+        "failed\njava.io.IOException: gone\n\tat a.B.run(B.java:1)",
+        "next",
+    ]
+    offset, length, _message = rows[0]
+    assert data[offset : offset + length] == data.split(b"\r\n2026-11-30 10:00:01")[0]
+
+
+def test_syslog_without_a_host_and_access_logs_with_a_virtual_host(
+    tmp_path: Path, settings: Settings, run_ingest: IngestFn
+) -> None:
+    syslog = tmp_path / "system.log"
+    syslog.write_text(
+        "Dec 10 06:55:46 sshd[24200]: Invalid user webmaster\n"
+        "Dec 10 06:55:47 mybox kernel: [ 12.5] eth0: link up\n"
+    )
+    access = tmp_path / "other_vhosts_access.log"
+    access.write_text(
+        'example.com:443 10.0.0.1 - - [30/Nov/2026:10:00:00 +0000] "GET /a HTTP/2.0" 200 12 '
+        '"-" "curl/8.0"\n'
+    )
+    run_ingest(syslog, access)
+    rows = query(
+        settings.root,
+        "events",
+        "select host, component, message, http_path, attrs from t "
+        "order by http_path nulls first, ts",
+    )
+    assert rows[:2] == [
+        (None, "sshd", "Invalid user webmaster", None, '{"pid":24200}'),
+        ("mybox", "kernel", "[ 12.5] eth0: link up", None, None),
+    ]
+    assert rows[2][3] == "/a" and json.loads(rows[2][4])["vhost"] == "example.com:443"
+
+
+def test_more_loghub_layouts(tmp_path: Path, settings: Settings, run_ingest: IngestFn) -> None:
+    # first lines of Loghub's Spark, ZooKeeper and OpenStack samples
+    spark = tmp_path / "spark.log"
+    spark.write_text(
+        "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: "
+        "Registered signal handlers for [TERM, HUP, INT]\n"
+    )
+    zookeeper = tmp_path / "zookeeper.log"
+    zookeeper.write_text(
+        "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:"
+        "FastLeaderElection@774] - Notification time out: 3200\n"
+    )
+    openstack = tmp_path / "nova-api.log"
+    openstack.write_text(
+        "2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server "
+        '[req-38101a0b-2096-447d-96ea-a692162415ae] "GET /v2/servers/detail HTTP/1.1" 200\n'
+    )
+    report = run_ingest(spark, zookeeper, openstack)
+    layouts = {Path(f["path"]).name: f["fields"]["layout"] for f in report["files"]}
+    assert layouts == {
+        "spark.log": "spark",
+        "zookeeper.log": "zookeeper",
+        "nova-api.log": "openstack",
+    }
+    rows = query(
+        settings.root, "events", "select epoch_ms(ts), level, component, context, message from t"
+    )
+    requests = query(
+        settings.root, "events", "select request_id from t where component like 'nova%'"
+    )
+    assert requests == [("req-38101a0b-2096-447d-96ea-a692162415ae",)]
+    assert sorted(rows) == [
+        (1438191704747, "INFO", None,
+         "QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774",
+         "Notification time out: 3200"),
+        (1494892800008, "INFO", "nova.osapi_compute.wsgi.server", None,
+         '[req-38101a0b-2096-447d-96ea-a692162415ae] "GET /v2/servers/detail HTTP/1.1" 200'),
+        (1497039040000, "INFO", "executor.CoarseGrainedExecutorBackend", None,
+         "Registered signal handlers for [TERM, HUP, INT]"),
+    ]  # fmt: skip

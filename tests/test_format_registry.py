@@ -124,7 +124,7 @@ def test_plain_json_lines_go_to_the_generic_format(
     log.write_bytes(b"\n".join(lines) + b"\n")
     mongod = tmp_path / "mongod.log"
     mongod.write_bytes(b"\n".join(_head(TEST_DATA / "mongod-4.4-auth.log")[:3]))
-    # the built-in generic format (application logs' jsonl) takes them, below "sure" (0.9)
+    # the built-in generic format (application logs' jsonl) takes them, below "sure" (GENERIC_MAX)
     assert sniff_format(_head(log), str(log)).name == "jsonl"
     with registered(ANY_JSON):  # a format sure of them is asked later and wins all the same
         assert sniff_format(_head(log), str(log)).name == "test-any-json"

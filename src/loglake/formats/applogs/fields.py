@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from loglake.errors import ConfigError
-from loglake.formats.levels import app_level, otel_level
+from loglake.formats.levels import app_level, otel_level, syslog_level
 from loglake.formats.timestamps import IsoParser, epoch_us
 
 Record = dict[str, Any]
@@ -220,69 +220,132 @@ class TimeReader:
             text = value.strip()
             if text.isdigit():
                 return epoch_us(int(text))
+            if text.endswith((" UTC", " GMT")):  # PostgreSQL's jsonlog, Go's default layout
+                text = text[:-4] + "Z"
             return self._iso(text) if len(text) >= 10 else None
         return None
 
 
-def _convert(column: str, value: Any, path: str, read_time: TimeReader) -> tuple[str, Any]:
-    """The column value of a field value (and the value as logged, for `level`)."""
-    if column == "ts":
-        return column, read_time(value)
-    if column == "level":
-        if path in _OTEL_LEVELS:
-            number = _int(value, 1, 24)
-            return column, otel_level(number) if number is not None else None
-        return column, app_level(value)
-    if column == "duration_ms":
-        return column, _duration(value, path)
-    if column == "http_status":
-        return column, _int(value, 100, 599)
-    if column == "http_bytes":
-        return column, _int(value, 0, 2**62)
-    if column == "http_path":
-        text = _text(value)
-        return column, url_path(text) if text else None
-    if column == "http_method":
-        text = _text(value)
-        return column, text.upper() if text and text.isalpha() and len(text) <= 10 else None
+def _level(value: Any, path: str) -> str | None:
+    if path in _OTEL_LEVELS:
+        number = _int(value, 1, 24)
+        return otel_level(number) if number is not None else None
+    if type(value) is int and 0 <= value < 8:  # GELF and syslog-style JSON: 0 emerg .. 7
+        return syslog_level(value)
+    return app_level(value)
+
+
+def _path_text(value: Any, _path: str) -> str | None:
     text = _text(value)
-    if column == "message" and text and len(text) > _MESSAGE_LIMIT:
-        text = text[:_MESSAGE_LIMIT]
-    return column, text
+    return url_path(text) if text else None
+
+
+def _method(value: Any, _path: str) -> str | None:
+    text = _text(value)
+    return text.upper() if text and text.isalpha() and len(text) <= 10 else None
+
+
+def _message(value: Any, _path: str) -> str | None:
+    text = _text(value)
+    if text and text[-1] in "\r\n":  # Docker's json-file driver keeps the line ending
+        text = text.rstrip("\r\n") or None
+    return text[:_MESSAGE_LIMIT] if text and len(text) > _MESSAGE_LIMIT else text
+
+
+def _plain_text(value: Any, _path: str) -> str | None:
+    return _text(value)
+
+
+# column -> (field value, field name) -> the column's value, or None (`ts`: TimeReader)
+_CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
+    "level": _level,
+    "duration_ms": _duration,
+    "http_status": lambda value, _path: _int(value, 100, 599),
+    "http_bytes": lambda value, _path: _int(value, 0, 2**62),
+    "http_path": _path_text,
+    "http_method": _method,
+    "message": _message,
+}
+
+
+def _heads(path: str) -> frozenset[str]:
+    """The top-level keys through which a dotted name can be reached (`a`, `a.b`, `a.b.c`)."""
+    parts = path.split(".")
+    return frozenset(".".join(parts[: n + 1]) for n in range(len(parts)))
+
+
+_PLANS_LIMIT = 10_000
 
 
 class FieldReader:
     """Fills the `events` columns of one file's records (the order of names per column
-    is fixed once per file) and says which field filled which column."""
+    is fixed once per file) and says which field filled which column.
 
-    def __init__(self, fields: FieldMap) -> None:
+    Records with the same keys share a plan: per column, only the names those keys can
+    reach are looked up (a file's records mostly have a few shapes)."""
+
+    def __init__(self, fields: FieldMap, track: bool = False) -> None:
+        self._track = track  # count which field filled each column (for `detected`)
         self._orders = [(column, fields.order(column)) for column in CANDIDATES]
+        self._heads = {path: _heads(path) for _c, order in self._orders for path in order}
+        self._plans: dict[tuple[str, ...], list[tuple[str, tuple[tuple[str, bool], ...]]]] = {}
         self._time = TimeReader()
+        self._converters = {c: _CONVERTERS.get(c, _plain_text) for c in CANDIDATES}
         self.used: Counter[tuple[str, str]] = Counter()
+
+    def _plan(self, record: Record) -> list[tuple[str, tuple[tuple[str, bool], ...]]]:
+        signature = tuple(record)
+        plan = self._plans.get(signature)
+        if plan is None:
+            keys = set(signature)
+            heads = self._heads
+            plan = []
+            for column, order in self._orders:
+                reachable = tuple((p, p in keys) for p in order if not keys.isdisjoint(heads[p]))
+                if reachable:
+                    plan.append((column, reachable))
+            if len(self._plans) > _PLANS_LIMIT:
+                self._plans.clear()
+            self._plans[signature] = plan
+        return plan
 
     def read(self, record: Record) -> tuple[dict[str, Any], bool]:
         """The event columns of a record (attrs: the fields left) and whether it had a
         time field at all (a time field that does not read leaves `ts` None)."""
         event: dict[str, Any] = {}
-        consumed: list[tuple[str, ...]] = []
+        top: set[str] = set()  # top-level fields that filled a column
+        nested: list[tuple[str, ...]] = []  # and the dotted ones inside objects
         had_time = False
-        for column, order in self._orders:
-            for path in order:
-                value, keys = lookup(record, path)
-                if keys is None or value is None or isinstance(value, dict | list):
+        used = self.used if self._track else None
+        converters = self._converters
+        for column, order in self._plan(record):
+            for path, flat in order:
+                if flat:
+                    value, keys = record[path], None
+                else:
+                    value, keys = lookup(record, path)
+                    if keys is None:
+                        continue
+                if value is None or isinstance(value, dict | list):
                     continue
-                name, converted = _convert(column, value, path, self._time)
                 if column == "ts":
                     had_time = True
-                if converted is None and column != "ts":
-                    continue
-                event[name] = converted
+                    converted = self._time(value)
+                else:
+                    converted = converters[column](value, path)
+                    if converted is None:
+                        continue
+                event[column] = converted
                 if column == "level":
                     event["severity"] = _text(value)
-                consumed.append(keys)
-                self.used[(column, path)] += 1
+                if keys is None or len(keys) == 1:
+                    top.add(path if keys is None else keys[0])
+                else:
+                    nested.append(keys)
+                if used is not None:
+                    used[(column, path)] += 1
                 break
-        event["attrs"] = _attrs(record, consumed)
+        event["attrs"] = _attrs(record, top, nested)
         return event, had_time
 
     def detected(self) -> dict[str, str]:
@@ -294,10 +357,10 @@ class FieldReader:
         return {column: best[column][1] for column in CANDIDATES if column in best}
 
 
-def _attrs(record: Record, consumed: list[tuple[str, ...]]) -> str | None:
+def _attrs(record: Record, top: set[str], nested: list[tuple[str, ...]]) -> str | None:
     """The record without the fields that filled columns, as JSON (None when empty)."""
-    rest: Record = dict(record)
-    for keys in consumed:
+    rest: Record = {k: v for k, v in record.items() if k not in top} if top else dict(record)
+    for keys in nested:
         _remove(rest, keys)
     if not rest:
         return None

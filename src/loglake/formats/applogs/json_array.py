@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from loglake.formats.applogs import GENERIC_MAX
 from loglake.formats.applogs.jsonl import RecordParser, bad_json, describer
 from loglake.formats.base import (
     BadLine,
@@ -25,17 +26,16 @@ from loglake.formats.base import (
 )
 from loglake.sources.framing import Framing, records_in_range
 
-_SNIFF_BYTES = 64 * 1024
-_GENERIC_SURE = 0.9
+_DESCRIBE_BYTES = 64 * 1024  # what `describe` reads of a file's head: its first records
 
 
 def sniff(lines: list[bytes]) -> float:
-    """0.9 when the file starts as an array of objects (or an empty array), else 0."""
+    """GENERIC_MAX when the file starts as an array of objects (or an empty array), else 0."""
     text = b"\n".join(lines[:50]).lstrip()
     if not text.startswith(b"["):
         return 0.0
     rest = text[1:].lstrip()
-    return _GENERIC_SURE if rest[:1] in (b"{", b"]") else 0.0
+    return GENERIC_MAX if rest[:1] in (b"{", b"]") else 0.0
 
 
 def elements(data: bytes) -> list[Any]:
@@ -74,5 +74,5 @@ SPEC = FormatSpec(
     sniff=sniff,
     make_parser=make_parser,
     framing=Framing.JSON_ARRAY,
-    describe=describer(lambda head: elements(b"\n".join(head)[: _SNIFF_BYTES * 4])),
+    describe=describer(lambda head: elements(b"\n".join(head)[:_DESCRIBE_BYTES])),
 )

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from loglake.formats.applogs import otel
+from loglake.formats.applogs import GENERIC_MAX, otel
 from loglake.formats.applogs.fields import CANDIDATES, FieldMap, FieldReader
 from loglake.formats.base import (
     BadLine,
@@ -35,7 +35,7 @@ from loglake.schema import Stream
 
 _EVENTS = Stream.EVENTS
 _TELLING = frozenset(CANDIDATES["ts"] + CANDIDATES["message"] + CANDIDATES["level"])
-_GENERIC_SURE = 0.9  # below the registry's "sure": a specific format sure of it wins
+_DESCRIBE_RECORDS = 100  # the first records `describe` reads to say which field is which
 
 
 def _object(line: bytes) -> dict[str, Any] | None:
@@ -53,7 +53,7 @@ def looks_like_a_record(doc: dict[str, Any]) -> bool:
 
 
 def sniff(lines: list[bytes]) -> float:
-    """Share of lines that are JSON objects looking like log records (at most 0.9)."""
+    """Share of lines that are JSON objects looking like log records (at most GENERIC_MAX)."""
     if not lines:
         return 0.0
     hits = 0
@@ -61,14 +61,14 @@ def sniff(lines: list[bytes]) -> float:
         if line.lstrip().startswith(b"{"):
             doc = _object(line)
             hits += doc is not None and looks_like_a_record(doc)
-    return _GENERIC_SURE * hits / len(lines)
+    return GENERIC_MAX * hits / len(lines)
 
 
 class RecordParser:
     """Turns one file's JSON records (already decoded) into `events` rows."""
 
-    def __init__(self, ctx: FileContext) -> None:
-        self.reader = FieldReader(FieldMap(ctx.field_map))
+    def __init__(self, ctx: FileContext, track: bool = False) -> None:
+        self.reader = FieldReader(FieldMap(ctx.field_map), track)
         self._file_time: int | bool | None = False  # not looked up yet
         self._path = ctx.path
 
@@ -125,8 +125,8 @@ def describer(
     """A `describe` hook: which field filled each column in a file's first records."""
 
     def describe(head: list[bytes], ctx: FileContext) -> dict[str, str]:
-        records = RecordParser(ctx)
-        for doc in decode(head):
+        records = RecordParser(ctx, track=True)
+        for doc in decode(head)[:_DESCRIBE_RECORDS]:
             records.parse(doc)
         return records.reader.detected()
 
@@ -135,7 +135,7 @@ def describer(
 
 def _head_objects(head: list[bytes]) -> list[Any]:
     docs = []
-    for line in head[:200]:
+    for line in head[:_DESCRIBE_RECORDS]:
         try:
             docs.append(orjson.loads(line))
         except orjson.JSONDecodeError:

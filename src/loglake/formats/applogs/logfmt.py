@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from loglake.formats.applogs import GENERIC_MAX
 from loglake.formats.applogs.jsonl import RecordParser, describer, looks_like_a_record
 from loglake.formats.base import (
     BadLine,
@@ -23,7 +24,6 @@ from loglake.formats.base import (
 _PAIR = re.compile(r'([^\s="]+)(?:=("(?:[^"\\]|\\.)*"|[^\s"]*))?(?=\s|$)')
 _ESCAPES = re.compile(r"\\(.)")
 _MIN_PAIRS = 2
-_GENERIC_SURE = 0.85
 
 
 def pairs(line: str) -> dict[str, object] | None:
@@ -58,14 +58,14 @@ def _line_pairs(line: bytes) -> dict[str, object] | None:
 
 
 def sniff(lines: list[bytes]) -> float:
-    """Share of lines that are logfmt with a time, level or message key (at most 0.85)."""
+    """Share of lines that are logfmt with a time, level or message key (at most GENERIC_MAX)."""
     if not lines:
         return 0.0
     hits = 0
     for line in lines:
         record = _line_pairs(line)
         hits += record is not None and looks_like_a_record(record)
-    return _GENERIC_SURE * hits / len(lines)
+    return GENERIC_MAX * hits / len(lines)
 
 
 def make_parser(ctx: FileContext) -> LineParser:

@@ -13,7 +13,9 @@
   `LEVEL:name:msg`, which has no time);
 - log4j/logback layouts and Loghub's "timestamp level source: message" lines
   (`2026-11-30 10:00:00.123 [thread] LEVEL logger - msg`, `… LEVEL [thread] logger: msg`,
-  HDFS's `081109 203615 148 INFO dfs.DataNode: msg`).
+  HDFS's `081109 203615 148 INFO dfs.DataNode: msg`, Spark's `17/06/09 20:10:40 INFO
+  executor.Backend: msg`, ZooKeeper's `… - INFO  [thread] - msg`, OpenStack's
+  `… 25746 INFO nova.api [req-…] msg`).
 
 Multi-line entries (Java stack traces, Python tracebacks) are joined to their first line by
 CONTINUATION framing: a record starts at a line that begins like one of the layouts, and
@@ -28,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from loglake.formats.applogs import GENERIC_MAX
 from loglake.formats.applogs.fields import url_path
 from loglake.formats.applogs.times import TextTimes
 from loglake.formats.base import (
@@ -73,7 +76,8 @@ LAYOUTS = (
     ),
     Layout(
         "access",
-        rf'(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<request>{_QUOTED})"'
+        rf"(?:(?P<vhost>\S+) )?(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\]"
+        rf' "(?P<request>{_QUOTED})"'
         rf' (?P<status>\d{{3}}|-) (?P<bytes>\d+|-)(?: "(?P<referer>{_QUOTED})"'
         rf' "(?P<agent>{_QUOTED})")?(?P<rest>.*)',
         "clf",
@@ -104,6 +108,23 @@ LAYOUTS = (
         "iso",
     ),
     Layout(
+        "zookeeper",
+        rf"(?P<ts>{_ISO}) - (?P<level>{_LEVEL_WORDS}) +\[(?P<context>.*?)\] - (?P<message>.*)",
+        "iso",
+    ),
+    Layout(
+        "openstack",
+        rf"(?P<ts>{_ISO}) (?P<pid>\d+) (?P<level>{_LEVEL_WORDS}) (?P<component>[^\s\[\]]+) "
+        r"(?:(?=\[(?P<request_id>req-[0-9a-f-]+)))?(?P<message>.*)",
+        "iso",
+    ),
+    Layout(
+        "spark",
+        rf"(?P<ts>\d\d/\d\d/\d\d \d\d:\d\d:\d\d) (?P<level>{_LEVEL_WORDS}) "
+        r"(?P<component>[^\s:]+): (?P<message>.*)",
+        "slashed",
+    ),
+    Layout(
         "loghub-hdfs",
         r"(?P<ts>\d{6} \d{6}) (?P<pid>\d+) (?P<level>[A-Z]+) (?P<component>[^\s:]+): "
         r"(?P<message>.*)",
@@ -111,8 +132,8 @@ LAYOUTS = (
     ),
     Layout(
         "syslog-3164",
-        r"(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>[^\s:]+) "
-        r"(?P<component>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
+        r"(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) "
+        r"(?:(?P<host>[^\s:\[]+) )?(?P<component>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)",
         "syslog",
     ),
     Layout(
@@ -126,8 +147,9 @@ _BY_NAME = {layout.name: layout for layout in LAYOUTS}
 # the beginnings of the layouts' lines: a line that starts otherwise continues a record
 _START = re.compile(
     rb"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\d[T ]\d\d:\d\d"
-    rb"|\d{6} \d{6} \d|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z]"
-    rb"|[^\s\"]+ \S+ \S+ \[\d\d/[A-Z][a-z]{2}/\d{4}:|(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):"
+    rb"|\d{6} \d{6} \d|\d\d/\d\d/\d\d \d\d:\d\d:\d\d |\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z]"
+    rb"|[^\s\"]+ (?:\S+ )?\S+ \S+ \[\d\d/[A-Z][a-z]{2}/\d{4}:"
+    rb"|(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):"
 )
 _SYSLOG_3164 = _BY_NAME["syslog-3164"]
 _RESPONSE_KEYS = {"rt", "request_time", "rtime", "upstream_response_time", "urt"}
@@ -158,16 +180,15 @@ def match_line(line: str, first: Layout | None = None) -> tuple[Layout, re.Match
 
 
 def sniff(lines: list[bytes]) -> float:
-    """0.8 when the first line and a fair share of the rest have a known layout."""
+    """GENERIC_MAX times the share of record-starting lines that have a known layout (stack-trace
+    lines in between do not count), when such records are at least a tenth of the lines."""
     if not lines:
         return 0.0
     starts = [line for line in lines if record_start(line)]
     hits = sum(1 for line in starts if match_line(_decode(line)) is not None)
-    if not hits:
+    if not hits or hits < 0.1 * len(lines):
         return 0.0
-    if match_line(_decode(lines[0])) is not None and hits >= 0.3 * len(lines):
-        return 0.8
-    return 0.8 * hits / len(lines)
+    return GENERIC_MAX * hits / len(starts)
 
 
 def _decode(data: bytes) -> str:
@@ -307,8 +328,9 @@ class TextParser:
         attrs: dict[str, Any] = {}
         fill_event(groups, event, attrs)
         _access_level(event)
-        message = (groups.get("message") or "").rstrip()
+        message = (groups.get("message") or "").removeprefix("\ufeff").rstrip()
         if more:
+            more = more.replace("\r\n", "\n")
             message = f"{message}\n{more}" if message else more
         if message:
             event["message"] = message[:_MESSAGE_LIMIT]

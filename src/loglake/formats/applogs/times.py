@@ -117,6 +117,14 @@ class TextTimes:
             text, lambda: _us(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]), clock)
         )
 
+    def slashed(self, text: str) -> int | None:
+        """Spark's (log4j's `yy/MM/dd`): `17/06/09 20:10:40`."""
+        if len(text) != 17 or not (text[:2] + text[3:5] + text[6:8]).isdigit():
+            return None
+        return self._cached(
+            text, lambda: _us(2000 + int(text[:2]), int(text[3:5]), int(text[6:8]), text[9:17])
+        )
+
     def any(self, text: str) -> int | None:
         """Whichever of the forms above a text is (for `--pattern`), or epoch seconds/ms."""
         text = text.strip()
