@@ -46,6 +46,7 @@ EXPECTED_KEYS = {
     "/api/connections": {"accepted", "ended", "peak_open", "unique_hosts", "by_ip", "drivers",
                          "apps", "timeline", "sessions"},
     "/api/search": {"rows", "total"},
+    "/api/templates": {"rows", "total", "trend_start", "bucket_seconds"},
     "/api/index-suggestions": {"suggestions", "not_indexable", "skipped", "workload_ms"},
     "/api/analysis": {"patterns", "groups", "workload_ms", "findings", "rules"},
     "/api/families": {"families", "total", "patterns_seen", "shape_family", "similarity"},

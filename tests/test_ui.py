@@ -41,6 +41,7 @@ PAGES = {
     "/search-logs": 0,
     "/auth": 4,
     "/connections": 5,
+    "/templates": 0,  # inline-SVG sparklines, no ECharts (tests/test_ui_templates.py)
     "/current-op": 0,
     "/upload": 0,
     "/processing-status": 0,

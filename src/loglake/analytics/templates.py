@@ -23,9 +23,8 @@ _MIN_WIDTH_US = 1_000_000
 def templates(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Templates of the filtered events, commonest first, each with its share and trend."""
     clause, values = where(_EVENTS, params)
-    span = sql.fetch_one(cur, sql.render("trend_range", stream=_EVENTS.value, where=clause), values)
-    total = sql.fetch_one(cur, sql.render("count", stream=_EVENTS.value, where=clause), values)
-    count = int(next(iter(total.values())) or 0)
+    span = sql.fetch_one(cur, sql.render("template_span", where=clause), values)
+    count = int(span.get("total") or 0)
     text = params.get("q")
     rows = sql.fetch(
         cur, sql.render("templates", where=clause), [*values, text, text, params["limit"]]
@@ -33,23 +32,25 @@ def templates(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     first, last = span.get("first_us"), span.get("last_us")
     buckets = int(params["buckets"])
     width = max(_MIN_WIDTH_US, math.ceil(((last or 0) - (first or 0) + 1) / buckets))
-    wanted = {row["template_id"] for row in rows}
+    # the level mix and the trend of the templates shown only
+    wanted = [row["template_id"] or "" for row in rows]  # '': events mined before templates
+    mine, mine_values = where(
+        _EVENTS, params, "list_contains(?, coalesce(template_id, ''))", (wanted,)
+    )
     levels: dict[str, dict[str, int]] = defaultdict(dict)
-    for found in sql.fetch(cur, sql.render("template_levels", where=clause), values):
-        if found["template_id"] in wanted:
-            levels[found["template_id"]][found["level"]] = found["n"]
     trends: dict[str, list[int]] = defaultdict(lambda: [0] * buckets)
-    if first is not None:
-        trend_sql = sql.render("template_trend", where=clause)
-        for found in sql.fetch(cur, trend_sql, [first, width, *values]):
-            if found["template_id"] in wanted:
-                trends[found["template_id"]][min(int(found["bucket"]), buckets - 1)] = found["n"]
+    if wanted:
+        for found in sql.fetch(cur, sql.render("template_levels", where=mine), mine_values):
+            levels[found["template_id"]][found["level"]] = found["n"]
+        trend_sql = sql.render("template_trend", where=mine)
+        for found in sql.fetch(cur, trend_sql, [first, width, *mine_values]):
+            trends[found["template_id"]][min(int(found["bucket"]), buckets - 1)] = found["n"]
     for row in rows:
-        tid = row["template_id"]
+        tid = row["template_id"] or ""
         row["share"] = row["count"] / count if count else 0.0
         row["first_ts"] = sql.iso(row["first_ts"])
         row["last_ts"] = sql.iso(row["last_ts"])
-        row["levels"] = dict(sorted(levels[tid].items(), key=lambda kv: -kv[1]))
+        row["levels"] = dict(sorted(levels[tid].items(), key=lambda kv: (-kv[1], kv[0])))
         row["trend"] = trends[tid] if first is not None else []
     return {
         "rows": rows,

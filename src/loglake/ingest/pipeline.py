@@ -24,8 +24,9 @@ from loglake.ingest.plan import (
     copy_source,
     plan_inputs,
 )
-from loglake.ingest.templates import Template, merge
+from loglake.ingest.templates import Template, reconcile, rewrite_ids
 from loglake.ingest.worker import Task, TaskResult
+from loglake.ingest.writer import file_digest
 from loglake.layout import gz_index_relpath, staging_dir
 from loglake.schema import Stream
 from loglake.store.commit import commit, recover
@@ -38,7 +39,13 @@ from loglake.store.manifest import (
     recompute_totals,
     replaced_manifest,
 )
-from loglake.store.templates import MANIFEST_KEY, load_templates, stage_templates
+from loglake.store.templates import (
+    MANIFEST_KEY,
+    drop_superseded,
+    load_templates,
+    stage_templates,
+    templates_key,
+)
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done bytes, total bytes)
 MAX_SAMPLES = 20
@@ -89,6 +96,7 @@ def ingest(
             planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
             tasks = _plan_tasks(planned, fmt, settings, staging, ingest_id, warn)
             known = [Template(**row) for row in load_templates(root, manifest)]
+            known_key = templates_key(manifest)
             seed = tuple((t.template_id, t.source, t.template) for t in known)
             tasks = [with_fields(t, templates=seed) for t in tasks]
             parse_started = time.perf_counter()
@@ -103,13 +111,14 @@ def ingest(
                 )
             if tasks:
                 progress("commit", 0, 0)
+                _stage_templates(manifest, staging, ingest_id, known, results, settings.compression)
                 _update_manifest(manifest, ingest_id, planned, results, report, settings, fmt)
-                _stage_templates(manifest, staging, ingest_id, known, results)
                 manifest["ingests"][-1]["timings"] = {
                     "parse": round(parse_seconds, 3),
                     "total": round(time.perf_counter() - started, 3),
                 }
                 commit(root, staging, manifest)
+                drop_superseded(root, known_key, manifest)
                 if replace:
                     recover(root)  # the replaced files are no longer in the manifest
                 report["dataset_version"] = manifest["dataset_version"]
@@ -127,13 +136,26 @@ def _stage_templates(
     ingest_id: str,
     known: list[Template],
     results: list[TaskResult],
+    compression: str,
 ) -> None:
-    """Merge the templates the tasks created or generalized into the lake's, staged for the
-    commit (the table is left as it is when no task changed a template)."""
-    reported = [t for r in results for t in r.templates]
-    if reported:
-        merged = merge(known, reported, ingest_id)
-        manifest[MANIFEST_KEY] = stage_templates(staging, ingest_id, [t.as_row() for t in merged])
+    """Reconcile the templates the tasks created or generalized with the lake's and stage the
+    table for the commit (left as it is when no task changed a template). Where two workers
+    created one template under two ids, the staged events files get the first id."""
+    if not any(r.templates for r in results):
+        return
+    merged, aliases = reconcile(known, (r.templates for r in results), ingest_id)
+    if aliases:
+        codec = None if compression == "none" else compression
+        for r in results:
+            if not any(t.template_id in aliases for t in r.templates):
+                continue
+            for n, f in enumerate(r.files):
+                if f.stream == Stream.EVENTS.value:
+                    path = staging / f.relpath
+                    if rewrite_ids(path, aliases, codec):
+                        size, digest = path.stat().st_size, file_digest(path)
+                        r.files[n] = with_fields(f, bytes=size, sha256=digest)
+    manifest[MANIFEST_KEY] = stage_templates(staging, ingest_id, [t.as_row() for t in merged])
 
 
 def _plan_tasks(

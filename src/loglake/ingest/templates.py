@@ -3,9 +3,9 @@
 Every events row gets a `template_id`, through one seam: the writer hands each events table
 to `Miner.assign` before writing it, whatever format produced it. Mining is per source
 (`component`), and cheap per line because it works on distinct values: the messages of a
-table are dictionary-encoded (C++), a cache answers the messages seen before, only new
-distinct messages are masked (RE2 over the Arrow array, `MASKS`) and only new distinct
-masked messages reach Drain.
+table are dictionary-encoded (C++), each distinct message is masked once (RE2 over the Arrow
+array, `MASKS`), and Python and Drain see each new distinct (source, masked message) once (a
+cache per task answers the pairs seen before).
 
 Ids are stable across ingests, appends and parallel workers (see docs/architecture.md,
 "Templates"): a template's id is a hash of its source and the text it had when it was
@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,8 @@ MAX_CHILDREN = 100
 PARAM = "<*>"
 _CACHE_MAX = 200_000  # distinct (source, masked message) keys remembered per task
 _EXAMPLE_CHARS = 1000
-_SEP = "\x1f"  # between source and message in a cache key (never in either)
+_SEP = "\x1f"  # between source and text in what a template id hashes
+MAX_MINED_CHARS = 4096  # of a message, what is masked and mined (a stack trace's head)
 
 
 def template_id(source: str, text: str) -> str:
@@ -103,8 +105,8 @@ class Miner:
     def __init__(self, seed: Iterable[tuple[str, str, str]] = ()) -> None:
         self._sources: dict[str, _Source] = {}
         self._known: dict[str, Template] = {}  # template id -> as seeded or mined
-        self._touched: set[str] = set()  # ids this miner created or generalized
-        self._cache: dict[str, str] = {}
+        self._touched: dict[str, None] = {}  # ids created or generalized here, in that order
+        self._cache: dict[tuple[str, str], str] = {}  # (source, masked message) -> id
         for tid, source, text in seed:
             self._seed(tid, source, text)
 
@@ -129,17 +131,25 @@ class Miner:
     def assign(self, table: pa.Table) -> pa.Table:
         """The events table with its `template_id` column mined from `component` + `message`.
 
-        Per row only Arrow kernels run (dictionary-encode, take, join); masking runs once per
-        distinct message, and Python once per distinct (source, masked message).
+        Per row only Arrow kernels run (dictionary-encode, take, integer arithmetic); masking
+        runs once per distinct message, and Python once per distinct (source, masked message).
         """
         if table.num_rows == 0:
             return table
-        source = pc.fill_null(table.column("component").combine_chunks(), "")
+        source = pc.dictionary_encode(pc.fill_null(table.column("component").combine_chunks(), ""))
         message = pc.dictionary_encode(pc.fill_null(table.column("message").combine_chunks(), ""))
-        masked = mask_array(message.dictionary).take(message.indices)
-        keys = pc.dictionary_encode(pc.binary_join_element_wise(source, masked, _SEP))
+        head = pc.utf8_slice_codeunits(message.dictionary, 0, MAX_MINED_CHARS)
+        masked = pc.dictionary_encode(mask_array(head))  # one entry per distinct message
+        width = len(masked.dictionary)
+        pair = pc.add(
+            pc.multiply(source.indices.cast(pa.int64()), width),
+            masked.indices.take(message.indices).cast(pa.int64()),
+        )
+        keys = pc.dictionary_encode(pair)
+        sources = source.dictionary.to_pylist()
+        texts = masked.dictionary.to_pylist()
+        distinct = [(sources[k // width], texts[k % width]) for k in keys.dictionary.to_pylist()]
         cache = self._cache
-        distinct = keys.dictionary.to_pylist()
         ids = [cache.get(k) for k in distinct]
         missing = [i for i, tid in enumerate(ids) if tid is None]
         if missing:
@@ -147,7 +157,7 @@ class Miner:
                 cache.clear()
             examples = _first_messages(keys.indices, message, missing)
             for i, example in zip(missing, examples, strict=True):
-                src, text = distinct[i].split(_SEP, 1)
+                src, text = distinct[i]
                 ids[i] = cache[distinct[i]] = self._mine_one(src, example, text)
         column = pa.array(ids, pa.string()).take(keys.indices)
         return table.set_column(table.schema.get_field_index("template_id"), "template_id", column)
@@ -161,18 +171,18 @@ class Miner:
             tid = state.ids[cluster.cluster_id] = template_id(source, template)
             if tid not in self._known:  # else: a template created from this text before
                 self._known[tid] = Template(tid, source, template, message[:_EXAMPLE_CHARS])
-                self._touched.add(tid)
+                self._touched[tid] = None
         elif change != "none":
             known = self._known[tid]
             known.template = template
             if not known.example:
                 known.example = message[:_EXAMPLE_CHARS]
-            self._touched.add(tid)
+            self._touched[tid] = None
         return tid
 
     def report(self) -> list[Template]:
-        """The templates this miner created or generalized (to merge at commit)."""
-        return [self._known[tid] for tid in sorted(self._touched)]
+        """The templates this miner created or generalized, in that order (for the commit)."""
+        return [self._known[tid] for tid in self._touched]
 
 
 def _first_messages(keys: pa.Array, message: pa.DictionaryArray, wanted: list[int]) -> list[str]:
@@ -182,20 +192,93 @@ def _first_messages(keys: pa.Array, message: pa.DictionaryArray, wanted: list[in
     return examples
 
 
-def merge(
-    known: Iterable[Template], reported: Iterable[Template], ingest_id: str
-) -> list[Template]:
-    """The lake's templates after an ingest: the known ones, updated by every task's report.
+def reconcile(
+    known: Iterable[Template], reports: Iterable[list[Template]], ingest_id: str
+) -> tuple[list[Template], dict[str, str]]:
+    """The lake's templates after an ingest, and the ids to rewrite in its events.
 
-    The same id from several tasks is one template: its texts are merged position by
-    position, so a template generalized by any worker is generalized in the lake.
+    `reports` are the tasks' reports in task order. Each task's templates are matched, by
+    Drain, against the lake's templates and those of the tasks before it (never against its
+    own: a task's Drain kept those apart): a match is the same template, which another worker
+    created from a different first message; its id becomes an alias of the first one's, and
+    the first one's text is generalized. The same id from several tasks (created from the
+    same masked text) is one template, its texts merged position by position.
     """
     out = {t.template_id: Template(**t.as_row()) for t in known}
-    for t in reported:
-        have = out.get(t.template_id)
-        if have is None:
+    drains: dict[str, _Source] = {}
+    clusters: dict[str, LogCluster] = {}  # template id -> its cluster in the commit's Drain
+
+    def add(t: Template) -> None:
+        state = drains.get(t.source)
+        if state is None:
+            state = drains[t.source] = _Source(
+                Drain(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN, param_str=PARAM)
+            )
+        drain = state.drain
+        drain.clusters_counter += 1
+        cluster = LogCluster(t.template.split(), drain.clusters_counter)
+        drain.id_to_cluster[cluster.cluster_id] = cluster
+        drain.add_seq_to_prefix_tree(drain.root_node, cluster)
+        state.ids[cluster.cluster_id] = t.template_id
+        clusters[t.template_id] = cluster
+
+    for t in out.values():
+        add(t)
+    aliases: dict[str, str] = {}
+    for report in reports:
+        created = []
+        for t in report:
+            if t.template_id in aliases:  # created again elsewhere from the same text
+                first = aliases[t.template_id]
+                out[first].template = merge_text(out[first].template, t.template)
+                clusters[first].log_template_tokens = tuple(out[first].template.split())
+                continue
+            have = out.get(t.template_id)
+            if have is not None:  # a lake template, or one an earlier task created
+                have.template = merge_text(have.template, t.template)
+                clusters[t.template_id].log_template_tokens = tuple(have.template.split())
+                continue
+            state = drains.get(t.source)
+            found = None
+            if state is not None:
+                found = state.drain.tree_search(
+                    state.drain.root_node, t.template.split(), SIM_TH, include_params=False
+                )
+            if state is None or found is None:
+                created.append(t)
+                continue
+            first = state.ids[found.cluster_id]
+            aliases[t.template_id] = first
+            out[first].template = merge_text(out[first].template, t.template)
+            found.log_template_tokens = tuple(out[first].template.split())
+        for t in created:  # only now: a task's own templates never match each other
             out[t.template_id] = Template(t.template_id, t.source, t.template, t.example, ingest_id)
-        else:
-            have.template = merge_text(have.template, t.template)
-            have.example = have.example or t.example
-    return sorted(out.values(), key=lambda t: (t.source, t.template_id))
+            add(out[t.template_id])
+    return sorted(out.values(), key=lambda t: (t.source, t.template_id)), aliases
+
+
+def rewrite_ids(path: Path, aliases: dict[str, str], compression: str | None) -> bool:
+    """Replace aliased template ids in one staged events file, row group by row group (so
+    its row groups stay as written); False when the file holds none of them."""
+    import pyarrow.parquet as pq
+
+    old = pa.array(list(aliases), pa.string())
+    new = pa.array(list(aliases.values()), pa.string())
+    source = pq.ParquetFile(path)
+    temporary = path.with_suffix(".rewrite")
+    try:
+        groups = range(source.num_row_groups)
+        ids = [source.read_row_group(i, ["template_id"]).column(0) for i in groups]
+        if not any(pc.any(pc.is_in(column, value_set=old)).as_py() for column in ids):
+            return False
+        with pq.ParquetWriter(temporary, source.schema_arrow, compression=compression) as out:
+            for i, column in zip(groups, ids, strict=True):
+                group = source.read_row_group(i)
+                at = pc.index_in(column, value_set=old)
+                mapped = pc.if_else(pc.is_null(at), column, new.take(pc.fill_null(at, 0)))
+                field = group.schema.get_field_index("template_id")
+                out.write_table(group.set_column(field, "template_id", mapped))
+    finally:
+        source.close()
+    temporary.replace(path)
+    return True

@@ -65,3 +65,10 @@ def stage_templates(staging: Path, ingest_id: str, rows: list[dict[str, Any]]) -
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=_schema()), path)
     return rel
+
+
+def drop_superseded(root: Path, before: str | None, manifest: dict[str, Any]) -> None:
+    """After a commit, remove the templates table the committed manifest no longer names
+    (as compaction removes the files it replaced)."""
+    if before is not None and before != templates_key(manifest):
+        LakeFS(root).remove(before)
