@@ -305,3 +305,16 @@ def test_bad_aggregations_are_a_clear_400(client: FlaskClient, query: str) -> No
     response = client.get(f"/api/logs/aggregate?{query}")
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]
+
+
+def test_a_page_reads_back_far_enough_for_its_rows() -> None:
+    """The newest days holding a page: the cursor's own day never counts (it may be used up)."""
+    from loglake.analytics.logs import _first_day
+
+    d1, d2, d3 = (datetime(2024, 3, day, tzinfo=UTC).date() for day in (1, 2, 3))
+    days = {d1: 5, d2: 3, d3: 100}
+    assert _first_day(days, 10, None) == d3
+    assert _first_day(days, 10, d3) is None  # 8 rows before d3: read every day
+    assert _first_day(days, 3, d3) == d2
+    assert _first_day(days, 4, d3) == d1
+    assert _first_day({}, 10, None) is None

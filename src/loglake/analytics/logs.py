@@ -127,19 +127,41 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _first_day(days: dict[dt.date, int], limit: int, cursor_day: dt.date | None) -> dt.date | None:
+    """The oldest partition day a page must read: days are whole UTC dates, so the newest
+    days holding `limit` rows after the cursor hold the whole page (None: read them all)."""
+    held = 0
+    for day in sorted((d for d in days if cursor_day is None or d <= cursor_day), reverse=True):
+        if cursor_day is None or day < cursor_day:  # the cursor's own day may be used up
+            held += days[day]
+        if held >= limit:
+            return day
+    return None
+
+
 def logs(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """One page of the filtered events, newest first, the exact total and the next cursor."""
     params = resolve(params)
     _check_regex(params)
     limit = params["limit"]
     clause, values = where(Stream.EVENTS, params, _HAS_TS)
-    total = sql.fetch_one(cur, sql.render("count", stream="events", where=clause), values)["total"]
-    page_clause, page_values = clause, values
+    counts = cur.execute(
+        sql.render("logs_days", partition=PARTITION_COLUMN, where=clause), values
+    ).fetchall()
+    days: dict[dt.date, int] = dict(counts)
+    page_clause, page_values = clause, list(values)
+    cursor_day = None
     if params.get("cursor"):
         after, after_values = _after(params["cursor"])
-        page_clause = f"{clause} AND {after}"
-        page_values = [*values, *after_values]
+        cursor_day = after_values[0]
+        page_clause = f"{page_clause} AND {after}"
+        page_values += after_values
+    first_day = _first_day(days, limit, cursor_day)
+    if first_day is not None:  # lets DuckDB skip every older partition
+        page_clause = f"{page_clause} AND {PARTITION_COLUMN} >= CAST(? AS DATE)"
+        page_values.append(first_day)
     rows = sql.fetch(cur, sql.render("logs_page", where=page_clause), [*page_values, limit])
+    total = sum(days.values())
     last = rows[-1] if len(rows) == limit else None
     next_cursor = (
         encode_cursor(last["ts_us"], last["file_id"], last["file_offset"]) if last else None
