@@ -53,7 +53,8 @@ demo: install
 	@mkdir -p $(DEMO_DATA)
 	@test -f $(DEMO_DATA)/mongod.log || $(BIN)/python -m loglake.generate --size $(DEMO_SIZE) \
 		--seed 7 --tz +00:00,+02:00 -o $(DEMO_DATA)/mongod.log
-	$(BIN)/loglake ingest $(DEMO_DATA)/mongod.log --out $(DEMO_DATA)/lake
+	@test -f $(DEMO_DATA)/app/truth.json || $(BIN)/loglake generate app --seed 7 -o $(DEMO_DATA)/app
+	$(BIN)/loglake ingest $(DEMO_DATA)/mongod.log $(DEMO_DATA)/app --out $(DEMO_DATA)/lake
 	$(BIN)/loglake summaries --data $(DEMO_DATA)/lake
 	$(BIN)/loglake serve --data $(DEMO_DATA)/lake --port $(PORT)
 

@@ -227,9 +227,15 @@ def test_whole_shared_folder_reads_every_mongodb_log_and_skips_the_rest(run_inge
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data not present")
     report = run_ingest(SHARED_DATA)
+    not_logs = (".csv", ".md", "LICENSE", "CITATION", "COMMIT", ".sql")
     for f in report["files"]:
-        is_mongo = "/mongodb/" in f["path"]
-        assert (f["status"] == "new") == is_mongo, f
+        if "/mongodb/" in f["path"]:
+            assert f["status"] == "new" and f["format"].startswith("mongodb"), f
+        elif f["path"].endswith(not_logs):
+            assert f["status"].startswith("skipped:"), f
+        elif "/applogs/" in f["path"] and "postgres" not in f["path"]:  # issue 13's formats
+            assert f["status"] == "new" and f["bad_lines"] == 0, f
+            assert f["format"] in ("jsonl", "json-array", "logfmt", "text"), f
 
 
 def test_compaction_merges_small_files_and_keeps_every_row(

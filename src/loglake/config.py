@@ -41,6 +41,8 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_upload_mb": ("LOGLAKE_MAX_UPLOAD_MB",),
     "wipe_on_upload": ("LOGLAKE_WIPE_ON_UPLOAD",),
     "s3_endpoint_url": ("LOGLAKE_S3_ENDPOINT_URL",),
+    "field_map": ("LOGLAKE_MAP",),
+    "pattern": ("LOGLAKE_PATTERN",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -73,6 +75,10 @@ class Settings:
     max_upload_mb: int = 2048  # the web upload refuses a file larger than this
     wipe_on_upload: bool = False  # a web upload replaces the dataset instead of adding to it
     s3_endpoint_url: str = ""  # an S3-compatible store's URL; empty = AWS (credentials: AWS_*)
+    # application logs: `ts=when,user=actor.login` (or a mapping file) and a regex with
+    # named groups for text lines no built-in layout reads (formats/applogs/)
+    field_map: str = ""
+    pattern: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):
@@ -97,6 +103,8 @@ class Settings:
             raise ConfigError(f"port must be between 1 and 65535, not {self.port}")
         if self.workers < 0:
             raise ConfigError(f"workers must be 0 (all cores) or more, not {self.workers}")
+        if self.pattern:
+            _check_pattern(self.pattern)
 
     def memory_limit_invalid(self) -> bool:
         """True when the DuckDB memory limit is set but not a size such as 4GB."""
@@ -117,6 +125,18 @@ class Settings:
         if "root" in given:
             given["root"] = Path(given["root"])
         return replace(self, **given)
+
+
+def _check_pattern(pattern: str) -> None:
+    """A `--pattern` must compile and name its groups (`(?P<ts>…)`, `(?P<message>…)`)."""
+    try:
+        groups = re.compile(pattern).groupindex
+    except re.error as exc:
+        raise ConfigError(f"pattern: not a regular expression ({exc}): {pattern!r}") from None
+    if not groups:
+        raise ConfigError(
+            "pattern: name the parts with groups such as (?P<ts>...) and (?P<message>...)"
+        )
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:

@@ -98,6 +98,18 @@ def cli(debug: bool) -> None:
 @click.option("--copy-source", is_flag=True, default=None, help="Keep a copy under ROOT/source/.")
 @click.option("--force", is_flag=True, help="Override another ingest's lock.")
 @click.option(
+    "--map",
+    "field_map",
+    default=None,
+    help="Application logs: fields for columns, ts=when,user=actor.login (or a mapping file).",
+)
+@click.option(
+    "--pattern",
+    default=None,
+    help="Read text lines with this regex's named groups (ts, level, message...); implies "
+    "--format pattern.",
+)
+@click.option(
     "--follow",
     is_flag=True,
     help="Keep ingesting what the files gain (survives rotation); stop with Ctrl-C.",
@@ -118,6 +130,8 @@ def ingest(
     compression: str | None,
     copy_source: bool | None,
     force: bool,
+    field_map: str | None,
+    pattern: str | None,
     follow: bool,
     interval: float,
     as_json: bool,
@@ -139,7 +153,11 @@ def ingest(
         chunk_rows=chunk_rows,
         compression=compression,
         copy_source=copy_source,
+        field_map=field_map,
+        pattern=pattern,
     )
+    if settings.pattern and fmt is None:
+        fmt = "pattern"
     from loglake.cli.render import print_ingest_report
 
     def show(report: dict[str, object]) -> None:
@@ -312,10 +330,11 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
 def _add_commands() -> None:
     from loglake.cli.advisor_ask import COMMANDS as ASK_COMMANDS
     from loglake.cli.analytics import COMMANDS
+    from loglake.cli.generate import generate
     from loglake.cli.logs import logs_command
     from loglake.cli.serve import serve
 
-    for command in (*COMMANDS, *ASK_COMMANDS, serve, logs_command()):
+    for command in (*COMMANDS, *ASK_COMMANDS, serve, generate, logs_command()):
         cli.add_command(command)
 
 

@@ -91,12 +91,21 @@ def print_ingest_report(report: dict[str, Any]) -> None:
             f"{f['bad_lines']:,}",
         )
     _console.print(files)
+    _print_fields(report["files"])
     bad = report["bad_lines"]
     if bad["total"]:
         reasons = ", ".join(f"{k} {v:,}" for k, v in bad.items() if k != "total")
         _console.print(
             f"[yellow]{bad['total']:,} bad lines skipped[/] ({reasons}); samples: `loglake status`"
         )
+
+
+def _print_fields(files: list[dict[str, Any]]) -> None:
+    """Which field fills which column, for the files whose format detected it."""
+    for f in files:
+        if f.get("fields"):
+            pairs = ", ".join(f"{column}={field}" for column, field in f["fields"].items())
+            _console.print(f"Fields of {f['path'] or f['file_id']}: {pairs}", markup=False)
 
 
 def print_status(info: dict[str, Any]) -> None:
@@ -121,6 +130,7 @@ def print_status(info: dict[str, Any]) -> None:
             f"{f['lines'] or 0:,}",
         )
     _console.print(files)
+    _print_fields(info["files"])
     ingests = Table("ingest", "finished", "size", "seconds", "events", "bad", title="Ingests")
     for ing in info["ingests"]:
         timings = ing.get("timings") or {}

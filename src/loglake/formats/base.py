@@ -46,6 +46,7 @@ class BadReason(StrEnum):
     BINARY = "binary"  # NUL bytes or other control characters
     OTHER_FORMAT = "other_format"  # text, but not a line of this file's format
     TOO_LONG = "too_long"  # longer than the configured maximum line length
+    NO_TIMESTAMP = "no_timestamp"  # a record with no time, in a file whose name holds none
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,8 @@ class FileContext:
     file_id: str
     path: str
     year_hint: int = 1970  # year of the first line, for formats whose dates carry no year
+    field_map: tuple[tuple[str, str], ...] = ()  # (column, field) pairs the user gave (--map)
+    pattern: str = ""  # a regular expression with named groups the user gave (--pattern)
 
 
 @dataclass(slots=True)
@@ -124,6 +127,8 @@ class FormatSpec:
     - `block_parser(ctx, max_line)`: an optional vectorized parser (LINE framing).
     - `host_of(head)`, `year_hint(head, tail, mtime_year)`: optional hints for the
       `host` column and for formats whose dates carry no year.
+    - `describe(head, ctx)`: optional, what the format detected in a file (e.g. which
+      field fills which column), shown in the ingest report and `loglake status`.
     """
 
     name: str
@@ -137,6 +142,7 @@ class FormatSpec:
     block_parser: Callable[[FileContext, int], BlockParser] | None = None
     host_of: Callable[[list[bytes]], str | None] | None = None
     year_hint: Callable[[list[bytes], list[bytes], int], int] | None = None
+    describe: Callable[[list[bytes], FileContext], dict[str, str]] | None = None
     # plan kinds (the `plan` column's words) that read a whole collection or table: what
     # the UI marks as a full scan in lists of plans (rows carry `full_scan` themselves)
     full_scan_plans: tuple[str, ...] = ()

@@ -19,6 +19,11 @@ from loglake.formats.base import FormatSpec
 BUILTIN_FORMATS = (
     "loglake.formats.mongodb.json_line",
     "loglake.formats.mongodb.legacy",
+    "loglake.formats.applogs.jsonl",
+    "loglake.formats.applogs.json_array",
+    "loglake.formats.applogs.text",
+    "loglake.formats.applogs.logfmt",
+    "loglake.formats.applogs.pattern",
 )
 SNIFF_LINES = 50
 _MIN_CONFIDENCE = 0.5

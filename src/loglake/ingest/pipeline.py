@@ -181,6 +181,7 @@ def _report(
                 "file_id": item.file_id,
                 "path": item.display_path,
                 "format": item.format,
+                **({"fields": item.entry["fields"]} if "fields" in item.entry else {}),
                 "status": item.status,
                 "lines": sum(r.lines for r in mine),
                 "events": sum(r.rows["events"] for r in mine),

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 
 from loglake.config import Settings
 from loglake.errors import InputError
+from loglake.formats.applogs.fields import parse_map
 from loglake.formats.base import FileContext, FormatSpec
 from loglake.formats.registry import format_spec, sniff_format
 from loglake.ingest.worker import FAN_OUT_CHUNK, Task
@@ -194,7 +195,15 @@ def build_tasks(
     if host is None and item.entry.get("host"):
         host = item.entry["host"]
     item.entry["host"] = host
-    ctx = FileContext(file_id=item.file_id, path=str(item.source.path), year_hint=year_hint)
+    ctx = FileContext(
+        file_id=item.file_id,
+        path=str(item.source.path),
+        year_hint=year_hint,
+        field_map=parse_map(settings.field_map),
+        pattern=settings.pattern,
+    )
+    if spec.describe is not None:
+        item.entry["fields"] = spec.describe(head, ctx)
     splittable = spec.can_split(head)
     if item.source.gzip:
         ranges: list[tuple[int, int | None]] = [(0, None)]

@@ -179,6 +179,8 @@ def _parse_records(
             row["line_length"] = size
             add(name, row)
             counts[name] += 1  # a Stream is its str value, without the cost of `.value`
+            if name is Stream.EVENTS and row["ts"] != ts:  # several events in one record
+                _seen_ts(result, row["ts"], row["ts"])
 
 
 def _parse_blocks(

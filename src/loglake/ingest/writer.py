@@ -20,7 +20,10 @@ from loglake.formats.timestamps import date_of
 from loglake.layout import PARTITION_FILE
 from loglake.schema import PARTITION_COLUMN, Stream, arrow_schema, schema_id
 
-_CONSTANT = ("host", "file_id")
+_CONSTANT = ("file_id",)
+# a row's own value wins; rows without one (and tables) get the task's (`host`: a format
+# may know each record's host, as application logs do, else the file's is used)
+_DEFAULTED = ("host",)
 _US_PER_DAY = 86_400_000_000
 
 
@@ -141,9 +144,10 @@ class PartitionedWriter:
 
     def _with_constants(self, table: pa.Table, stream: Stream) -> pa.Table:
         schema = arrow_schema(stream)
+        names = set(table.column_names)
         arrays = [
             pa.array([self.constants.get(f.name)] * table.num_rows, f.type)
-            if f.name in _CONSTANT
+            if f.name in _CONSTANT or (f.name in _DEFAULTED and f.name not in names)
             else table.column(f.name).cast(f.type)
             for f in schema
         ]
@@ -165,6 +169,9 @@ def rows_to_table(
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         children = [_sanitized(rows, f) for f in _row_type(stream)]
     by_name = dict(zip(_row_type(stream).names, children, strict=True))
+    for name in _DEFAULTED:
+        if constants.get(name) is not None and by_name[name].null_count:
+            by_name[name] = pc.fill_null(by_name[name], constants[name])
     arrays = [
         pa.array([constants.get(f.name)] * len(rows), f.type)
         if f.name in _CONSTANT

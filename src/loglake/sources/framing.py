@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import BinaryIO
 
+import orjson
+
 from loglake.sources import files
 from loglake.sources.files import lines_in_range
 
@@ -147,6 +149,9 @@ _NON_SPACE = re.compile(rb"[^ \t\r\n]")
 _IN_STRING = re.compile(rb'["\\]')
 _NESTED = re.compile(rb'["{}\[\]]')
 _TOP = re.compile(rb'["{}\[\],\s]')
+# a `}` that may close an array element: followed by a comma and the next element, or `]`
+_OBJECT_END = re.compile(rb"\}(?=\s*(?:,\s*[{\[\]]|\]))")
+_FAST_TRIES = 8  # candidate ends tried before the byte-by-byte scanner takes the element
 # where the scanner is: before the array, before an element, in one, after one, after the
 # array, or in the rest of a file that is not (or no longer) a well-formed array
 _BEFORE, _ELEMENT_NEXT, _IN_ELEMENT, _SEPARATOR_NEXT, _AFTER, _REST = range(6)
@@ -194,6 +199,12 @@ class _ArrayScanner:
             if move is None:
                 self._open(i, char)
                 seg = i
+                end = self._object_end(data, i) if self.state == _IN_ELEMENT else None
+                if end is not None:  # the fast path: the whole object lies in this chunk
+                    size = end - i
+                    record = data[i:end] if size <= self.max_record else None
+                    out.append((self.begin, record, size))
+                    self.state, i = _SEPARATOR_NEXT, end
                 continue
             self.state = move
             i += 1
@@ -201,6 +212,22 @@ class _ArrayScanner:
             self._keep(data[seg:])
         self.pos += n
         return out
+
+    @staticmethod
+    def _object_end(data: bytes, i: int) -> int | None:
+        """Where the object starting at data[i] ends, when it ends in this chunk before the
+        next element or the array's end (found by a candidate `}` whose prefix parses as
+        JSON: a proper prefix of an object never does); None sends it to the scanner."""
+        if data[i] != 0x7B:  # only objects: `{`
+            return None
+        for _tries, m in zip(range(_FAST_TRIES), _OBJECT_END.finditer(data, i + 1), strict=False):
+            end = m.start() + 1
+            try:
+                orjson.loads(data[i:end])
+            except orjson.JSONDecodeError:
+                continue
+            return end
+        return None
 
     def finish(self) -> list[tuple[int, bytes | None, int]]:
         """At the end of the input: an unfinished element (or junk) is one last record."""

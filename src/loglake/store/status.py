@@ -11,6 +11,8 @@ from loglake.schema import Stream
 from loglake.store.fs import LakeFS
 from loglake.store.manifest import Manifest
 
+_FILE_KEYS = ("path", "format", "fields", "size", "lines")
+
 
 def require_dataset(root: Path) -> None:
     """Raise a clear error when there is no dataset at `root`."""
@@ -38,7 +40,7 @@ def dataset_status(root: Path) -> dict[str, Any]:
             for name, entry in data["streams"].items()
         },
         "files": [
-            {"file_id": file_id, **{k: entry.get(k) for k in ("path", "format", "size", "lines")}}
+            {"file_id": file_id, **{k: entry.get(k) for k in _FILE_KEYS}}
             for file_id, entry in data["files"].items()
         ],
         "ingests": [
