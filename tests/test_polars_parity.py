@@ -486,7 +486,8 @@ def test_detail(engines: Engines) -> None:
 
 def test_degraded_questions(engines: Engines) -> None:
     assert engines.duck.degraded == []
-    degraded = ["analysis", "anomalies", "heatmap", "index_suggestions", "search", "trend"]
+    degraded = ["analysis", "anomalies", "heatmap", "index_suggestions", "logs", "logs_aggregate"]
+    degraded += ["search", "trend"]
     assert engines.polars.degraded == [*degraded, "workload"]
     # families answer from patterns, which the Polars engine has
     assert engines.polars.ask("families", {})["families"]

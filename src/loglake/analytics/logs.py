@@ -25,7 +25,7 @@ import orjson
 
 from loglake.analytics import sql
 from loglake.analytics.buckets import auto_width, histogram_width
-from loglake.analytics.filters import field_path, where
+from loglake.analytics.filters import field_expr, where
 from loglake.analytics.params import FIELD_NAME, parse_zone
 from loglake.errors import InputError
 from loglake.schema import PARTITION_COLUMN, Stream
@@ -184,8 +184,7 @@ def _field(name: str, numeric: bool = False) -> tuple[str, list[Any]]:
         key = name.removeprefix("field.")
         if not FIELD_NAME.fullmatch(key):
             raise InputError(f"{name}: a field name is letters, digits, _ @ $ - and . to nest")
-        text = "json_extract_string(attrs, ?)"
-        return (f"TRY_CAST({text} AS DOUBLE)" if numeric else text), [field_path(key)]
+        return field_expr(key, numeric)
     table = NUMERIC if numeric else FIELDS
     if name not in table:
         known = ", ".join([*table, "field.NAME"])
