@@ -341,7 +341,10 @@ APP_FILTERS: list[tuple[dict[str, str], Callable[[dict[str, Any]], bool]]] = [
     ({"level": "WARN"}, lambda r: APP_LEVELS[r["level"]] == "WARN"),
     ({"level": "warning"}, lambda r: r["level"] == "warning"),  # the level as logged
     ({"keyword": "CACHE"}, lambda r: "cache" in r["msg"]),
-    ({"keyword": "^(timeout|retry)", "regex": "1"}, lambda r: re.match("timeout|retry", r["msg"])),
+    (
+        {"keyword": "^(timeout|retry)", "regex": "1"},
+        lambda r: re.match("timeout|retry", r["msg"]) is not None,
+    ),
     (
         {"min_level": "ERROR", "tag": "eu", "field.ctx.tenant": "globex"},
         lambda r: (
