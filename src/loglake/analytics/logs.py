@@ -72,14 +72,15 @@ def resolve(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_regex(params: dict[str, Any]) -> None:
-    """A keyword given as a regex must compile in RE2 (DuckDB's engine): a clear 400 otherwise."""
+    """A keyword given as a regex must compile in RE2 (DuckDB's engine): a clear 400 otherwise
+    (compiled the way search compiles it, quietly)."""
     if params.get("regex") and params.get("keyword"):
-        import re2
+        from loglake.analytics.scan import compile_query
 
         try:
-            re2.compile(params["keyword"])
-        except re2.error as exc:
-            raise InputError(f"keyword: not an RE2 regular expression ({exc})") from None
+            compile_query(params["keyword"], regex=True, sensitive=True)
+        except InputError as exc:
+            raise InputError(str(exc).replace("q: ", "keyword: ", 1)) from None
 
 
 # The cursor ---------------------------------------------------------------------------
