@@ -57,7 +57,7 @@ def _second_page(root: Path, args: dict[str, str]) -> dict[str, str]:
 
 def cases(root: Path, search_root: Path) -> list[queries.Case]:
     """The retrieval questions timed, in report order."""
-    lake = "the 1 GB search lake" if search_root != root else "the one small lake"
+    lake = "the 1 GB search lake" if search_root != root else "the same lake"
     user = _most_common_user(root)
     filtered = {"min_level": "WARN", "source": "NETWORK", "limit": "100"}
     case = queries.Case
@@ -112,10 +112,25 @@ def cases(root: Path, search_root: Path) -> list[queries.Case]:
     ]
 
 
-def run(work: Path, warm: int, size: int | None) -> dict[str, Any]:
+def _existing(root: Path) -> dict[str, Any]:
+    """What an existing lake holds (read only: its build stamp, or its manifest's status)."""
+    stamp = root / "bench-params.json"
+    if stamp.exists():
+        return dict(json.loads(stamp.read_text()))
+    from loglake.store.status import dataset_status
+
+    info = dataset_status(root)
+    files = [[Path(str(f["path"])).name, f["size"] or 0] for f in info["files"]]
+    return {"logs": files, "rows": {k: v["rows"] for k, v in info["streams"].items()}}
+
+
+def run(work: Path, warm: int, size: int | None, lake_root: Path | None = None) -> dict[str, Any]:
     """Build (or reuse) the lakes, time every case; the results."""
     work.mkdir(parents=True, exist_ok=True)
-    if size is None:
+    if lake_root is not None:  # an existing lake, only read
+        root = search_root = lake_root
+        lake = search = _existing(lake_root)
+    elif size is None:
         logs = [queries.ensure_log(work, *spec) for spec in queries.DATASET]
         root, search_root = work / "query-lake", work / "search-lake"
         lake = queries.ensure_lake(root, logs)
@@ -200,6 +215,7 @@ def section(results: dict[str, Any], command: str) -> str:
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     """This script's own options (bench/run.py adds them to its own)."""
     ap.add_argument("--size", default=None, help="one small log of this size instead (200MB)")
+    ap.add_argument("--lake", default=None, help="time an existing lake instead (only read)")
     ap.add_argument(
         "--no-wait",
         action="store_true",
@@ -220,7 +236,8 @@ def main(argv: list[str] | None = None, command: str | None = None) -> dict[str,
     size = None if args.size is None else parse_size(args.size)
     if args.no_wait:  # the report says so: the machine's load is in every row's other_cpu
         queries.wait_quiet = lambda *_, **__: 0.0
-    results = run(Path(args.workdir), args.warm, size)
+    lake = Path(args.lake) if args.lake else None
+    results = run(Path(args.workdir), args.warm, size, lake)
     results["waited_for_quiet"] = not args.no_wait
     if not args.no_write:
         text = section(results, command or "python bench/logs.py " + " ".join(argv or []))

@@ -175,8 +175,10 @@ def logs_benchmark(args: argparse.Namespace) -> None:
     argv = ["--workdir", args.workdir, "--warm", str(args.warm)]
     argv += ["--no-write"] if args.no_write else []
     argv += ["--size", args.size] if args.size else []
+    argv += ["--lake", args.lake] if args.lake else []
     argv += ["--no-wait"] if args.no_wait else []
     command = "python bench/run.py --only logs" + (f" --size {args.size}" if args.size else "")
+    command += f" --lake {args.lake}" if args.lake else ""
     command += f" --warm {args.warm}" if args.warm != 20 else ""
     command += " --no-wait" if args.no_wait else ""
     logs.main(argv, command=command)

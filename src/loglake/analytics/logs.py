@@ -49,7 +49,8 @@ NUMERIC = {"duration_ms": "duration_ms", "http_status": "http_status", "http_byt
 FACETS = ("level", "source", "user", "host", "template")  # the /logs page's lists
 MAX_GROUP_FIELDS = 4
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_HAS_TS = "ts IS NOT NULL"  # a record without a time is a bad line, never an event; be sure
+# No `ts IS NOT NULL` test (it costs a scan of ts): every event has a time, since a record
+# without one is a bad line and the writer partitions rows by their UTC day.
 
 
 def resolve(params: dict[str, Any]) -> dict[str, Any]:
@@ -145,22 +146,23 @@ def logs(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     params = resolve(params)
     _check_regex(params)
     limit = params["limit"]
-    clause, values = where(Stream.EVENTS, params, _HAS_TS)
-    counts = cur.execute(
-        sql.render("logs_days", partition=PARTITION_COLUMN, where=clause), values
-    ).fetchall()
-    days: dict[dt.date, int] = dict(counts)
-    page_clause, page_values = clause, list(values)
+    clause, values = where(Stream.EVENTS, params)
+    days = _days(cur, clause, values)
+    extra: list[str] = []
+    extra_values: list[Any] = []
     cursor_day = None
     if params.get("cursor"):
         after, after_values = _after(params["cursor"])
         cursor_day = after_values[0]
-        page_clause = f"{page_clause} AND {after}"
-        page_values += after_values
+        extra.append(after)
+        extra_values += after_values
     first_day = _first_day(days, limit, cursor_day)
     if first_day is not None:  # lets DuckDB skip every older partition
-        page_clause = f"{page_clause} AND {PARTITION_COLUMN} >= CAST(? AS DATE)"
-        page_values.append(first_day)
+        extra.append(f"{PARTITION_COLUMN} >= CAST(? AS DATE)")
+        extra_values.append(first_day)
+    page_clause, page_values = where(
+        Stream.EVENTS, params, " AND ".join(extra), tuple(extra_values)
+    )
     rows = sql.fetch(cur, sql.render("logs_page", where=page_clause), [*page_values, limit])
     total = sum(days.values())
     last = rows[-1] if len(rows) == limit else None
@@ -244,7 +246,7 @@ def _facets(cur: Any, names: list[str], clause: str, values: list[Any], limit: i
 def _histogram(cur: Any, params: dict[str, Any], clause: str, values: list[Any]) -> dict[str, Any]:
     start, end = params.get("from"), params.get("to")
     if start is None or end is None:  # the data's own span fills in an open end
-        span = sql.fetch_one(cur, sql.render("trend_range", stream="events", where=clause), values)
+        span = _span(cur, clause, values)
         if span.get("first_us") is None:
             return {"bucket_seconds": None, "buckets": []}
         first = _us(start) if start else span["first_us"]
@@ -264,6 +266,24 @@ def _histogram(cur: Any, params: dict[str, Any], clause: str, values: list[Any])
     }
 
 
+def _days(cur: Any, clause: str, values: list[Any]) -> dict[dt.date, int]:
+    """Events the filters select per partition day (UTC)."""
+    text = sql.render("logs_days", partition=PARTITION_COLUMN, where=clause)
+    return dict(cur.execute(text, values).fetchall())
+
+
+def _span(cur: Any, clause: str, values: list[Any]) -> dict[str, Any]:
+    """The first and last time selected, reading only the first and the last day."""
+    days = _days(cur, clause, values)
+    if not days:
+        return {}
+    first, last = min(days), max(days)
+    text = sql.render(
+        "logs_span", partition=PARTITION_COLUMN, where=clause, joiner="AND" if clause else "WHERE"
+    )
+    return sql.fetch_one(cur, text, [first, last, *values, first, last])
+
+
 def _us(value: dt.datetime) -> int:
     return (value - _EPOCH) // dt.timedelta(microseconds=1)
 
@@ -278,7 +298,7 @@ def aggregate(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Counts of the filtered events by fields, facets, a time histogram, numeric statistics."""
     params = resolve(params)
     _check_regex(params)
-    clause, values = where(Stream.EVENTS, params, _HAS_TS)
+    clause, values = where(Stream.EVENTS, params)
     group_by, facets = (
         _names(params.get("group_by"), "group_by"),
         _names(params.get("facets"), "facets"),
