@@ -7,8 +7,9 @@ them by fields, as facets (the top values of several fields in one scan), over t
 bucket, an empty one as 0) and gives numeric statistics of one field.
 
 Fields are named by the API (`source` is the `component` column, `template` the
-`template_id`, `field.NAME` any attrs field); identifiers come from `FIELDS` only, attrs
-paths are bound values, like every filter value.
+`template_id`, `field.NAME` any attrs field, or the column a format mapped it to: see
+`filters.field_expr`); identifiers come from `FIELDS` and the formats' own field table only,
+attrs paths are bound values, like every filter value.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ FIELDS = {
     "file_id": "file_id",
 }
 NUMERIC = {"duration_ms": "duration_ms", "http_status": "http_status", "http_bytes": "http_bytes"}
-FACETS = ("level", "source", "user", "host", "template")  # the /logs page's lists
 MAX_GROUP_FIELDS = 4
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # No `ts IS NOT NULL` test (it costs a scan of ts): every event has a time, since a record
