@@ -268,6 +268,11 @@ def describe(question: str, result: dict[str, Any]) -> str:
         return f"{len(result.get('series', []))} series, {len(result.get('sample', []))} sampled"
     if question == "workload":
         return f"{len(result.get('by_collection', []))} collections"
+    if question == "logs":
+        return f"{len(result.get('rows', []))} rows of {result.get('total', 0):,}"
+    if question == "logs_aggregate":
+        held = [k for k in ("groups", "facets", "histogram", "stats") if result.get(k)]
+        return f"{result.get('total', 0):,} records; {', '.join(held)}"
     return "-"
 
 

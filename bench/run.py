@@ -6,11 +6,12 @@ instead: read_json projecting the slow-query fields and attr.command to Parquet)
 as a separate process whose whole process tree is sampled for resident memory. Results
 and the exact command go to docs/benchmarks.md. Then bench/queries.py times the analytics
 questions on a lake of >= 5 million slow queries, bench/ui.py the dashboard's first
-paint in Chromium on the demo dataset and bench/s3.py ingest from an S3 server vs local
-disk (on the first size); each writes its own section of that file.
+paint in Chromium on the demo dataset, bench/logs.py retrieval (/api/logs and its
+aggregations) on the same >= 10 million events and bench/s3.py ingest from an S3 server vs
+local disk (on the first size); each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|ui|s3|templates] [--warm 20]
+                        [--only ingest|queries|logs|ui|s3|templates] [--warm 20]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 
+import logs
 import psutil
 import queries
 import s3 as s3_bench
@@ -142,14 +144,19 @@ def main() -> None:
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument(
-        "--only", choices=("ingest", "queries", "ui", "s3", "templates"), help="run one part only"
+        "--only",
+        choices=("ingest", "queries", "logs", "ui", "s3", "templates"),
+        help="run one part only",
     )
     queries.add_arguments(ap)
+    logs.add_arguments(ap)
     args = ap.parse_args()
     if args.only in (None, "ingest"):
         ingest_benchmark(args)
     if args.only in (None, "queries"):
         query_benchmark(args)
+    if args.only in (None, "logs"):
+        logs_benchmark(args)
     if args.only in (None, "ui"):
         ui.main(["--workdir", args.workdir] + (["--no-write"] if args.no_write else []))
     if args.only in (None, "s3"):
@@ -176,6 +183,20 @@ def query_benchmark(args: argparse.Namespace) -> None:
     if args.warm != 20:
         command += f" --warm {args.warm}"
     queries.main(argv, command=command)
+
+
+def logs_benchmark(args: argparse.Namespace) -> None:
+    """bench/logs.py with this script's work directory (and --size for a small proof run)."""
+    argv = ["--workdir", args.workdir, "--warm", str(args.warm)]
+    argv += ["--no-write"] if args.no_write else []
+    argv += ["--size", args.size] if args.size else []
+    argv += ["--lake", args.lake] if args.lake else []
+    argv += ["--no-wait"] if args.no_wait else []
+    command = "python bench/run.py --only logs" + (f" --size {args.size}" if args.size else "")
+    command += f" --lake {args.lake}" if args.lake else ""
+    command += f" --warm {args.warm}" if args.warm != 20 else ""
+    command += " --no-wait" if args.no_wait else ""
+    logs.main(argv, command=command)
 
 
 def ingest_benchmark(args: argparse.Namespace) -> None:
@@ -265,7 +286,8 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
     # the query latency and web UI sections, rewritten by their own runs
-    kept = queries.kept_section() + queries.kept_section(ui.UI_MARK, ui.UI_END)
+    kept = queries.kept_section() + queries.kept_section(logs.LOGS_MARK, logs.LOGS_END)
+    kept += queries.kept_section(ui.UI_MARK, ui.UI_END)
     kept += queries.kept_section(s3_bench.S3_MARK, s3_bench.S3_END)
     kept += queries.kept_section(templates.MARK, templates.END)
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)

@@ -168,3 +168,35 @@ def newest_first(records: list[Record], file_ids: dict[str, str]) -> list[tuple[
     keyed = [(r.ts, file_ids[r.path], r.offset) for r in records]
     keyed.sort(reverse=True)
     return [(f, o) for _, f, o in keyed]
+
+
+# An application's JSON-lines log (jsonl format): fields the retrieval filters read ----------
+APP_LEVELS = {"debug": "DEBUG", "info": "INFO", "warning": "WARN", "error": "ERROR",
+              30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL"}  # fmt: skip
+APP_TAGS = ("beta", "eu", "us", "canary")
+
+
+def write_app_log(path: Path, lines: int = 2000, seed: int = 5) -> list[dict[str, Any]]:
+    """A service's JSON-lines log; the records as written (the truth)."""
+    rng = random.Random(seed)
+    records = []
+    times = sorted(START + SPAN * rng.random() for _ in range(lines))
+    for i, ts in enumerate(times):
+        record = {
+            "time": ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": rng.choice(list(APP_LEVELS)),
+            "msg": rng.choice(("request done", "cache miss", "timeout calling db", "retrying")),
+            "user_id": rng.choice(("u1", "u2", "u3", "u4", "u5")),
+            "service": rng.choice(("api", "billing", "worker")),
+            "hostname": rng.choice(("web-1", "web-2")),
+            "request_id": f"req-{i % 300}",
+            "tags": rng.sample(APP_TAGS, rng.randint(0, 2)),
+            "region": rng.choice(("eu-west", "us-east")),
+            "ctx": {"tenant": rng.choice(("acme", "globex"))},
+            "latency": round(rng.uniform(1, 900), 3),
+        }
+        if rng.random() < 0.3:
+            record["status"] = rng.choice((200, 404, 500))
+        records.append(record)
+    path.write_bytes(b"".join(_compact(r) for r in records))
+    return records

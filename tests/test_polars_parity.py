@@ -486,9 +486,8 @@ def test_detail(engines: Engines) -> None:
 
 def test_degraded_questions(engines: Engines) -> None:
     assert engines.duck.degraded == []
-    degraded = [
-        "analysis", "anomalies", "heatmap", "index_suggestions", "search", "templates", "trend",
-    ]  # fmt: skip
+    degraded = ["analysis", "anomalies", "heatmap", "index_suggestions", "logs", "logs_aggregate"]
+    degraded += ["search", "templates", "trend"]
     assert engines.polars.degraded == [*degraded, "workload"]
     # families answer from patterns, which the Polars engine has
     assert engines.polars.ask("families", {})["families"]

@@ -229,3 +229,23 @@ def test_log_text_is_escaped(tab: Tab) -> None:
     assert cell.inner_text() == HOSTILE
     assert tab.page.locator("#injected").count() == 0
     assert tab.page.evaluate("window.pwned") is None
+
+
+def test_time_axes_follow_the_time_zone(tab: Tab) -> None:
+    """A chart's time axis shows the chosen zone's wall clock (UTC by default, never the
+    browser's own zone): authentications over time, in UTC and in India."""
+    first_x = """() => {
+        const el = [...document.querySelectorAll('[data-chart]')]
+            .find(e => JSON.parse(e.dataset.chart).xAxis.type === 'time');
+        const o = echarts.getInstanceByDom(el).getOption();
+        const given = JSON.parse(el.dataset.chart).series[0].data[0][0];
+        return [o.useUTC, o.series[0].data[0][0], given];
+    }"""
+    tab.open("/auth")
+    utc, shown, given = tab.page.evaluate(first_x)
+    assert utc is True and shown == given
+    tab.open("/auth?tz=Asia/Kolkata")
+    utc, shown, given = tab.page.evaluate(first_x)
+    moved = datetime.fromtimestamp(shown / 1000, UTC)
+    start = datetime.fromisoformat(given.replace("Z", "+00:00"))
+    assert utc is True and moved == start + timedelta(hours=5, minutes=30)

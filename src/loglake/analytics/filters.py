@@ -8,6 +8,7 @@ spliced into SQL text.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from loglake.formats.levels import LEVELS
@@ -78,6 +79,41 @@ COMPARISONS = {
 }
 
 
+# `field.NAME` where a format mapped NAME to a column of its own (an access log's `status` is
+# `http_status`, a JSON log's `latency` is `duration_ms`): the column answers for it. The raw
+# names are the formats' own (applogs' CANDIDATES), plus the API's names of those columns.
+_API_NAMES = {"source": "component", "template": "template_id"}
+_NOT_FIELDS = frozenset({"ts", "message"})
+
+
+@cache
+def field_columns() -> dict[str, str]:
+    """Field name -> the events column a format fills from it (first claim wins)."""
+    from loglake.formats.applogs.fields import CANDIDATES
+
+    events = set(column_names(Stream.EVENTS))
+    out = dict(_API_NAMES)
+    for column, names in CANDIDATES.items():
+        if column in events and column not in _NOT_FIELDS:
+            out.setdefault(column, column)
+            for name in names:
+                out.setdefault(name, column)
+    return out
+
+
+def field_expr(name: str, numeric: bool = False) -> tuple[str, list[Any]]:
+    """The SQL of a `field.NAME` value (attrs, or the column a format mapped it to), with its
+    bound values; as a DOUBLE (NULL where not a number) when `numeric`."""
+    text = "json_extract_string(attrs, ?)"
+    column = field_columns().get(name)
+    if numeric:
+        text = f"TRY_CAST({text} AS DOUBLE)"
+    if column is None:
+        return text, [field_path(name)]
+    own = f'TRY_CAST("{column}" AS DOUBLE)' if numeric else f'CAST("{column}" AS VARCHAR)'
+    return f"coalesce({text}, {own})", [field_path(name)]  # a whitelisted identifier, quoted
+
+
 def field_path(name: str) -> str:
     """The JSON path of a `field.NAME` filter's attrs field (`.` nests; params.FIELD_NAME)."""
     return "$." + ".".join(f'"{part}"' for part in name.split("."))
@@ -125,8 +161,9 @@ def where(
             values.append(keyword.lower())
     for name, value in params.get("field") or ():
         if "attrs" in columns:
-            clauses.append("json_extract_string(attrs, ?) = ?")
-            values.extend([field_path(name), value])
+            expr, bound = field_expr(name)
+            clauses.append(f"{expr} = ?")
+            values.extend([*bound, value])
     if not clauses:
         return "", []
     return "WHERE " + " AND ".join(clauses), values

@@ -7,8 +7,9 @@ them by fields, as facets (the top values of several fields in one scan), over t
 bucket, an empty one as 0) and gives numeric statistics of one field.
 
 Fields are named by the API (`source` is the `component` column, `template` the
-`template_id`, `field.NAME` any attrs field); identifiers come from `FIELDS` only, attrs
-paths are bound values, like every filter value.
+`template_id`, `field.NAME` any attrs field, or the column a format mapped it to: see
+`filters.field_expr`); identifiers come from `FIELDS` and the formats' own field table only,
+attrs paths are bound values, like every filter value.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import orjson
 
 from loglake.analytics import sql
 from loglake.analytics.buckets import histogram_auto_width, histogram_width
-from loglake.analytics.filters import field_path, where
+from loglake.analytics.filters import field_expr, where
 from loglake.analytics.params import FIELD_NAME, parse_zone
 from loglake.errors import InputError
 from loglake.schema import PARTITION_COLUMN, Stream
@@ -46,10 +47,10 @@ FIELDS = {
     "file_id": "file_id",
 }
 NUMERIC = {"duration_ms": "duration_ms", "http_status": "http_status", "http_bytes": "http_bytes"}
-FACETS = ("level", "source", "user", "host", "template")  # the /logs page's lists
 MAX_GROUP_FIELDS = 4
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_HAS_TS = "ts IS NOT NULL"  # a record without a time is a bad line, never an event; be sure
+# No `ts IS NOT NULL` test (it costs a scan of ts): every event has a time, since a record
+# without one is a bad line and the writer partitions rows by their UTC day.
 
 
 def resolve(params: dict[str, Any]) -> dict[str, Any]:
@@ -72,14 +73,15 @@ def resolve(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_regex(params: dict[str, Any]) -> None:
-    """A keyword given as a regex must compile in RE2 (DuckDB's engine): a clear 400 otherwise."""
+    """A keyword given as a regex must compile in RE2 (DuckDB's engine): a clear 400 otherwise
+    (compiled the way search compiles it, quietly)."""
     if params.get("regex") and params.get("keyword"):
-        import re2
+        from loglake.analytics.scan import compile_query
 
         try:
-            re2.compile(params["keyword"])
-        except re2.error as exc:
-            raise InputError(f"keyword: not an RE2 regular expression ({exc})") from None
+            compile_query(params["keyword"], regex=True, sensitive=True)
+        except InputError as exc:
+            raise InputError(str(exc).replace("q: ", "keyword: ", 1)) from None
 
 
 # The cursor ---------------------------------------------------------------------------
@@ -127,19 +129,42 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _first_day(days: dict[dt.date, int], limit: int, cursor_day: dt.date | None) -> dt.date | None:
+    """The oldest partition day a page must read: days are whole UTC dates, so the newest
+    days holding `limit` rows after the cursor hold the whole page (None: read them all)."""
+    held = 0
+    for day in sorted((d for d in days if cursor_day is None or d <= cursor_day), reverse=True):
+        if cursor_day is None or day < cursor_day:  # the cursor's own day may be used up
+            held += days[day]
+        if held >= limit:
+            return day
+    return None
+
+
 def logs(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """One page of the filtered events, newest first, the exact total and the next cursor."""
     params = resolve(params)
     _check_regex(params)
     limit = params["limit"]
-    clause, values = where(Stream.EVENTS, params, _HAS_TS)
-    total = sql.fetch_one(cur, sql.render("count", stream="events", where=clause), values)["total"]
-    page_clause, page_values = clause, values
+    clause, values = where(Stream.EVENTS, params)
+    days = _days(cur, clause, values)
+    extra: list[str] = []
+    extra_values: list[Any] = []
+    cursor_day = None
     if params.get("cursor"):
         after, after_values = _after(params["cursor"])
-        page_clause = f"{clause} AND {after}"
-        page_values = [*values, *after_values]
+        cursor_day = after_values[0]
+        extra.append(after)
+        extra_values += after_values
+    first_day = _first_day(days, limit, cursor_day)
+    if first_day is not None:  # lets DuckDB skip every older partition
+        extra.append(f"{PARTITION_COLUMN} >= CAST(? AS DATE)")
+        extra_values.append(first_day)
+    page_clause, page_values = where(
+        Stream.EVENTS, params, " AND ".join(extra), tuple(extra_values)
+    )
     rows = sql.fetch(cur, sql.render("logs_page", where=page_clause), [*page_values, limit])
+    total = sum(days.values())
     last = rows[-1] if len(rows) == limit else None
     next_cursor = (
         encode_cursor(last["ts_us"], last["file_id"], last["file_offset"]) if last else None
@@ -162,8 +187,7 @@ def _field(name: str, numeric: bool = False) -> tuple[str, list[Any]]:
         key = name.removeprefix("field.")
         if not FIELD_NAME.fullmatch(key):
             raise InputError(f"{name}: a field name is letters, digits, _ @ $ - and . to nest")
-        text = "json_extract_string(attrs, ?)"
-        return (f"TRY_CAST({text} AS DOUBLE)" if numeric else text), [field_path(key)]
+        return field_expr(key, numeric)
     table = NUMERIC if numeric else FIELDS
     if name not in table:
         known = ", ".join([*table, "field.NAME"])
@@ -222,7 +246,7 @@ def _facets(cur: Any, names: list[str], clause: str, values: list[Any], limit: i
 def _histogram(cur: Any, params: dict[str, Any], clause: str, values: list[Any]) -> dict[str, Any]:
     start, end = params.get("from"), params.get("to")
     if start is None or end is None:  # the data's own span fills in an open end
-        span = sql.fetch_one(cur, sql.render("trend_range", stream="events", where=clause), values)
+        span = _span(cur, clause, values)
         if span.get("first_us") is None:
             return {"bucket_seconds": None, "buckets": []}
         first = _us(start) if start else span["first_us"]
@@ -242,6 +266,24 @@ def _histogram(cur: Any, params: dict[str, Any], clause: str, values: list[Any])
     }
 
 
+def _days(cur: Any, clause: str, values: list[Any]) -> dict[dt.date, int]:
+    """Events the filters select per partition day (UTC)."""
+    text = sql.render("logs_days", partition=PARTITION_COLUMN, where=clause)
+    return dict(cur.execute(text, values).fetchall())
+
+
+def _span(cur: Any, clause: str, values: list[Any]) -> dict[str, Any]:
+    """The first and last time selected, reading only the first and the last day."""
+    days = _days(cur, clause, values)
+    if not days:
+        return {}
+    first, last = min(days), max(days)
+    text = sql.render(
+        "logs_span", partition=PARTITION_COLUMN, where=clause, joiner="AND" if clause else "WHERE"
+    )
+    return sql.fetch_one(cur, text, [first, last, *values, first, last])
+
+
 def _us(value: dt.datetime) -> int:
     return (value - _EPOCH) // dt.timedelta(microseconds=1)
 
@@ -256,7 +298,7 @@ def aggregate(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Counts of the filtered events by fields, facets, a time histogram, numeric statistics."""
     params = resolve(params)
     _check_regex(params)
-    clause, values = where(Stream.EVENTS, params, _HAS_TS)
+    clause, values = where(Stream.EVENTS, params)
     group_by, facets = (
         _names(params.get("group_by"), "group_by"),
         _names(params.get("facets"), "facets"),

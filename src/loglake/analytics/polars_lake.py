@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
-from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, applicable
+from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, applicable, field_columns
 from loglake.analytics.sql import jsonable
 from loglake.formats.levels import LEVELS
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
@@ -86,8 +86,13 @@ def where(
             else message.str.to_lowercase().str.contains(keyword.lower(), literal=True)
         )
     for name, value in params.get("field") or ():
-        if "attrs" in columns:
-            clauses.append(pl.col("attrs").str.json_path_match("$." + name) == value)
+        if "attrs" not in columns:
+            continue
+        found = pl.col("attrs").str.json_path_match("$." + name)
+        mapped = field_columns().get(name)
+        if mapped is not None:
+            found = pl.coalesce(found, pl.col(mapped).cast(pl.String))
+        clauses.append(found == value)
     return pl.all_horizontal(clauses) if clauses else None
 
 

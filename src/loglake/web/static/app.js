@@ -8,6 +8,41 @@
     return meta ? meta.content : "";
   }
 
+  /* ---- time axes in the page's time zone (the header's selector): ECharts shows either
+     the browser's zone or UTC, so times are moved to the zone's wall clock, shown as UTC ---- */
+  function pageZone() {
+    var meta = document.querySelector('meta[name="time-zone"]');
+    return meta ? meta.content : "UTC";
+  }
+  function wallClock(zone) {
+    var fmt = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
+    return function (t) {
+      var d = new Date(t);
+      if (isNaN(d.getTime())) return t;
+      var p = {};
+      fmt.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+      return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second, d.getUTCMilliseconds());
+    };
+  }
+  function inZone(option) {
+    var axes = [].concat(option.xAxis || []);
+    if (!axes.some(function (a) { return a && a.type === "time"; })) return option;
+    option.useUTC = true;
+    var zone = pageZone();
+    if (zone === "UTC") return option;
+    var shift;
+    try { shift = wallClock(zone); } catch (err) { return option; }  // an unknown zone: UTC
+    (option.series || []).forEach(function (s) {
+      s.data = (s.data || []).map(function (pt) {
+        return Array.isArray(pt) ? [shift(pt[0])].concat(pt.slice(1)) : pt;
+      });
+    });
+    return option;
+  }
+
   /* ---- charts: every [data-chart] element holds an ECharts option as JSON ---- */
   var drawn = [];
   function drawCharts(root) {
@@ -16,7 +51,7 @@
       if (el.dataset.drawn) return;
       el.style.height = (el.dataset.height || 280) + "px";
       var chart = echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(JSON.parse(el.dataset.chart));
+      chart.setOption(inZone(JSON.parse(el.dataset.chart)));
       var links = JSON.parse(el.dataset.links || "[]");
       chart.on("click", function (p) {
         var url = Array.isArray(links) ? links[p.dataIndex] : links[p.seriesName];
