@@ -33,6 +33,7 @@ _TS = (
     r"(?: ?(?:[A-Za-z][A-Za-z0-9]{0,5}(?:[+-]\d{1,2}(?::?\d\d)?)?|[+-]\d\d(?::?\d\d)?|Z))?"
 )
 _EPOCH_TS = r"\d{9,11}\.\d{3}"
+TIMESTAMP_IN = re.compile(rf"{_TS}|(?<!\d){_EPOCH_TS}(?!\d)")
 # escape -> (group name, pattern); %q and %% are handled by the compiler
 ESCAPES: dict[str, tuple[str | None, str]] = {
     "a": ("app", r".*?"),
@@ -110,6 +111,28 @@ def compile_prefix(text: str, name: str = "custom") -> Prefix:
     body = "".join(parts)
     matcher = re.compile(rf"{body}\s*(?P<severity>{_WORDS}):  ?(?P<message>.*)", re.DOTALL)
     return Prefix(text, matcher, name)
+
+
+def diagnose(text: str, line: str) -> str:
+    """Which part of a prefix stops matching a line, e.g. `"_" after %m (position 7)`."""
+    pieces: list[tuple[str, str]] = []  # (as written, pattern)
+    pos = 0
+    for m in _ESCAPE.finditer(text):
+        for char in text[pos : m.start()]:
+            pieces.append((char, _literal(char)))
+        pos = m.end()
+        if m.group(2) in ESCAPES:
+            pieces.append((m.group(0), f"(?:{ESCAPES[m.group(2)][1]})"))
+        elif m.group(2) == "%":
+            pieces.append(("%%", "%"))
+    pieces.extend((char, _literal(char)) for char in text[pos:])
+    pattern = ""
+    for i, (written, piece) in enumerate(pieces):
+        if re.match(pattern + piece, line) is None:
+            after = f" after {pieces[i - 1][0]!r}" if i else ""
+            return f"{written!r}{after} does not match (prefix position {i})"
+        pattern += piece
+    return "the prefix matches, but no severity (LOG:, ERROR:...) follows it"
 
 
 def _literal(text: str) -> str:

@@ -236,6 +236,8 @@ def _assemble(reader: _Reader, lines: list[str]) -> Entry | BadReason:
 
 def _why(line: str) -> BadReason:
     """Why a first line could not be read as an entry."""
+    if line[:1] in (" ", "\t"):  # the rest of an entry that began before the file did
+        return BadReason.ORPHAN_LINE
     if pfx.SEVERITY_AT.search(line):
         m = pfx.SEVERITY_AT.search(line)
         if m is not None and m.group(1) in pfx.SECONDARY:
@@ -279,11 +281,12 @@ def check(head: list[bytes], ctx: FileContext) -> None:
     line = firsts[0]
     where = f"line 1 reads {line[:120]!r}"
     if ctx.line_prefix:
-        raise InputError(f"prefix {ctx.line_prefix!r} read none of the first lines: {where}")
+        why = pfx.diagnose(ctx.line_prefix, line)
+        raise InputError(f"prefix {ctx.line_prefix!r} read none of the first lines: {why}; {where}")
     if not pfx.SEVERITY_AT.search(line):
         reason = "no severity (LOG:, ERROR:...) found"
-    elif pg_time(line[:19]) is None and pg_time(line[:23]) is None:
-        reason = "no timestamp escape found (%t, %m or %n) before the severity"
+    elif not pfx.TIMESTAMP_IN.search(line[: pfx.SEVERITY_AT.search(line).start()]):  # type: ignore[union-attr]
+        reason = "no timestamp escape found (%t, %m or %n): nothing dates the line"
     else:
         reason = "the log_line_prefix is not one of the known ones"
     raise InputError(
