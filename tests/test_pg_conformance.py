@@ -190,3 +190,31 @@ def test_ranges_cut_anywhere_count_every_statement_once(
         settings.root, "slow_queries", "SELECT count(*), round(sum(duration_ms), 3) FROM t"
     )
     assert (count, total) == (629, 8654.84)
+
+
+@pytest.mark.parametrize("name", ["pg15-live.log", "pg15-live.csv", "pg15-live.json"])
+def test_multiline_records_split_into_tiny_ranges_count_once(
+    name: str, run_ingest: IngestFn, settings
+) -> None:
+    path = TEST_DATA / "postgres" / name
+    report = run_ingest(path, range_bytes=1024, workers=2)
+    assert report["bad_lines"]["total"] == 0
+    assert report["rows"]["events"] == 108  # the live log's entries (test_pg_formats)
+    ((count, total),) = query(
+        settings.root, "slow_queries", "SELECT count(*), round(sum(duration_ms), 3) FROM t"
+    )
+    assert (count, total) == (40, 8876.138)
+
+
+def test_log_statement_files_are_not_split(run_ingest: IngestFn, settings, tmp_path: Path) -> None:
+    log = tmp_path / "pairs.log"
+    lines = []
+    for n in range(2000):  # statement and its log_duration line, far enough apart to be cut
+        lines.append(f"2024-03-01 10:00:{n % 60:02d}.000 UTC [{n % 7}] LOG:  statement: SELECT {n}")
+        lines.append(f"2024-03-01 10:00:{n % 60:02d}.500 UTC [{n % 7}] LOG:  duration: 1.000 ms")
+    log.write_text("\n".join(lines) + "\n")
+    run_ingest(log, range_bytes=4096, workers=2)
+    ((count, total, texts),) = query(
+        settings.root, "slow_queries", "SELECT count(*), sum(duration_ms), count(statement) FROM t"
+    )
+    assert (count, total, texts) == (2000, 2000.0, 2000)
