@@ -172,38 +172,33 @@ class _Reader:
     def _entry(
         self, f: dict[str, str | None], severity: str, message: str, ts: int | None = None
     ) -> Entry | None:
+        get = f.get
         if ts is None:
-            stamp = f.get("ts") or f.get("epoch")
+            stamp = get("ts") or get("epoch")
             ts = pg_time(stamp) if stamp else None
             if ts is None:
                 return None
-        client, port = f.get("client"), None
-        remote = f.get("remote")
+        entry = Entry(ts, severity, message)
+        pid = get("pid")
+        if pid and pid.isdigit():
+            entry.pid = int(pid)
+        entry.user, entry.db, entry.app = get("user"), get("db"), get("app")
+        entry.client = get("client")
+        remote = get("remote")
         if remote:
             host, _, rest = remote.partition("(")
-            client = client or host
-            port = int(rest[:-1]) if rest[:-1].isdigit() else None
-        pid = f.get("pid")
-        line_num = f.get("line_num")
-        return Entry(
-            ts=ts,
-            severity=severity,
-            message=message,
-            pid=int(pid) if pid and pid.isdigit() else None,
-            user=f.get("user"),
-            db=f.get("db"),
-            app=f.get("app"),
-            client=client,
-            port=port,
-            session_id=f.get("session_id"),
-            line_num=int(line_num) if line_num and line_num.isdigit() else None,
-            sqlstate=f.get("sqlstate"),
-            backend=f.get("backend"),
-            query_id=f.get("query_id"),
-            command_tag=f.get("command_tag"),
-        )
+            entry.client = entry.client or host
+            entry.port = int(rest[:-1]) if rest[:-1].isdigit() else None
+        for name in _OPTIONAL_FIELDS:  # what few prefixes have
+            value = get(name)
+            if value is not None:
+                setattr(entry, name, value)
+        line_num = get("line_num")
+        entry.line_num = int(line_num) if line_num and line_num.isdigit() else None
+        return entry
 
 
+_OPTIONAL_FIELDS = ("session_id", "sqlstate", "backend", "query_id", "command_tag")
 _SECTIONS = {
     "DETAIL": "detail",
     "HINT": "hint",
