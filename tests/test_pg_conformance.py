@@ -218,3 +218,28 @@ def test_log_statement_files_are_not_split(run_ingest: IngestFn, settings, tmp_p
         settings.root, "slow_queries", "SELECT count(*), sum(duration_ms), count(statement) FROM t"
     )
     assert (count, total, texts) == (2000, 2000.0, 2000)
+
+
+def test_pairs_after_the_head_of_a_cut_file_count_once_with_their_text(
+    run_ingest: IngestFn, settings, tmp_path: Path
+) -> None:
+    log = tmp_path / "late-pairs.log"
+    lines = []
+    for n in range(4000):  # log_min_duration_statement entries: the head says "splittable"
+        lines.append(
+            f"2024-03-01 10:00:00.000 UTC [9] LOG:  duration: 1.000 ms  statement: SELECT {n}"
+        )
+    for n in range(2000):  # then log_statement + log_duration pairs (log_statement = 'all')
+        lines.append(f"2024-03-01 10:01:{n % 60:02d}.000 UTC [{n % 7}] LOG:  statement: SELECT {n}")
+        lines.append(f"2024-03-01 10:01:{n % 60:02d}.500 UTC [{n % 7}] LOG:  duration: 2.000 ms")
+    log.write_text("\n".join(lines) + "\n")
+    report = run_ingest(log, range_bytes=16 * 1024, workers=2)
+    assert report["bad_lines"]["total"] == 0
+    rows = query(
+        settings.root,
+        "slow_queries",
+        "SELECT duration_ms, count(*), count(statement) FROM t GROUP BY 1 ORDER BY 1",
+    )
+    # the parser of each range reads the bytes before it (warmup): a pair cut in two
+    # still makes one row, with its statement
+    assert rows == [(1.0, 4000, 4000), (2.0, 2000, 2000)]

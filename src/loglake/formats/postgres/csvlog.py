@@ -25,6 +25,7 @@ from loglake.formats.base import (
 from loglake.formats.postgres.entries import Entry, EntryRows
 from loglake.formats.postgres.explain import FULL_SCAN
 from loglake.formats.postgres.prefix import SEVERITIES
+from loglake.formats.postgres.stderr import WARMUP_BYTES
 from loglake.formats.postgres.stderr import splittable as stderr_splittable
 from loglake.formats.postgres.times import pg_time
 from loglake.sources.framing import Framing
@@ -140,6 +141,7 @@ SPEC = FormatSpec(
     framing=Framing.CSV,
     record_start=record_start,
     splittable=splittable,
+    warmup_bytes=WARMUP_BYTES,
     full_scan_plans=(FULL_SCAN,),
     family="postgres",
 )

@@ -161,6 +161,8 @@ class EntryRows:
             plan = plan_of(m["body"])
             pending = self._pending.pop(e.pid, None)
             if pending is not None:
+                if len(self._explained) > _PENDING_LIMIT:
+                    self._explained.clear()
                 self._explained.add(e.pid)
                 return self._slow(
                     pending.entry,
@@ -237,6 +239,8 @@ class EntryRows:
         kind = attrs["kind"]
         base = {"ts": e.ts, "connection_id": e.pid}
         if kind == "connection_authenticated":
+            if len(self._methods) > _PENDING_LIMIT:  # bounded memory: pids never authorized
+                self._methods.clear()
             self._methods[e.pid] = attrs.get("method") or ""
         elif kind == "connection_received":
             out.append(

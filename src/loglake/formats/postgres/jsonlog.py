@@ -64,6 +64,22 @@ def _payload(line: bytes) -> bytes:
     return value.encode() if isinstance(value, str) else b""
 
 
+def splittable(head: list[bytes]) -> bool:
+    """As stderr: not when log_statement and log_duration lines pair up."""
+    messages = []
+    for line in head:
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("record"), dict):
+            doc = doc["record"]
+        message = doc.get("message") if isinstance(doc, dict) else None
+        if isinstance(message, str):
+            messages.append(b"LOG:  " + message[:60].encode())
+    return stderr.splittable(messages)
+
+
 def _text(value: object) -> str | None:
     if value is None or value == "":
         return None
@@ -165,6 +181,8 @@ SPEC = FormatSpec(
     priority=Priority.SPECIFIC,
     sniff=sniff,
     make_parser=make_parser,
+    splittable=splittable,
+    warmup_bytes=stderr.WARMUP_BYTES,
     full_scan_plans=(FULL_SCAN,),
     family="postgres",
 )

@@ -30,6 +30,9 @@ from loglake.formats.postgres.explain import FULL_SCAN
 from loglake.formats.postgres.times import pg_time
 from loglake.sources.framing import Framing
 
+# a range's parser first reads this much before it: statements waiting for their
+# log_duration line, and connections for their authorization, cross a cut
+WARMUP_BYTES = 256 * 1024
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 # envelopes a log shipper puts in front of the server's line: (name, pattern)
@@ -322,6 +325,7 @@ SPEC = FormatSpec(
     framing=Framing.CONTINUATION,
     record_start=record_start,
     splittable=splittable,
+    warmup_bytes=WARMUP_BYTES,
     full_scan_plans=(FULL_SCAN,),
     family="postgres",
     check=check,
