@@ -217,6 +217,8 @@ def _assemble(reader: _Reader, lines: list[str]) -> Entry | BadReason:
     if got is None or got[0].severity in pfx.SECONDARY or not got[0].severity:
         return _why(lines[0])
     entry, _chunk = got
+    if len(lines) == 1:  # most entries: nothing to join
+        return entry
     target = "message"
     parts: dict[str, list[str]] = {"message": [entry.message]}
     for line in lines[1:]:
@@ -267,7 +269,7 @@ def make_parser(ctx: FileContext) -> LineParser:
             return BadLine(classify_garbage(record))
         if "\x00" in text:
             return BadLine(BadReason.BINARY)
-        lines = text.replace("\r\n", "\n").split("\n")
+        lines = text.replace("\r\n", "\n").split("\n") if "\n" in text else [text]
         got = _assemble(reader, lines)
         if isinstance(got, BadReason):
             return BadLine(got)
