@@ -44,6 +44,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "s3_endpoint_url": ("LOGLAKE_S3_ENDPOINT_URL",),
     "field_map": ("LOGLAKE_MAP",),
     "pattern": ("LOGLAKE_PATTERN",),
+    "pg_prefix": ("LOGLAKE_PG_PREFIX",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -81,6 +82,7 @@ class Settings:
     # named groups for text lines no built-in layout reads (formats/applogs/)
     field_map: str = ""
     pattern: str = ""
+    pg_prefix: str = ""  # PostgreSQL log_line_prefix (% escapes) for stderr logs; empty = detect
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):

@@ -88,6 +88,12 @@ def cli(debug: bool) -> None:
     default=None,
     help="Skip format sniffing.",
 )
+@click.option(
+    "--prefix",
+    "pg_prefix",
+    default=None,
+    help="PostgreSQL log_line_prefix of stderr logs, in its % escapes (default: detected).",
+)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option(
     "--executor",
@@ -134,6 +140,7 @@ def ingest(
     paths: tuple[str, ...],
     root: str | None,
     fmt: str | None,
+    pg_prefix: str | None,
     workers: int | None,
     executor: str | None,
     chunk_rows: int | None,
@@ -166,6 +173,7 @@ def ingest(
         copy_source=copy_source,
         field_map=field_map,
         pattern=pattern,
+        pg_prefix=pg_prefix,
     )
     if settings.pattern and fmt is None:
         fmt = "pattern"

@@ -47,6 +47,9 @@ class BadReason(StrEnum):
     OTHER_FORMAT = "other_format"  # text, but not a line of this file's format
     TOO_LONG = "too_long"  # longer than the configured maximum line length
     NO_TIMESTAMP = "no_timestamp"  # a record with no time, in a file whose name holds none
+    UNKNOWN_PREFIX = "unknown_prefix"  # a severity, but no known prefix (nor --prefix) reads it
+    ORPHAN_LINE = "orphan_line"  # a secondary line (DETAIL:...) whose entry is not there
+    NOT_ENGLISH = "not_english"  # a severity word in another language (lc_messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class FileContext:
     year_hint: int = 1970  # year of the first line, for formats whose dates carry no year
     field_map: tuple[tuple[str, str], ...] = ()  # (column, field) pairs the user gave (--map)
     pattern: str = ""  # a regular expression with named groups the user gave (--pattern)
+    line_prefix: str | None = None  # a prefix the user gave (--prefix), for text formats
 
 
 @dataclass(slots=True)
@@ -129,6 +133,9 @@ class FormatSpec:
       `host` column and for formats whose dates carry no year.
     - `describe(head, ctx)`: optional, what the format detected in a file (e.g. which
       field fills which column), shown in the ingest report and `loglake status`.
+    - `family`: a name several formats share, `--format family` sniffs among them.
+    - `check(head, ctx)`: raise InputError when the file cannot be read as this format
+      (e.g. a PostgreSQL log whose prefix no reader knows), instead of a file of bad lines.
     """
 
     name: str
@@ -146,6 +153,11 @@ class FormatSpec:
     # plan kinds (the `plan` column's words) that read a whole collection or table: what
     # the UI marks as a full scan in lists of plans (rows carry `full_scan` themselves)
     full_scan_plans: tuple[str, ...] = ()
+    # the family `--format <family>` names (e.g. postgres: stderr, csvlog, jsonlog): the
+    # registry sniffs among the family's formats
+    family: str | None = None
+    # refuses a file the format would misread (InputError naming what failed), at planning
+    check: Callable[[list[bytes], FileContext], None] | None = None
 
     def __post_init__(self) -> None:
         if self.framing is Framing.CONTINUATION and self.record_start is None:

@@ -214,7 +214,7 @@ def detect_format(item: PlannedFile, fmt: str | None, head: list[bytes]) -> Form
     """The format to read a planned file with; None (and the file skipped) when a file
     found in a directory or by a pattern is not a log of a known format."""
     if fmt:
-        return format_spec(fmt)
+        return format_spec(fmt, head)
     if item.status == "appended" and item.format:
         return format_spec(item.format)
     try:
@@ -254,7 +254,10 @@ def build_tasks(
         year_hint=year_hint,
         field_map=parse_map(settings.field_map),
         pattern=settings.pattern,
+        line_prefix=settings.pg_prefix or None,
     )
+    if spec.check is not None:
+        spec.check(head, ctx)
     if spec.describe is not None:
         item.entry["fields"] = spec.describe(head, ctx)
     splittable = spec.can_split(head)
