@@ -312,9 +312,10 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
 def _add_commands() -> None:
     from loglake.cli.advisor_ask import COMMANDS as ASK_COMMANDS
     from loglake.cli.analytics import COMMANDS
+    from loglake.cli.report import report
     from loglake.cli.serve import serve
 
-    for command in (*COMMANDS, *ASK_COMMANDS, serve):
+    for command in (*COMMANDS, *ASK_COMMANDS, serve, report):
         cli.add_command(command)
 
 
