@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from loglake.web.blueprints import logs, overview, queries, tools
+from loglake.web.blueprints import logs, overview, postgres, queries, tools
 from loglake.web.blueprints.common import common
 
-BLUEPRINTS: tuple[Blueprint, ...] = (common, overview.area, queries.area, logs.area, tools.area)
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    common,
+    overview.area,
+    queries.area,
+    postgres.area,
+    logs.area,
+    tools.area,
+)
 
 __all__ = ["BLUEPRINTS"]
