@@ -9,7 +9,10 @@ questions on a lake of >= 5 million slow queries and bench/ui.py the dashboard's
 paint in Chromium on the demo dataset; each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|ui] [--warm 20]
+                        [--only ingest|queries|ui|postgres] [--warm 20] [--pg-size 1GB]
+
+The PostgreSQL row (bench/postgres.py) ingests pgBadger's fixture repeated to --pg-size with
+loglake and with `pgbadger -j 2`, and writes its own section.
 """
 
 from __future__ import annotations
@@ -138,7 +141,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
-    ap.add_argument("--only", choices=("ingest", "queries", "ui"), help="run one part only")
+    ap.add_argument(
+        "--only", choices=("ingest", "queries", "ui", "postgres"), help="run one part only"
+    )
+    ap.add_argument("--pg-size", default="1GB", help="size of the PostgreSQL log (pgBadger row)")
     queries.add_arguments(ap)
     args = ap.parse_args()
     if args.only in (None, "ingest"):
@@ -147,6 +153,14 @@ def main() -> None:
         query_benchmark(args)
     if args.only in (None, "ui"):
         ui.main(["--workdir", args.workdir] + (["--no-write"] if args.no_write else []))
+    if args.only in (None, "postgres"):
+        import postgres  # imports this module's helpers
+
+        postgres.main(
+            ["--workdir", args.workdir, "--size", args.pg_size]
+            + (["--no-write"] if args.no_write else []),
+            command=f"python bench/run.py --only postgres --pg-size {args.pg_size}",
+        )
 
 
 def query_benchmark(args: argparse.Namespace) -> None:
@@ -252,7 +266,13 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
     # the query latency and web UI sections, rewritten by their own runs
-    kept = queries.kept_section() + queries.kept_section(ui.UI_MARK, ui.UI_END)
+    from postgres import PG_END, PG_MARK
+
+    kept = (
+        queries.kept_section()
+        + queries.kept_section(ui.UI_MARK, ui.UI_END)
+        + queries.kept_section(PG_MARK, PG_END)
+    )
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 
