@@ -13,9 +13,16 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import TEST_DATA, Runner, query
+from loglake.analytics.filters import ENGINES
+from loglake.analytics.service import Analytics
+from loglake.config import Settings
+from loglake.ingest.pipeline import ingest
+from loglake.web import create_app
 from pg_server import running_pg_cluster, unavailable
 from pg_workload import Truth, run_workload
 
@@ -73,3 +80,230 @@ def test_the_cluster_writes_the_workload_to_all_three_logs(
         assert len(waits) == truth.lock_waits, kind
         vacuums = [m for _, m in records if 'vacuum of table "shop.public.av_target"' in m]
         assert len(vacuums) == truth.autovacuum["shop.public.av_target"] >= 1, kind
+
+
+# --- the lake of each log: the same exact counts from stderr, csvlog and jsonlog ----------
+
+KINDS = ("log", "csv", "json")
+
+
+@pytest.fixture(scope="module")
+def lakes(
+    live: tuple[Truth, dict[str, Path]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Settings]:
+    """One lake per log file of the workload (a real ingest each)."""
+    from loglake.formats.registry import format_names
+
+    if "postgres" not in format_names():
+        pytest.skip("the PostgreSQL formats are not in this build yet (branch pg-formats)")
+    _, logs = live
+    out = {}
+    for kind in KINDS:
+        settings = Settings(root=tmp_path_factory.mktemp(f"lake-{kind}") / "lake", workers=2)
+        report = ingest([str(logs[kind])], settings)
+        assert report["files"][0]["format"].startswith("postgres"), report["files"]
+        out[kind] = settings
+    return out
+
+
+def _ask(lakes: dict[str, Settings], kind: str, question: str, **args: str) -> dict[str, Any]:
+    return Analytics(lakes[kind]).ask(question, args)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_statement_is_one_row_with_its_phase(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings], kind: str
+) -> None:
+    truth, _ = live
+    rows = dict(
+        query(
+            lakes[kind].root,
+            "slow_queries",
+            "SELECT op_type, count(*) FROM t WHERE engine = 'postgres' GROUP BY 1",
+        )
+    )
+    assert rows.get("statement") == sum(truth.statements.values()), rows
+    assert rows.get("execute") == sum(truth.executes.values()), rows
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_shapes_are_counted_once_whatever_their_parameters(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings], kind: str
+) -> None:
+    truth, _ = live
+    shapes = dict(
+        query(
+            lakes[kind].root,
+            "slow_queries",
+            "SELECT shape, count(*) FROM t WHERE op_type IN ('statement', 'execute') GROUP BY 1",
+        )
+    )
+    assert shapes["SELECT * FROM customers WHERE id = $1"] == truth.statements["customer_by_id"]
+    assert (
+        shapes["SELECT count(*) FROM orders WHERE customer_id = $1"]
+        == truth.statements["orders_of_customer"]
+    )
+    assert shapes["UPDATE orders SET status = $1 WHERE id = $2"] == truth.statements["ship_order"]
+    assert (
+        shapes["INSERT INTO customers (id, name, city) VALUES ($1, $2, $3)"]
+        == truth.statements["insert_customer"]
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_top_queries_give_the_example_and_its_parameters(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings], kind: str
+) -> None:
+    truth, _ = live
+    top = _ask(lakes, kind, "top_queries", sort="count", limit="5")
+    assert top["rows"][0]["count"] >= truth.statements["insert_order"]
+    assert "INSERT INTO orders" in top["rows"][0]["example"]
+    bound = _ask(lakes, kind, "top_queries", limit="1000", app="pg_workload")
+    status = [r for r in bound["rows"] if "WHERE status = $1 AND amount > $2" in r["shape"]]
+    assert status, [r["shape"] for r in bound["rows"]]
+    assert any(r["example_params"] and "$1 = '" in r["example_params"] for r in status)
+    assert sum(r["share_pct"] for r in bound["rows"]) == pytest.approx(100)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_errors_by_sqlstate(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings], kind: str
+) -> None:
+    truth, _ = live
+    errors = _ask(lakes, kind, "errors")
+    codes = dict(truth.errors + truth.fatals)
+    if kind == "log":  # pgBadger's prefix has no %e: a stderr log does not say the SQLSTATE
+        codes = {None: sum(codes.values())}
+    assert {r["code"]: r["count"] for r in errors["by_code"]} == codes
+    assert errors["total"] == sum(truth.errors.values()) + sum(truth.fatals.values())
+    missing = [r for r in errors["rows"] if r["message"].startswith('relation "missing_table"')]
+    assert sum(r["count"] for r in missing) == 2
+    assert {r["example_statement"] for r in missing} <= {
+        "SELECT * FROM missing_table",
+        "SELECT * FROM missing_table WHERE id = 2",
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_locks_temp_files_checkpoints_autovacuum(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings], kind: str
+) -> None:
+    truth, _ = live
+    locks = _ask(lakes, kind, "lock_waits")
+    assert (locks["waits"], locks["deadlocks"]) == (truth.lock_waits, truth.deadlocks)
+    assert locks["acquired"] == truth.lock_waits  # both waiters got their lock in the end
+    assert locks["total_wait_ms"] >= 200 * truth.lock_waits  # deadlock_timeout each
+    temp = _ask(lakes, kind, "temp_files")
+    assert (temp["count"], temp["total_bytes"]) == (truth.temp_files, truth.temp_bytes)
+    assert temp["rows"][0]["statement"] == "SELECT id FROM big ORDER BY pad DESC"
+    checkpoints = _ask(lakes, kind, "checkpoints")
+    assert checkpoints["count"] == truth.checkpoints
+    assert checkpoints["buffers"] > 0
+    assert sum(r["count"] for r in checkpoints["reasons"]) == truth.checkpoints
+    vacuum = _ask(lakes, kind, "autovacuum", limit="1000")
+    target = {r["table"]: r for r in vacuum["rows"]}["shop.public.av_target"]
+    assert target["vacuums"] == truth.autovacuum["shop.public.av_target"]
+    assert target["analyzes"] == truth.autoanalyze["shop.public.av_target"]
+    assert target["tuples_removed"] == 1500  # the rows the workload deleted
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sessions_logins_and_connections(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings], kind: str
+) -> None:
+    truth, _ = live
+    by_app = _ask(lakes, kind, "sessions", by="app")
+    assert by_app["sessions"] == truth.disconnections
+    apps = Counter({app: n for (_, _, app), n in truth.sessions.items()})
+    assert {r["key"]: r["sessions"] for r in by_app["rows"]} == dict(apps)
+    by_db = _ask(lakes, kind, "sessions", by="db")
+    dbs = Counter()
+    for (db, _, _), n in truth.sessions.items():
+        dbs[db] += n
+    assert {r["key"]: r["sessions"] for r in by_db["rows"]} == dict(dbs)
+    auth = _ask(lakes, kind, "auth_summary")
+    assert (auth["success"], auth["failure"]) == (truth.auth_success, truth.auth_failure)
+    conns = _ask(lakes, kind, "connections")
+    assert (conns["accepted"], conns["ended"]) == (truth.connections, truth.disconnections)
+
+
+def test_all_three_logs_give_the_same_answers(lakes: dict[str, Settings]) -> None:
+    for question, args in (
+        ("summary", {}),
+        ("errors", {}),
+        ("lock_waits", {}),
+        ("checkpoints", {}),
+        ("sessions", {"by": "user"}),
+    ):
+        answers = [_ask(lakes, kind, question, **args) for kind in KINDS]
+        keys = ("count", "total_duration_ms", "total", "waits", "deadlocks", "sessions")
+        picked = [{k: a[k] for k in keys if k in a} for a in answers]
+        assert picked[0] == picked[1] == picked[2], (question, picked)
+
+
+def test_the_report_of_a_postgres_lake(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings], tmp_path: Path
+) -> None:
+    truth, _ = live
+    out = tmp_path / "report.html"
+    result = Runner().run("report", "--data", str(lakes["log"].root), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    ((count,),) = query(
+        lakes["log"].root, "slow_queries", "SELECT count(*) FROM t WHERE op_type NOT IN (?, ?)",
+        ["parse", "bind"],
+    )  # fmt: skip
+
+    def number(element_id: str) -> int:
+        found = re.search(rf'id="{element_id}"[^>]*>([\d,]+)<', html)
+        assert found, element_id
+        return int(found.group(1).replace(",", ""))
+
+    assert number("postgres-count") == count
+    assert number("postgres-lock-waits") == truth.lock_waits
+    assert number("postgres-deadlocks") == truth.deadlocks
+    assert number("postgres-temp-files") == truth.temp_files
+    assert number("postgres-checkpoints") == truth.checkpoints
+    assert number("postgres-sessions") == truth.disconnections
+    assert number("postgres-errors") == sum(truth.errors.values()) + sum(truth.fatals.values())
+    assert 'id="mongodb"' not in html
+    assert "<script" not in html and "http:" not in html
+
+
+def test_the_postgres_pages_and_their_words(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings]
+) -> None:
+    truth, _ = live
+    client = create_app(lakes["log"]).test_client()
+    page = client.get("/postgres").get_data(as_text=True)
+    ((shapes,),) = query(
+        lakes["log"].root, "slow_queries", "SELECT count(DISTINCT shape_hash) FROM t"
+    )
+    assert page.count("data-shape-hash=") == min(shapes, 25)  # the page shows 25 at most
+    assert "SELECT * FROM customers WHERE id = $1" in page
+    activity = client.get("/postgres/activity").get_data(as_text=True)
+    assert f'id="lock-waits">{truth.lock_waits}<' in activity
+    assert f'id="deadlocks">{truth.deadlocks}<' in activity
+    workload = client.get("/workload-summary").get_data(as_text=True)
+    assert "By table (total time)" in workload and "By collection" not in workload
+
+
+def test_a_lake_of_both_engines_answers_each_alone(
+    live: tuple[Truth, dict[str, Path]], tmp_path: Path
+) -> None:
+    _, logs = live
+    from loglake.formats.registry import format_names
+
+    if "postgres" not in format_names():
+        pytest.skip("the PostgreSQL formats are not in this build yet (branch pg-formats)")
+    settings = Settings(root=tmp_path / "lake", workers=2)
+    ingest([str(logs["log"]), str(TEST_DATA / "mongod-4.4-auth.log")], settings)
+    analytics = Analytics(settings)
+    counts = {e: analytics.ask("summary", {"engine": e})["count"] for e in ("postgres", "mongodb")}
+    assert counts["postgres"] > 300 and counts["mongodb"] > 0
+    assert analytics.ask("summary", {})["count"] == counts["postgres"] + counts["mongodb"]
+    auth = {e: analytics.ask("auth_summary", {"engine": e})["failure"] for e in ENGINES}
+    assert auth["postgres"] == 1 and auth["mongodb"] > 0
+    assert analytics.ask("auth_summary", {})["failure"] == sum(auth.values())
+    html = create_app(settings).test_client().get("/workload-summary").get_data(as_text=True)
+    assert "By collection/table (total time)" in html

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 _SLOW = Stream.SLOW_QUERIES
 _EVENTS = Stream.EVENTS
 EXAMPLE_CHARS = 4000  # an example statement's raw entry is cut here
+# executions only: a PostgreSQL `parse` or `bind` duration is a phase of an extended-protocol
+# execution whose `execute` row is counted (pgBadger's count too); no MongoDB row is either
+EXECUTIONS = "coalesce(op_type, '') NOT IN ('parse', 'bind')"
 
 ENGINE = Param("engine", "enum", "one database engine's rows only", "postgres", ENGINES)
 DB = Param("db", "str", "exact database name")
@@ -51,7 +54,7 @@ def _times(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
 
 def top_queries(session: DuckSession, params: Params) -> Answer:
     """Normalized statements, costliest first, each with its slowest execution as the example."""
-    clause, values = where(_SLOW, params)
+    clause, values = where(_SLOW, params, EXECUTIONS)
     text = sql.render(
         "postgres_top_queries",
         where=clause,
@@ -75,7 +78,7 @@ def top_queries(session: DuckSession, params: Params) -> Answer:
 
 def time_per_hour(cur: Any, params: Params) -> Answer:
     """Statements and the time they took, per UTC hour."""
-    clause, values = where(_SLOW, params)
+    clause, values = where(_SLOW, params, EXECUTIONS)
     rows = sql.fetch(cur, sql.render("postgres_per_hour", where=clause), [*values, 10_000])
     return {"hours": _times(rows, "hour")}
 
