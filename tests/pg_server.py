@@ -29,7 +29,12 @@ PGBADGER_PREFIX = "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h "
 TEST_ROLE = "loglake_test"
 TEST_PASSWORD = "loglake-test-only"  # a throwaway cluster's role; never a real secret
 TEST_DB = "shop"
-SETUP_SESSION = ("postgres", "postgres", "pg_server_setup")  # (db, user, app) of the setup
+# (db, user, app) of the sessions the setup opens (their connections are in the logs)
+SETUP_SESSIONS = (
+    ("postgres", "postgres", "pg_server_setup"),
+    ("shop", "postgres", "pg_server_setup"),
+)
+EXTENSIONS = ("pg_stat_statements", "hypopg")  # created in the test database when installed
 LOG_NAME = "postgresql"  # log/postgresql.log, .csv and .json
 
 # appended to postgresql.conf: everything a log analyzer can be shown
@@ -229,10 +234,18 @@ def running_pg_cluster() -> Iterator[PgCluster]:
             base,
         )  # fmt: skip
         started = True
-        with cluster.connect("postgres", superuser=True, app=SETUP_SESSION[2]) as conn:
+        with cluster.connect("postgres", superuser=True, app=SETUP_SESSIONS[0][2]) as conn:
             conn.execute("SET log_min_duration_statement = -1")  # the password stays out of logs
+            conn.execute("SET auto_explain.log_min_duration = -1")
             conn.execute(f"CREATE ROLE {TEST_ROLE} LOGIN PASSWORD '{TEST_PASSWORD}'")
             conn.execute(f"CREATE DATABASE {TEST_DB} OWNER {TEST_ROLE}")
+        with cluster.connect(TEST_DB, superuser=True, app=SETUP_SESSIONS[1][2]) as conn:
+            conn.execute("SET log_min_duration_statement = -1")
+            conn.execute("SET auto_explain.log_min_duration = -1")
+            found = {row[0] for row in conn.execute("SELECT name FROM pg_available_extensions")}
+            for name in EXTENSIONS:  # the live advisor tests: statistics, hypothetical indexes
+                if name in found:
+                    conn.execute(f"CREATE EXTENSION {name}")
         yield cluster
     finally:
         if started:

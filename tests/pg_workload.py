@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from pg_server import SETUP_SESSION, TEST_DB, TEST_ROLE, PgCluster
+from pg_server import SETUP_SESSIONS, TEST_DB, TEST_ROLE, PgCluster
 
 MARKER = "loglake workload done"
 CITIES = ("Lyon", "Oslo", "Lima", "Pune")
@@ -282,8 +282,9 @@ def _autovacuum(admin: Any, truth: Truth) -> None:
 def run_workload(cluster: PgCluster) -> Truth:
     """Run the workload on a fresh cluster; return what its logs must show."""
     truth = Truth()
-    truth.connections = truth.auth_success = truth.disconnections = 1  # the cluster's setup
-    truth.sessions[SETUP_SESSION] += 1
+    # the cluster's setup sessions
+    truth.connections = truth.auth_success = truth.disconnections = len(SETUP_SESSIONS)
+    truth.sessions.update(SETUP_SESSIONS)
     s = Session(cluster, truth, "pg_workload")
     _schema(s)
     _data(s)

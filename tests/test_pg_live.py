@@ -214,10 +214,12 @@ def test_sessions_logins_and_connections(
     truth, _ = live
     by_app = _ask(lakes, kind, "sessions", by="app")
     assert by_app["sessions"] == truth.disconnections
-    apps = Counter({app: n for (_, _, app), n in truth.sessions.items()})
+    apps: Counter[str] = Counter()
+    for (_, _, app), n in truth.sessions.items():
+        apps[app] += n
     assert {r["key"]: r["sessions"] for r in by_app["rows"]} == dict(apps)
     by_db = _ask(lakes, kind, "sessions", by="db")
-    dbs = Counter()
+    dbs: Counter[str] = Counter()
     for (db, _, _), n in truth.sessions.items():
         dbs[db] += n
     assert {r["key"]: r["sessions"] for r in by_db["rows"]} == dict(dbs)
