@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TEST_DATA, Runner, query
+from conftest import TEST_DATA, Runner, query, served
 from loglake.analytics.filters import ENGINES
 from loglake.analytics.service import Analytics
 from loglake.config import Settings
@@ -309,3 +309,60 @@ def test_a_lake_of_both_engines_answers_each_alone(
     assert analytics.ask("auth_summary", {})["failure"] == sum(auth.values())
     html = create_app(settings).test_client().get("/workload-summary").get_data(as_text=True)
     assert "By collection/table (total time)" in html
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (as tests/test_ui.py)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (`make test` installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def test_the_postgres_pages_draw_their_charts_in_a_browser(
+    lakes: dict[str, Settings], browser: Any
+) -> None:
+    with served(lakes["log"].root) as url:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+        for path, charts in (("/postgres", 3), ("/postgres/activity", 2)):
+            assert page.goto(url + path, wait_until="networkidle").status == 200
+            drawn = page.locator("[data-chart]")
+            assert drawn.count() == charts, path
+            for i in range(charts):
+                assert drawn.nth(i).get_attribute("data-drawn") == "1", (path, i)
+        page.goto(url + "/postgres", wait_until="networkidle")
+        page.select_option("select[name=engine]", "mongodb")
+        page.locator("form.timepicker button[type=submit]").click()
+        page.wait_for_url(re.compile(r"engine=mongodb"))
+        assert "No PostgreSQL statements" in page.content()  # the filter reached the page
+        context.close()
+        assert not errors, errors
+
+
+def test_the_report_opens_offline_and_fetches_nothing(
+    lakes: dict[str, Settings], browser: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    done = Runner().run("report", "--data", str(lakes["csv"].root), "--out", str(out))
+    assert done.exit_code == 0, done.output
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(out.as_uri(), wait_until="load")
+    assert requests == [out.as_uri()]
+    assert page.locator("svg").count() >= 4
+    assert page.locator("#postgres-top-total_ms tbody tr").count() >= 10
+    context.close()
