@@ -34,7 +34,14 @@ from loglake.sources.files import head_lines, open_source
 from loglake.sources.framing import Framing
 
 # the crafted and real mongod JSON logs (not the sources kept inside the lake fixtures)
-MONGOD_LOGS = sorted(p for p in TEST_DATA.rglob("*.log") if "lakes" not in p.parts)
+MONGOD_LOGS = sorted(
+    p for p in TEST_DATA.rglob("*.log") if "lakes" not in p.parts and "postgres" not in p.parts
+)
+POSTGRES_LOGS = {  # one real server's three forms of one log (tests/data/postgres/build.sh)
+    "pg15-live.log": "postgres-stderr",
+    "pg15-live.csv": "postgres-csvlog",
+    "pg15-live.json": "postgres-jsonlog",
+}
 
 
 @contextmanager
@@ -111,6 +118,14 @@ def test_mongod_logs_still_sniff_as_mongodb_beside_a_generic_json_format(path: P
     assert _any_json_sniff(_head(path)) >= 0.95  # the generic format is sure of it too
     with registered(ANY_JSON):
         assert sniff_format(_head(path), str(path)).name == "mongodb"
+
+
+@pytest.mark.parametrize("name", sorted(POSTGRES_LOGS))
+def test_postgres_logs_sniff_as_their_format_beside_a_generic_json_format(name: str) -> None:
+    path = TEST_DATA / "postgres" / name
+    with registered(ANY_JSON):
+        assert sniff_format(_head(path), str(path)).name == POSTGRES_LOGS[name]
+    assert format_spec("postgres", _head(path)).name == POSTGRES_LOGS[name]  # the family
 
 
 def test_plain_json_lines_go_to_the_generic_format(

@@ -41,6 +41,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_upload_mb": ("LOGLAKE_MAX_UPLOAD_MB",),
     "wipe_on_upload": ("LOGLAKE_WIPE_ON_UPLOAD",),
     "s3_endpoint_url": ("LOGLAKE_S3_ENDPOINT_URL",),
+    "pg_prefix": ("LOGLAKE_PG_PREFIX",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -73,6 +74,7 @@ class Settings:
     max_upload_mb: int = 2048  # the web upload refuses a file larger than this
     wipe_on_upload: bool = False  # a web upload replaces the dataset instead of adding to it
     s3_endpoint_url: str = ""  # an S3-compatible store's URL; empty = AWS (credentials: AWS_*)
+    pg_prefix: str = ""  # PostgreSQL log_line_prefix (% escapes) for stderr logs; empty = detect
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):

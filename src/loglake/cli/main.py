@@ -87,6 +87,12 @@ def cli(debug: bool) -> None:
     default=None,
     help="Skip format sniffing.",
 )
+@click.option(
+    "--prefix",
+    "pg_prefix",
+    default=None,
+    help="PostgreSQL log_line_prefix of stderr logs, in its % escapes (default: detected).",
+)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option(
     "--executor", default=None, help="Where tasks run: local (the default) worker processes."
@@ -112,6 +118,7 @@ def ingest(
     paths: tuple[str, ...],
     root: str | None,
     fmt: str | None,
+    pg_prefix: str | None,
     workers: int | None,
     executor: str | None,
     chunk_rows: int | None,
@@ -139,6 +146,7 @@ def ingest(
         chunk_rows=chunk_rows,
         compression=compression,
         copy_source=copy_source,
+        pg_prefix=pg_prefix,
     )
     from loglake.cli.render import print_ingest_report
 

@@ -46,6 +46,9 @@ class BadReason(StrEnum):
     BINARY = "binary"  # NUL bytes or other control characters
     OTHER_FORMAT = "other_format"  # text, but not a line of this file's format
     TOO_LONG = "too_long"  # longer than the configured maximum line length
+    UNKNOWN_PREFIX = "unknown_prefix"  # a severity, but no known prefix (nor --prefix) reads it
+    ORPHAN_LINE = "orphan_line"  # a secondary line (DETAIL:...) whose entry is not there
+    NOT_ENGLISH = "not_english"  # a severity word in another language (lc_messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class FileContext:
     file_id: str
     path: str
     year_hint: int = 1970  # year of the first line, for formats whose dates carry no year
+    line_prefix: str | None = None  # a prefix the user gave (--prefix), for text formats
 
 
 @dataclass(slots=True)
@@ -124,6 +128,9 @@ class FormatSpec:
     - `block_parser(ctx, max_line)`: an optional vectorized parser (LINE framing).
     - `host_of(head)`, `year_hint(head, tail, mtime_year)`: optional hints for the
       `host` column and for formats whose dates carry no year.
+    - `family`: a name several formats share, `--format family` sniffs among them.
+    - `check(head, ctx)`: raise InputError when the file cannot be read as this format
+      (e.g. a PostgreSQL log whose prefix no reader knows), instead of a file of bad lines.
     """
 
     name: str
@@ -140,6 +147,11 @@ class FormatSpec:
     # plan kinds (the `plan` column's words) that read a whole collection or table: what
     # the UI marks as a full scan in lists of plans (rows carry `full_scan` themselves)
     full_scan_plans: tuple[str, ...] = ()
+    # the family `--format <family>` names (e.g. postgres: stderr, csvlog, jsonlog): the
+    # registry sniffs among the family's formats
+    family: str | None = None
+    # refuses a file the format would misread (InputError naming what failed), at planning
+    check: Callable[[list[bytes], FileContext], None] | None = None
 
     def __post_init__(self) -> None:
         if self.framing is Framing.CONTINUATION and self.record_start is None:

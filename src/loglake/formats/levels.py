@@ -19,3 +19,24 @@ def mongodb_level(severity: str | None) -> str | None:
     if not severity:
         return None
     return _MONGODB.get(severity[0])
+
+
+# PostgreSQL's severities as logged (DEBUG1..DEBUG5 are debug verbosities)
+_POSTGRES = {
+    "PANIC": "FATAL",
+    "FATAL": "FATAL",
+    "ERROR": "ERROR",
+    "WARNING": "WARN",
+    "NOTICE": "INFO",
+    "INFO": "INFO",
+    "LOG": "INFO",
+}
+
+
+def postgres_level(severity: str | None) -> str | None:
+    """The level of a PostgreSQL severity (`LOG`, `ERROR`, `DEBUG2`...), or None."""
+    if not severity:
+        return None
+    if severity.startswith("DEBUG"):
+        return "DEBUG"
+    return _POSTGRES.get(severity)

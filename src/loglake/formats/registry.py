@@ -19,6 +19,9 @@ from loglake.formats.base import FormatSpec
 BUILTIN_FORMATS = (
     "loglake.formats.mongodb.json_line",
     "loglake.formats.mongodb.legacy",
+    "loglake.formats.postgres.stderr",
+    "loglake.formats.postgres.csvlog",
+    "loglake.formats.postgres.jsonlog",
 )
 SNIFF_LINES = 50
 _MIN_CONFIDENCE = 0.5
@@ -71,13 +74,25 @@ def unregister(name: str) -> None:
 
 
 def format_names() -> list[str]:
-    """The names of the registered formats, built-ins first."""
-    return list(_specs())
+    """The names of the registered formats, built-ins first, then the families' names."""
+    names = list(_specs())
+    families = [s.family for s in _specs().values() if s.family and s.family not in names]
+    return names + list(dict.fromkeys(families))
 
 
-def format_spec(name: str) -> FormatSpec:
-    """The spec of a format, by name."""
+def family_members(name: str) -> list[FormatSpec]:
+    """The formats of a family (empty when no format has that family)."""
+    return [spec for spec in _specs().values() if spec.family == name]
+
+
+def format_spec(name: str, head: list[bytes] | None = None) -> FormatSpec:
+    """The spec of a format, by name; a family's name (`postgres`) picks the family's
+    format that sniffs best on `head` (its first one without a head)."""
     spec = _specs().get(name)
+    members = family_members(name) if spec is None else []
+    if members:
+        sample = [line for line in head or [] if line.strip()][:SNIFF_LINES]
+        return max(members, key=lambda m: m.sniff(sample) if sample else 0.0)
     if spec is None:
         names = ", ".join(format_names())
         raise InputError(f"unknown format {name!r}; choose one of {names}")

@@ -160,7 +160,7 @@ def detect_format(item: PlannedFile, fmt: str | None, head: list[bytes]) -> Form
     """The format to read a planned file with; None (and the file skipped) when a file
     found in a directory or by a pattern is not a log of a known format."""
     if fmt:
-        return format_spec(fmt)
+        return format_spec(fmt, head)
     if item.status == "appended" and item.format:
         return format_spec(item.format)
     try:
@@ -194,7 +194,14 @@ def build_tasks(
     if host is None and item.entry.get("host"):
         host = item.entry["host"]
     item.entry["host"] = host
-    ctx = FileContext(file_id=item.file_id, path=str(item.source.path), year_hint=year_hint)
+    ctx = FileContext(
+        file_id=item.file_id,
+        path=str(item.source.path),
+        year_hint=year_hint,
+        line_prefix=settings.pg_prefix or None,
+    )
+    if spec.check is not None:
+        spec.check(head, ctx)
     splittable = spec.can_split(head)
     if item.source.gzip:
         ranges: list[tuple[int, int | None]] = [(0, None)]

@@ -21,5 +21,9 @@ SPEC = StreamSpec(
         Column("os_type", "str", "client OS type (client metadata)"),
         Column("os_name", "str", "client OS name (client metadata)"),
         Column("platform", "str", "client platform (client metadata)"),
+        # PostgreSQL (formats/postgres/): NULL for other engines
+        Column("session_ms", "f64", "session duration of an ended connection, in milliseconds"),
+        Column("user", "str", "user of the session"),
+        Column("db", "str", "database of the session"),
     ),
 )

@@ -66,5 +66,14 @@ SPEC = StreamSpec(
             "the operation ran on a system database (MongoDB: admin, local, config)",
             backfill=Backfill("db", ("admin", "local", "config")),
         ),
+        # PostgreSQL (formats/postgres/): NULL for other engines
+        Column("session_id", "str", "PostgreSQL session id (%c, csvlog/jsonlog session_id)"),
+        Column("tables", "str", "every table the statement touches, comma-separated, sorted"),
+        Column("sqlstate", "str", "SQLSTATE of a failed statement"),
+        Column("params", "str", "the statement's parameters as logged: $1 = '42', $2 = 'x'"),
+        Column(
+            "plan_facts", "str", "JSON facts of an auto_explain plan: nodes, joins, rows, spills"
+        ),
+        Column("statement", "str", "the statement's text as logged (first 4096 characters)"),
     ),
 )

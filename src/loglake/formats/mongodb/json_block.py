@@ -203,6 +203,8 @@ def _slow_table(slow: pa.Table) -> pa.Table:
         pa.array(computed[f.name], f.type)
         if f.name in computed
         else slow.column(f.name).cast(f.type)
+        if f.name in slow.column_names
+        else pa.nulls(slow.num_rows, f.type)  # another engine's column (PostgreSQL's)
         for f in fields
     ]
     return pa.Table.from_arrays(
