@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import bz2
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -103,7 +104,9 @@ def section(row: dict[str, Any], command: str) -> str:
             "## PostgreSQL ingest against pgBadger",
             "",
             f"- command: `{command}`",
-            f"- when: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+            f"- when: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average "
+            f"{row['load_before']:.1f} before, {row['load_after']:.1f} after "
+            f"({os.cpu_count()} cores)",
             f"- input: pgBadger's fixture `light.postgres.log` repeated {row['copies']:,} times "
             f"({row['size_mb']:,.0f} MB, {row['expected_statements']:,} statements with a "
             "duration)",
@@ -134,7 +137,9 @@ def main(argv: list[str] | None = None, command: str | None = None) -> dict[str,
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args(argv)
+    load = os.getloadavg()[0]
     row = run(parse_size(args.size), args.repeat, Path(args.workdir))
+    row["load_before"], row["load_after"] = load, os.getloadavg()[0]
     print(json.dumps(row), flush=True)
     if not args.no_write:
         cmd = command or f"python bench/postgres.py --size {args.size} --repeat {args.repeat}"
