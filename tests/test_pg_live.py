@@ -197,6 +197,7 @@ def test_locks_temp_files_checkpoints_autovacuum(
     assert (locks["waits"], locks["deadlocks"]) == (truth.lock_waits, truth.deadlocks)
     assert locks["acquired"] == truth.lock_waits  # both waiters got their lock in the end
     assert locks["total_wait_ms"] >= 200 * truth.lock_waits  # deadlock_timeout each
+    assert locks["acquired_wait_ms"] >= 1000 * truth.lock_waits  # each waited a second or more
     temp = _ask(lakes, kind, "temp_files")
     assert (temp["count"], temp["total_bytes"]) == (truth.temp_files, truth.temp_bytes)
     assert temp["rows"][0]["statement"] == "SELECT id FROM big ORDER BY pad DESC"

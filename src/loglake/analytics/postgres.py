@@ -110,9 +110,13 @@ def lock_waits(cur: Any, params: Params) -> Answer:
         cur, sql.render("postgres_lock_waits", where=clause), [*values, params["limit"]]
     )
     totals = sql.fetch_one(cur, sql.render("postgres_lock_totals", where=clause), values)
+    extra, kv = _kind("lock_acquired")  # `acquired … after N ms`: the whole wait
+    a_clause, a_values = where(_EVENTS, params, extra, kv)
+    acquired = sql.fetch_one(cur, sql.render("postgres_lock_totals", where=a_clause), a_values)
     return {
         **totals,
-        "acquired": _count(cur, params, "lock_acquired"),
+        "acquired": acquired["waits"],
+        "acquired_wait_ms": acquired["total_wait_ms"],
         "deadlocks": _count(cur, params, "deadlock"),
         "rows": _times(rows, "first_ts", "last_ts"),
     }

@@ -54,11 +54,12 @@ def _statements(analytics: Analytics, engine: str) -> dict[str, Any]:
         "charts": {
             "time": svg.columns(
                 [(_hour_label(h["hour"]), h["total_ms"] / 1000) for h in hours],
-                "Time consumed per hour (s)",
+                "Time consumed per hour with statements (s)",
                 "s",
             ),
             "count": svg.columns(
-                [(_hour_label(h["hour"]), h["count"]) for h in hours], "Statements per hour"
+                [(_hour_label(h["hour"]), h["count"]) for h in hours],
+                "Statements per hour (hours with statements)",
             ),
         },
     }
@@ -142,7 +143,11 @@ def render_report(analytics: Analytics, title: str | None = None) -> str:
 
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True)
     env.filters.update(
-        number=svg.number, duration=svg.duration, size=svg.size, pct=lambda v: f"{v or 0:.1f}%"
+        number=svg.number,
+        duration=svg.duration,
+        size=svg.size,
+        pct=lambda v: f"{v or 0:.1f}%",
+        when=lambda ts: (ts or "")[:19].replace("T", " "),
     )
     text = resources.files(__name__).joinpath("templates", "report.html").read_text("utf-8")
     return env.from_string(text).render(**report_context(analytics, title))
