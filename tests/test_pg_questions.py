@@ -8,7 +8,9 @@ pgBadger's statement count, total duration and, per normalized query, its count 
 from __future__ import annotations
 
 import bz2
+import gzip
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,3 +84,56 @@ def test_no_error_where_pgbadger_counts_a_log_message(
     # pgBadger's one "error" is `LOG: database system was shut down at …`: not an error
     assert pgbadger["overall_stat"]["errors_number"] == 1
     assert answers.ask("errors", {})["total"] == 0
+
+
+# --- autovacuum: pg_vacuums.json.gz (a PostgreSQL 15 jsonlog of 2,094 vacuums) -------------
+
+
+@pytest.fixture(scope="module")
+def vacuums(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Analytics]:
+    from loglake.formats.registry import format_names
+
+    if "postgres" not in format_names():
+        pytest.skip("the PostgreSQL formats are not in this build yet (branch pg-formats)")
+    source = shared("postgres", "pgbadger", "pg_vacuums.json.gz")
+    settings = Settings(root=tmp_path_factory.mktemp("vacuum") / "lake", workers=2)
+    ingest([str(source)], settings)
+    return source, Analytics(settings)
+
+
+def test_autovacuum_per_table_is_pgbadger_s(vacuums: tuple[Path, Analytics]) -> None:
+    source, answers = vacuums
+    if shutil.which("pgbadger") is None:
+        pytest.skip("pgbadger is not installed (`make test-deps` installs Debian's 12.0)")
+    out = Path(str(answers.settings.root)).parent / "pgbadger.json"
+    subprocess.run(
+        ["pgbadger", "-q", "-x", "json", "-o", str(out), str(source)], check=True, timeout=300
+    )
+    report = json.loads(out.read_text())
+    vacuumed = report["autovacuum_info"]["postgres"]["tables"]
+    analyzed = report["autoanalyze_info"]["postgres"]["tables"]
+    ours = answers.ask("autovacuum", {"limit": "1000"})
+    assert ours["vacuums"] == report["autovacuum_info"]["postgres"]["count"] == 2094
+    assert ours["analyzes"] == sum(t["analyzes"] for t in analyzed.values())
+    assert {r["table"]: r["vacuums"] for r in ours["rows"] if r["vacuums"]} == {
+        table: t["vacuums"] for table, t in vacuumed.items()
+    }
+    assert {r["table"]: r["analyzes"] for r in ours["rows"] if r["analyzes"]} == {
+        table: t["analyzes"] for table, t in analyzed.items()
+    }
+
+
+def test_autovacuum_tuples_removed_are_the_logged_ones(vacuums: tuple[Path, Analytics]) -> None:
+    # pgBadger 12.0 reads 0 tuples removed from these PostgreSQL 15 messages; the log says more
+    source, answers = vacuums
+    removed: dict[str, int] = {}
+    for line in gzip.decompress(source.read_bytes()).splitlines():
+        message = json.loads(line)["message"]
+        found = re.match(r'automatic (?:aggressive )?vacuum of table "([^"]+)"', message)
+        if found:
+            tuples = re.search(r"tuples: (\d+) removed", message)
+            assert tuples, message
+            removed[found[1]] = removed.get(found[1], 0) + int(tuples[1])
+    ours = answers.ask("autovacuum", {"limit": "1000"})["rows"]
+    assert {r["table"]: r["tuples_removed"] for r in ours if r["vacuums"]} == removed
+    assert sum(removed.values()) > 0
