@@ -371,3 +371,20 @@ def test_the_report_opens_offline_and_fetches_nothing(
     assert page.locator("svg").count() >= 4
     assert page.locator("#postgres-top-total_ms tbody tr").count() >= 10
     context.close()
+
+
+def test_the_commands_print_the_answers(
+    live: tuple[Truth, dict[str, Path]], lakes: dict[str, Settings]
+) -> None:
+    truth, _ = live
+    root = str(lakes["json"].root)
+    runner = Runner()
+    text = runner.run("pg-locks", "--data", root, env={"COLUMNS": "160"})
+    assert text.exit_code == 0, text.output
+    waits, deadlocks = truth.lock_waits, truth.deadlocks
+    assert f"Lock waits (waits {waits}, acquired {waits}, deadlocks {deadlocks})" in text.output
+    data = runner.run("top-queries", "--data", root, "--sort", "count", "--limit", "3", "--json")
+    assert data.exit_code == 0, data.output
+    assert json.loads(data.output) == Analytics(lakes["json"]).ask(
+        "top_queries", {"sort": "count", "limit": "3"}
+    )

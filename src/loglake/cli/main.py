@@ -62,8 +62,9 @@ def _views() -> dict[str, View]:
     """The text views of question commands, by question name."""
     from loglake.cli.advisor import VIEWS as ADVISOR_VIEWS
     from loglake.cli.analytics import VIEWS
+    from loglake.cli.postgres import VIEWS as POSTGRES_VIEWS
 
-    return {**VIEWS, **ADVISOR_VIEWS}
+    return {**VIEWS, **ADVISOR_VIEWS, **POSTGRES_VIEWS}
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
