@@ -246,6 +246,9 @@ def running_pg_cluster() -> Iterator[PgCluster]:
             for name in EXTENSIONS:  # the live advisor tests: statistics, hypothetical indexes
                 if name in found:
                     conn.execute(f"CREATE EXTENSION {name}")
+            # the test role reads every statement's statistics and the hypothetical indexes
+            conn.execute(f"GRANT pg_read_all_stats TO {TEST_ROLE}")
+            conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {TEST_ROLE}")
         yield cluster
     finally:
         if started:

@@ -23,7 +23,7 @@ from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
 from loglake.web import create_app
-from pg_server import running_pg_cluster, unavailable
+from pg_server import TEST_DB, TEST_ROLE, PgCluster, running_pg_cluster, unavailable
 from pg_workload import Truth, run_workload
 
 
@@ -388,3 +388,23 @@ def test_the_commands_print_the_answers(
     assert json.loads(data.output) == Analytics(lakes["json"]).ask(
         "top_queries", {"sort": "count", "limit": "3"}
     )
+
+
+def test_the_session_cluster_serves_the_test_role_with_its_extensions(
+    pg_cluster: PgCluster,
+) -> None:
+    import psycopg
+
+    with pg_cluster.connect() as conn:
+        user, db, port = conn.execute(
+            "SELECT current_user, current_database(), inet_server_port()"
+        ).fetchone()
+        assert (user, db, port) == (TEST_ROLE, TEST_DB, pg_cluster.port)
+        assert conn.execute("SHOW lc_messages").fetchone() == ("C",)
+        extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
+        assert {"pg_stat_statements", "hypopg"} <= extensions
+        assert conn.execute("SELECT count(*) FROM hypopg_list_indexes").fetchone() == (0,)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        pg_cluster.connect(password="not-the-password")
+    owner = pg_cluster.data.stat().st_uid
+    assert owner != 0  # the server runs as a non-root user
