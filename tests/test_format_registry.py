@@ -273,4 +273,6 @@ def test_full_scan_plans_come_from_the_formats() -> None:
     assert is_full_scan_plan("COLLSCAN { }")
     assert not is_full_scan_plan("IXSCAN { a: 1 }")
     assert not is_full_scan_plan(None)
-    assert not is_full_scan_plan("Seq Scan")  # no PostgreSQL format is registered yet
+    assert is_full_scan_plan("Seq Scan")  # PostgreSQL's formats register it
+    assert not is_full_scan_plan("Index Scan")
+    assert not is_full_scan_plan("Seq")

@@ -323,6 +323,20 @@ def test_the_rds_azure_and_syslog_forms() -> None:
     assert azure["session_id"] == "65e1a7c0.309"
 
 
+def test_heroku_key_value_form() -> None:
+    line = (
+        "2019-03-12T20:51:07.000000+00:00 app[postgres.1234]: [DATABASE] [10-1] "
+        'sql_error_code = 00000 time_ms = "2019-03-12 20:51:07.002 UTC" pid="4567" '
+        'proc_start_time="2019-03-12 20:40:09 UTC" session_id="5c881be9.11d7" vtid="4/12" '
+        'tid="0" log_line="3" database="d8" connection_source="1.2.3.4(5555)" user="u1" '
+        'application_name="web" LOG:  duration: 1.250 ms  statement: SELECT * FROM items\n'
+    )
+    (row,) = slow(parse_lines(line))
+    got = (row["connection_id"], row["db"], row["user"], row["app_name"], row["client_ip"])
+    assert got == (4567, "d8", "u1", "web", "1.2.3.4")
+    assert (row["client_port"], row["session_id"], row["sqlstate"]) == (5555, "5c881be9.11d7", None)
+
+
 def test_syslog_continuation_chunks_join_their_entry() -> None:
     text = (
         "Mar  1 10:00:00 db1 postgres[777]: [5-1] LOG:  duration: 2.0 ms  statement: SELECT a,\n"
@@ -438,3 +452,57 @@ def test_cloud_sql_json_export_reads_the_text_payload(tmp_path: Path, run_ingest
         "SELECT db, user, connection_id, duration_ms, collection FROM t",
     )
     assert rows == [("shop", "app", 321, 3.25, "orders")] * 2
+
+
+def events_attrs(text: str) -> list[dict]:
+    return [json.loads(p.event["attrs"]) for p in parse_lines(text) if isinstance(p, Parsed)]
+
+
+def test_older_server_message_forms() -> None:
+    prefix = "2016-05-01 10:00:00 UTC [55]: [1-1] user=,db=,app=,client= LOG:  "
+    text = (
+        f"{prefix}restartpoint complete: wrote 12 buffers (0.1%); 0 transaction log file(s) "
+        "added, 0 removed, 1 recycled; write=1.201 s, sync=0.003 s, total=1.210 s; sync "
+        "files=3, longest=0.002 s, average=0.001 s; distance=160 kB, estimate=200 kB\n"
+        f'{prefix}automatic vacuum of table "shop.public.orders": index scans: 1\n'
+        "\tpages: 0 removed, 45 remain\n"
+        "\ttuples: 10 removed, 900 remain, 0 are dead but not yet removable\n"
+        "\tbuffer usage: 120 hits, 0 misses, 2 dirtied\n"
+        "\tsystem usage: CPU 0.00s/0.01u sec elapsed 0.05 sec\n"
+        f"{prefix}process 77 still waiting for ExclusiveLock on relation 16384 of database "
+        "16385 after 1000.050 ms\n"
+        "2016-05-01 10:00:00 UTC [55]: [2-1] user=,db=,app=,client= DETAIL:  Processes "
+        "holding the lock: 12, 13. Wait queue: 77.\n"
+    )
+    restart, vacuum, wait = events_attrs(text)
+    assert restart["kind"] == "restartpoint_complete"
+    assert (restart["buffers"], restart["total_s"], restart["wal_recycled"]) == (12, 1.21, 1)
+    assert (restart["distance_kb"], restart["estimate_kb"]) == (160, 200)
+    expected = {"kind": "autovacuum", "table": "shop.public.orders", "index_scans": 1,
+                "pages_removed": 0, "tuples_removed": 10, "tuples_remain": 900,
+                "elapsed_s": 0.05}  # fmt: skip
+    assert {key: vacuum.get(key) for key in expected} == expected
+    assert (wait["kind"], wait["mode"], wait["holders"], wait["wait_ms"]) == (
+        "lock_wait", "ExclusiveLock", [12, 13], 1000.05
+    )  # fmt: skip
+    assert wait["target"] == "relation 16384 of database 16385"
+
+
+def test_authentication_failures() -> None:
+    prefix = "2024-03-01 10:00:00.000 UTC [9] "
+    text = (
+        f'{prefix}FATAL:  no pg_hba.conf entry for host "10.9.8.7", user "bob", database '
+        '"shop", no encryption\n'
+        f'{prefix}FATAL:  role "ghost" does not exist\n'
+        f'{prefix}FATAL:  password authentication failed for user "ann"\n'
+    )
+    parsed = [p for p in parse_lines(text) if isinstance(p, Parsed)]
+    auth = [row for p in parsed for s, row in p.rows if s is Stream.AUTHENTICATIONS]
+    got = [(r["result"], r["user"], r["auth_db"], r["client_ip"]) for r in auth]
+    assert got == [
+        ("failure", "bob", "shop", "10.9.8.7"),
+        ("failure", "ghost", None, None),
+        ("failure", "ann", None, None),
+    ]
+    reasons = [json.loads(p.event["attrs"])["reason"] for p in parsed]
+    assert reasons == ["no_hba", "other", "password"]

@@ -42,7 +42,8 @@ def is_full_scan_plan(plan: object) -> bool:
     collection or table, by the registered formats' own plan words."""
     if not isinstance(plan, str) or not plan:
         return False
-    return plan.split(" ", 1)[0].rstrip(",") in full_scan_plans()
+    plans = full_scan_plans()  # a plan word may hold a space (PostgreSQL's `Seq Scan`)
+    return plan in plans or plan.split(" ", 1)[0].rstrip(",") in plans
 
 
 def full_scan_plans() -> frozenset[str]:

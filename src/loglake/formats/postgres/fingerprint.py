@@ -17,6 +17,7 @@ import orjson
 from pglast import parser
 
 _CACHE_LIMIT = 50_000
+_TEXT_CACHE_LIMIT = 5_000  # exact texts repeat (BEGIN, END, prepared statements)
 _SYSTEM_SCHEMAS = ("pg_catalog.", "information_schema.")
 _DML = {
     "SelectStmt": "SELECT",
@@ -40,16 +41,14 @@ class Statement:
     op: str
     collection: str | None
     tables: tuple[str, ...]
-
-    @property
-    def is_system(self) -> bool:
-        """Only the catalogs are touched (pg_catalog, information_schema, pg_* relations)."""
-        return bool(self.tables) and all(
-            t.startswith(_SYSTEM_SCHEMAS) or t.startswith("pg_") for t in self.tables
-        )
+    is_system: bool  # only the catalogs are touched (pg_catalog, information_schema, pg_*)
 
 
-_by_fingerprint: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
+def _is_system(tables: tuple[str, ...]) -> bool:
+    return bool(tables) and all(t.startswith((*_SYSTEM_SCHEMAS, "pg_")) for t in tables)
+
+
+_by_shape: dict[str, Statement] = {}  # normalized text -> its statement facts
 _by_text: dict[str, Statement] = {}
 
 
@@ -60,22 +59,28 @@ def statement_of(sql: str) -> Statement:
         return hit
     text = sql.strip().rstrip(";").strip() or sql
     try:
-        fingerprint = parser.fingerprint(text)
         shape = parser.normalize(text)
+        # statements that differ only in their constants normalize alike, and the
+        # fingerprint ignores constants: one fingerprint (and parse) per normalized text
+        known = _by_shape.get(shape)
+        if known is None:
+            known = _by_shape[shape] = _parsed(text, shape)
+            if len(_by_shape) > _CACHE_LIMIT:
+                _by_shape.clear()
+        result = known
     except Exception:  # noqa: BLE001  (libpg_query raises ParseError, or others on odd input)
         result = _unparsed(text)
-    else:
-        facts = _by_fingerprint.get(fingerprint)
-        if facts is None:
-            facts = _tree_facts(text)
-            if len(_by_fingerprint) > _CACHE_LIMIT:
-                _by_fingerprint.clear()
-            _by_fingerprint[fingerprint] = facts
-        result = Statement(_squeeze(shape), fingerprint, *facts)
-    if len(_by_text) > _CACHE_LIMIT:
+    if len(_by_text) > _TEXT_CACHE_LIMIT:
         _by_text.clear()
     _by_text[sql] = result
     return result
+
+
+def _parsed(text: str, shape: str) -> Statement:
+    """The facts of a statement libpg_query normalized (so it parses)."""
+    fingerprint = parser.fingerprint(text)
+    op, main, tables = _tree_facts(text)
+    return Statement(_squeeze(shape), fingerprint, op, main, tables, _is_system(tables))
 
 
 def _tree_facts(text: str) -> tuple[str, str | None, tuple[str, ...]]:
@@ -159,7 +164,7 @@ def _unparsed(text: str) -> Statement:
     counter = iter(range(1, 1_000_000))
     shape = _squeeze(_LITERALS.sub(lambda _m: f"${next(counter)}", text))
     digest = hashlib.blake2b(_LITERALS.sub("?", text).lower().encode(), digest_size=8)
-    return Statement(shape, digest.hexdigest(), _first_word(text), None, ())
+    return Statement(shape, digest.hexdigest(), _first_word(text), None, (), False)
 
 
 _WORD_OPS = {

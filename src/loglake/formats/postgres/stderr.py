@@ -66,6 +66,11 @@ def _envelope_of(line: str) -> re.Pattern[str] | None:
 _REST = re.compile(
     rf"(?P<middle>[^\n]*?)\s*(?P<severity>{pfx._WORDS}):  ?(?P<message>.*)", re.DOTALL
 )
+_HEROKU_KEYS = (
+    ("user", "user"), ("db", "database"), ("app", "application_name"),
+    ("remote", "connection_source"), ("session_id", "session_id"), ("pid", "pid"),
+    ("line_num", "log_line"),
+)  # fmt: skip
 _SQLSTATE = re.compile(r"sql_error_code = ([0-9A-Z]{5})")
 _QUOTED = re.compile(r'(\w+)="([^"]*)"')
 _CONTINUED_SYSLOG = re.compile(rb"^\S.*?\]: \[\d+-(?:[2-9]|\d\d+)\] ")
@@ -138,11 +143,15 @@ class _Reader:
         r = _REST.match(rest)
         if r is None:
             return None
-        fields: dict[str, str | None] = {**pfx.middle_fields(r["middle"])}
-        fields.update(_QUOTED.findall(r["middle"]))
+        quoted = dict(_QUOTED.findall(r["middle"]))  # Heroku's key="value" form
+        fields: dict[str, str | None]
+        if quoted:
+            fields = {name: quoted.get(key) for name, key in _HEROKU_KEYS}
+        else:
+            fields = {**pfx.middle_fields(r["middle"])}
         if s := _SQLSTATE.search(r["middle"]):
             fields["sqlstate"] = s.group(1)
-        fields.setdefault("pid", m["spid"])
+        fields["pid"] = fields.get("pid") or m["spid"]
         ts = pg_time(m["iso"]) if "iso" in m.re.groupindex else self._syslog_time(m)
         if ts is None:
             return None
@@ -163,38 +172,33 @@ class _Reader:
     def _entry(
         self, f: dict[str, str | None], severity: str, message: str, ts: int | None = None
     ) -> Entry | None:
+        get = f.get
         if ts is None:
-            stamp = f.get("ts") or f.get("epoch")
+            stamp = get("ts") or get("epoch")
             ts = pg_time(stamp) if stamp else None
             if ts is None:
                 return None
-        client, port = f.get("client"), None
-        remote = f.get("remote")
+        entry = Entry(ts, severity, message)
+        pid = get("pid")
+        if pid and pid.isdigit():
+            entry.pid = int(pid)
+        entry.user, entry.db, entry.app = get("user"), get("db"), get("app")
+        entry.client = get("client")
+        remote = get("remote")
         if remote:
             host, _, rest = remote.partition("(")
-            client = client or host
-            port = int(rest[:-1]) if rest[:-1].isdigit() else None
-        pid = f.get("pid")
-        line_num = f.get("line_num")
-        return Entry(
-            ts=ts,
-            severity=severity,
-            message=message,
-            pid=int(pid) if pid and pid.isdigit() else None,
-            user=f.get("user") or f.get("user_name"),
-            db=f.get("db") or f.get("database"),
-            app=f.get("app") or f.get("application_name"),
-            client=client or f.get("connection_source"),
-            port=port,
-            session_id=f.get("session_id"),
-            line_num=int(line_num) if line_num and line_num.isdigit() else None,
-            sqlstate=f.get("sqlstate"),
-            backend=f.get("backend"),
-            query_id=f.get("query_id"),
-            command_tag=f.get("command_tag"),
-        )
+            entry.client = entry.client or host
+            entry.port = int(rest[:-1]) if rest[:-1].isdigit() else None
+        for name in _OPTIONAL_FIELDS:  # what few prefixes have
+            value = get(name)
+            if value is not None:
+                setattr(entry, name, value)
+        line_num = get("line_num")
+        entry.line_num = int(line_num) if line_num and line_num.isdigit() else None
+        return entry
 
 
+_OPTIONAL_FIELDS = ("session_id", "sqlstate", "backend", "query_id", "command_tag")
 _SECTIONS = {
     "DETAIL": "detail",
     "HINT": "hint",
