@@ -24,6 +24,8 @@ ENGINE_NAMES = {"postgres": "PostgreSQL", "mongodb": "MongoDB"}
 # what a row of `collection` is called, per engine (the pages' wording)
 TABLE_WORD = {"postgres": "table", "mongodb": "collection"}
 ROWS_WORD = {"postgres": "rows", "mongodb": "documents"}
+COUNT_WORD = {"postgres": "Statements with a duration", "mongodb": "Slow operations"}
+SHAPE_WORD = {"postgres": "Normalized statements", "mongodb": "Query shapes"}
 TOP = 15
 
 
@@ -122,6 +124,8 @@ def report_context(analytics: Analytics, title: str | None = None) -> dict[str, 
             "name": ENGINE_NAMES[engine],
             "table_word": TABLE_WORD[engine],
             "rows_word": ROWS_WORD[engine],
+            "count_word": COUNT_WORD[engine],
+            "shape_word": SHAPE_WORD[engine],
             **_statements(analytics, engine),
             **{"logs": _logs(analytics, engine)},
         }
