@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 PORT   ?= 8050
 DEMO_DATA ?= demo-data
 DEMO_SIZE ?= 200MB
+# the demo's PostgreSQL log: pgBadger's fixture when ../shared/data is there, else ours
+PG_DEMO_LOG ?= ../shared/data/postgres/pgbadger/light.postgres.log.bz2
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install test test-deps lint format bench demo clean
@@ -54,8 +56,12 @@ demo: install
 	@test -f $(DEMO_DATA)/mongod.log || $(BIN)/python -m loglake.generate --size $(DEMO_SIZE) \
 		--seed 7 --tz +00:00,+02:00 -o $(DEMO_DATA)/mongod.log
 	@test -f $(DEMO_DATA)/app/truth.json || $(BIN)/loglake generate app --seed 7 -o $(DEMO_DATA)/app
-	$(BIN)/loglake ingest $(DEMO_DATA)/mongod.log $(DEMO_DATA)/app --out $(DEMO_DATA)/lake
+	@test -f $(DEMO_DATA)/postgresql.log || { if [ -f $(PG_DEMO_LOG) ]; then bzcat $(PG_DEMO_LOG); \
+		else cat tests/data/postgres/pg15-live.log; fi; } > $(DEMO_DATA)/postgresql.log
+	$(BIN)/loglake ingest $(DEMO_DATA)/mongod.log $(DEMO_DATA)/postgresql.log $(DEMO_DATA)/app \
+		--out $(DEMO_DATA)/lake
 	$(BIN)/loglake summaries --data $(DEMO_DATA)/lake
+	$(BIN)/loglake report --data $(DEMO_DATA)/lake --out $(DEMO_DATA)/report.html
 	$(BIN)/loglake serve --data $(DEMO_DATA)/lake --port $(PORT)
 
 clean:

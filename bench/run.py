@@ -11,7 +11,11 @@ aggregations) on the same >= 10 million events and bench/s3.py ingest from an S3
 local disk (on the first size); each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|logs|ui|s3|templates] [--warm 20]
+                        [--only ingest|queries|logs|ui|s3|templates|postgres] [--warm 20]
+                        [--pg-size 1GB]
+
+The PostgreSQL row (bench/postgres.py) ingests pgBadger's fixture repeated to --pg-size with
+loglake and with `pgbadger -j 2`, and writes its own section.
 """
 
 from __future__ import annotations
@@ -145,9 +149,10 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument(
         "--only",
-        choices=("ingest", "queries", "logs", "ui", "s3", "templates"),
+        choices=("ingest", "queries", "logs", "ui", "s3", "templates", "postgres"),
         help="run one part only",
     )
+    ap.add_argument("--pg-size", default="1GB", help="size of the PostgreSQL log (pgBadger row)")
     queries.add_arguments(ap)
     logs.add_arguments(ap)
     args = ap.parse_args()
@@ -167,6 +172,14 @@ def main() -> None:
         )
     if args.only in (None, "templates"):  # our template miner against plain drain3
         templates.main(["--no-write"] if args.no_write else [])
+    if args.only in (None, "postgres"):
+        import postgres  # imports this module's helpers
+
+        postgres.main(
+            ["--workdir", args.workdir, "--size", args.pg_size]
+            + (["--no-write"] if args.no_write else []),
+            command=f"python bench/run.py --only postgres --pg-size {args.pg_size}",
+        )
 
 
 def query_benchmark(args: argparse.Namespace) -> None:
@@ -286,10 +299,13 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
     # the query latency and web UI sections, rewritten by their own runs
+    from postgres import PG_END, PG_MARK
+
     kept = queries.kept_section() + queries.kept_section(logs.LOGS_MARK, logs.LOGS_END)
     kept += queries.kept_section(ui.UI_MARK, ui.UI_END)
     kept += queries.kept_section(s3_bench.S3_MARK, s3_bench.S3_END)
     kept += queries.kept_section(templates.MARK, templates.END)
+    kept += queries.kept_section(PG_MARK, PG_END)
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 

@@ -32,6 +32,7 @@ from loglake.cli.main import cli
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
 from loglake.web import create_app
+from pg_server import PgCluster, running_pg_cluster, unavailable
 from s3_server import S3Server, running_s3_server
 
 # No per-example deadline: CI machines are shared and a slow example is not a failure.
@@ -230,3 +231,13 @@ def s3_server() -> Iterator[S3Server]:
     """A real S3-compatible server (moto's server mode) on loopback, one per test session."""
     with running_s3_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A real throwaway PostgreSQL 15 cluster on loopback (tests/pg_server.py), one per session."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with running_pg_cluster() as cluster:
+        yield cluster

@@ -55,6 +55,16 @@ EXPECTED_KEYS = {
     "/api/logs": {"rows", "total", "next_cursor"},
     "/api/logs/aggregate": {"total", "groups", "facets", "histogram", "stats"},
     "/api/status": {"engine", "degraded", "dataset"},
+    # the PostgreSQL questions (analytics/postgres.py); numbers in test_pg_live/test_pg_questions
+    "/api/pg/top-queries": {"count", "total_ms", "normalized", "rows", "sort"},
+    "/api/pg/time-per-hour": {"hours"},
+    "/api/pg/errors": {"total", "by_code", "rows"},
+    "/api/pg/lock-waits": {"waits", "total_wait_ms", "acquired", "acquired_wait_ms",
+                           "deadlocks", "rows"},
+    "/api/pg/temp-files": {"count", "total_bytes", "rows"},
+    "/api/pg/checkpoints": {"count", "buffers", "write_s", "sync_s", "total_s", "reasons"},
+    "/api/pg/autovacuum": {"vacuums", "analyzes", "rows"},
+    "/api/pg/sessions": {"by", "sessions", "rows"},
 }  # fmt: skip
 
 

@@ -35,6 +35,7 @@ def test_the_menu_lists_every_page_by_section(app: Flask) -> None:
         ("Overview", ["Dashboard", "Ask"]),
         ("Queries", ["Slow queries", "Query trend", "Slow-query analysis", "Workload",
                      "Index suggestions"]),
+        ("PostgreSQL", ["Statements", "Locks, vacuum, sessions"]),
         ("Logs", ["Discover", "Search logs", "Authentication", "Connections", "Templates"]),
         ("Tools", ["Current op", "Upload", "Processing status"]),
     ]  # fmt: skip
@@ -72,15 +73,22 @@ def test_a_registered_area_is_in_the_menu_of_every_page(app: Flask, tmp_path: Pa
 
     with app.test_request_context():
         urls = [url_for(e) for _, entries in navigation(app) for e, _ in entries]
-    assert len(urls) == 16 and urls[-1] == "/alerts"
+    assert len(urls) == 18 and urls[-1] == "/alerts"
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
         sections = menu(response.get_data(as_text=True))
         # the new section comes last: its blueprint was registered last
-        assert [name for name, _ in sections] == ["Overview", "Queries", "Logs", "Tools", "Alerts"]
+        assert [name for name, _ in sections] == [
+            "Overview",
+            "Queries",
+            "PostgreSQL",
+            "Logs",
+            "Tools",
+            "Alerts",
+        ]
         assert sections[-1] == ("Alerts", [("/alerts", "Alert rules")]), url
-        assert sum(len(links) for _, links in sections) == 16, url
+        assert sum(len(links) for _, links in sections) == 18, url
 
 
 def test_every_template_and_static_file_is_in_the_package_data() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from loglake.analytics import rollups, sql
+from loglake.analytics.filters import engine_of
 from loglake.config import Settings
 from loglake.layout import ROLLUP_INDEX
 from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
@@ -41,6 +42,25 @@ def newest_first(stream: Stream) -> str:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_text(value: str | None) -> str:
+    return "CAST(NULL AS VARCHAR)" if value is None else _quote(value)
+
+
+def files_sql(manifest: dict[str, Any]) -> str:
+    """The SELECT behind `lake_files`: every ingested file's id, format and engine."""
+    rows = [
+        f"({_quote(file_id)}, {_sql_text(entry.get('format'))}, "
+        f"{_sql_text(engine_of(entry.get('format')))})"
+        for file_id, entry in sorted(manifest.get("files", {}).items())
+    ]
+    if not rows:
+        return (
+            "SELECT CAST(NULL AS VARCHAR) AS file_id, CAST(NULL AS VARCHAR) AS format, "
+            "CAST(NULL AS VARCHAR) AS engine WHERE false"
+        )
+    return f"SELECT * FROM (VALUES {', '.join(rows)}) AS f(file_id, format, engine)"
 
 
 def _projection(column: Column, present: frozenset[str]) -> str:
@@ -167,6 +187,9 @@ class Lake:
                 cur.execute(
                     f"CREATE OR REPLACE VIEW templates AS {templates_view_sql(self.root, manifest)}"
                 )
+                # a record's source file, its format and engine (the `engine` filter of
+                # streams without an engine column)
+                cur.execute(f"CREATE OR REPLACE VIEW lake_files AS {files_sql(manifest)}")
                 version = str(manifest.get("dataset_version", 0))
                 # the version lives in the catalog beside the views, so a snapshot reads the
                 # version of exactly the views it sees, and whether its rollups are there

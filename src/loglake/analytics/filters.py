@@ -42,7 +42,12 @@ _COMPARE: dict[str, tuple[str, str]] = {
     "template": ("template_id", "eq"),
     "request_id": ("request_id", "eq"),
     "tag": ("attrs", "has_tag"),
+    "engine": ("engine", "eq"),
 }
+
+# filters a stream without their column answers through its source file: a record's engine
+# is its file's (the `lake_files` view, from the manifest's format of each file)
+_THROUGH_FILE: dict[str, tuple[str, str]] = {"engine": ("file_id", "file_engine")}
 
 # filters that mean one stream only, although other streams have the column too: a slow-query
 # duration bound must not drop every log record that reports no duration
@@ -55,11 +60,26 @@ def applicable(
     """(parameter, column, comparison) of each filter of `table` (default: this module's) that
     applies to `stream`, in table order."""
     columns = set(column_names(stream))
-    return [
-        (name, column, how)
-        for name, (column, how) in (_COMPARE if table is None else table).items()
-        if column in columns and _ONLY_IN.get(name, stream) == stream
-    ]
+    found = []
+    for name, compare in (_COMPARE if table is None else table).items():
+        if _ONLY_IN.get(name, stream) != stream:
+            continue
+        if compare[0] not in columns and name in _THROUGH_FILE:
+            compare = _THROUGH_FILE[name]  # noqa: PLW2901 - the stream answers it another way
+        if compare[0] in columns:
+            found.append((name, *compare))
+    return found
+
+
+ENGINES = ("mongodb", "postgres")  # the values of slow_queries.engine
+
+
+def engine_of(format_name: str | None) -> str | None:
+    """The database engine a format's files come from (`mongodb-legacy` -> mongodb), if any."""
+    for engine in ENGINES:
+        if format_name and format_name.startswith(engine):
+            return engine
+    return None
 
 
 # comparison -> its SQL, the column in {}, each `?` bound to the filter's value;
@@ -76,6 +96,7 @@ COMPARISONS = {
     "level": "(upper(?) = {} OR trim(severity) = ?)",
     "at_least": _ORDER.format("{}") + " >= " + _ORDER.format("upper(?)"),
     "has_tag": "list_contains(json_extract_string({}, '$.tags[*]'), ?)",
+    "file_engine": "{} IN (SELECT file_id FROM lake_files WHERE engine = ?)",
 }
 
 

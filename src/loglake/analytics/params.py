@@ -16,6 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from loglake.analytics.filters import ENGINES
 from loglake.analytics.registry import QUESTIONS
 from loglake.errors import InputError
 from loglake.formats.levels import LEVELS
@@ -135,9 +136,10 @@ QUERY_HASH = Param("query_hash", "str", "queryHash as logged")
 HIDE_SYSTEM = Param(
     "hide_system", "bool", "leave out system databases (MongoDB: admin, local, config)", False
 )
+ENGINE = Param("engine", "enum", "one database engine's rows only", None, ENGINES)
 SLOW_FILTERS = (
     FROM, TO, NAMESPACE, DB, COLLECTION, OP, PLAN, APP, CLIENT, USER,
-    MIN_MS, MAX_MS, TEXT, SHAPE_HASH, QUERY_HASH, HIDE_SYSTEM,
+    MIN_MS, MAX_MS, TEXT, SHAPE_HASH, QUERY_HASH, HIDE_SYSTEM, ENGINE,
 )  # fmt: skip
 
 ORDER = Param("order", "enum", "sort direction", "desc", ("asc", "desc"))

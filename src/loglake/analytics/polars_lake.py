@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -19,7 +19,13 @@ from typing import Any
 import polars as pl
 
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
-from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, applicable, field_columns
+from loglake.analytics.filters import (
+    _COMPARE,
+    _TEXT_COLUMNS,
+    applicable,
+    engine_of,
+    field_columns,
+)
 from loglake.analytics.sql import jsonable
 from loglake.formats.levels import LEVELS
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
@@ -53,17 +59,27 @@ COMPARISONS: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
     "has_tag": lambda col, value: (
         col.str.json_path_match("$.tags").str.json_decode(pl.List(pl.String)).list.contains(value)
     ),
+    # the value is the file ids of the engine (`Snapshot.engines`), as SQL's `lake_files`
+    "file_engine": lambda col, value: col.is_in(value),
 }
 
 
 def where(
-    stream: Stream, params: Mapping[str, Any], extra: pl.Expr | None = None
+    stream: Stream,
+    params: Mapping[str, Any],
+    extra: pl.Expr | None = None,
+    engines: Mapping[str, str | None] | None = None,
 ) -> pl.Expr | None:
-    """The predicate `filters.where` builds for a stream, as one Polars expression (or None)."""
+    """The predicate `filters.where` builds for a stream, as one Polars expression (or None).
+
+    `engines` (file_id -> engine) answers the `engine` filter of streams without the column.
+    """
     columns = set(column_names(stream))
     clauses = [] if extra is None else [extra]
     for name, column, how in applicable(stream, COMPARE):
         value = params.get(name)
+        if value is not None and how == "file_engine":
+            value = [f for f, engine in (engines or {}).items() if engine == value]
         if value is not None:
             clauses.append(COMPARISONS[how](pl.col(column), value))
     text = params.get("q")
@@ -108,6 +124,7 @@ class Snapshot:
 
     version: str | None
     files: Mapping[Stream, tuple[tuple[str, date, str | None], ...]]  # path, day, schema key
+    engines: Mapping[str, str | None] = field(default_factory=dict)  # file_id -> its engine
 
     def frame(
         self, stream: Stream, params: Mapping[str, Any] | None = None, extra: pl.Expr | None = None
@@ -121,7 +138,7 @@ class Snapshot:
             frame = pl.LazyFrame(schema=polars_schema(stream))
         else:
             frame = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
-        predicate = where(stream, params, extra)
+        predicate = where(stream, params, extra, self.engines)
         return frame if predicate is None else frame.filter(predicate)
 
 
@@ -183,7 +200,11 @@ class PolarsLake:
             if stamp != self._stamp:
                 manifest = Manifest.load(self.root)
                 version = str(manifest.version)  # as engine.Lake
-                self._snapshot = Snapshot(version, stream_files(manifest))
+                engines = {
+                    file_id: engine_of(entry.get("format"))
+                    for file_id, entry in manifest.data.get("files", {}).items()
+                }
+                self._snapshot = Snapshot(version, stream_files(manifest), engines)
                 self._stamp = stamp
         return self.version
 

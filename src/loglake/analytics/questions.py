@@ -16,6 +16,7 @@ from loglake.analytics.params import (
     CLIENT,
     COMPONENT,
     CURSOR,
+    ENGINE,
     FROM,
     GROUP_BY,
     LEVEL,
@@ -180,7 +181,7 @@ OTHER_QUESTIONS = (
     Question(
         "auth_summary",
         "Authentication successes and failures by user, IP, mechanism and time",
-        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, BUCKET),
+        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, ENGINE, BUCKET),
         duckdb=on_cursor("loglake.analytics.auth:auth_summary"),
         polars=on_frames("loglake.analytics.polars_streams:auth_summary"),
         route="/auth/summary",
@@ -191,7 +192,7 @@ OTHER_QUESTIONS = (
     Question(
         "auth_logs",
         "Authentication attempts, newest first, paginated",
-        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, limit(50), OFFSET),
+        (FROM, TO, USER, CLIENT, MECHANISM, RESULT, ENGINE, limit(50), OFFSET),
         duckdb=on_cursor("loglake.analytics.auth:auth_logs"),
         polars=on_frames("loglake.analytics.polars_streams:auth_logs"),
         route="/auth/logs",
@@ -201,7 +202,7 @@ OTHER_QUESTIONS = (
     Question(
         "connections",
         "Connections opened and closed over time, peak open, hosts, drivers, apps, sessions",
-        (FROM, TO, CLIENT, BUCKET),
+        (FROM, TO, CLIENT, ENGINE, BUCKET),
         duckdb=on_cursor("loglake.analytics.connections:connections"),
         polars=on_frames("loglake.analytics.polars_streams:connections"),
         route="/connections",
@@ -220,6 +221,7 @@ OTHER_QUESTIONS = (
             TO,
             LEVEL,
             COMPONENT,
+            ENGINE,
             Param("file_id", "str", "search one source file only"),
             limit(50),
             OFFSET,

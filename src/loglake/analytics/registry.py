@@ -39,7 +39,11 @@ DuckAnswer = Callable[["DuckSession", Params], Answer]
 PolarsAnswer = Callable[["PolarsSession", Params], Answer]
 
 # modules whose `register_questions(registry)` hook adds the built-in questions
-PLUGINS = ("loglake.analytics.questions", "loglake.advisor.questions")
+PLUGINS = (
+    "loglake.analytics.questions",
+    "loglake.analytics.postgres",
+    "loglake.advisor.questions",
+)
 
 
 @dataclass(frozen=True)

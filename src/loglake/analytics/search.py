@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from loglake.analytics import sql
-from loglake.analytics.filters import where
+from loglake.analytics.filters import engine_of, where
 from loglake.analytics.scan import Matcher, case_sensitive, compile_query, scan_files
 from loglake.errors import InputError, LoglakeError, StoreError
 from loglake.schema import PARTITION_COLUMN, Stream
@@ -76,10 +76,11 @@ def _ranges(lake: Lake, cur: Any, params: dict[str, Any]) -> dict[str, tuple[int
         clause, values = where(Stream.EVENTS, params)
         rows = cur.execute(sql.render("search_ranges", where=clause), values).fetchall()
         return {f: (lo, hi) for f, lo, hi in sorted(rows)}
+    engine = params.get("engine")  # every line of that engine's files, bad lines included
     return {
         f: (0, None if entry.get("gzip") else entry.get("ingested_bytes"))
         for f, entry in sorted(listed.items())
-        if file_id in (None, f)
+        if file_id in (None, f) and engine in (None, engine_of(entry.get("format")))
     }
 
 
@@ -132,7 +133,8 @@ def _order(
     index, offsets, lengths = found
     hits = pa.table({"file_index": index, "file_offset": offsets, "line_length": lengths})
     files = pa.table({"file_index": np.arange(len(file_ids), dtype=np.int32), "file_id": file_ids})
-    clause, values = where(Stream.EVENTS, {**params, "file_id": None})
+    # the files scanned are already the chosen file's or engine's (`_ranges`)
+    clause, values = where(Stream.EVENTS, {**params, "file_id": None, "engine": None})
     text = sql.render("search_order", join="INNER" if _filtered(params) else "LEFT", where=clause)
     cur.register("search_hits", hits)
     cur.register("search_files", files)
@@ -245,7 +247,8 @@ def search(lake: Lake, params: dict[str, Any]) -> dict[str, Any]:
         else:
             key = (
                 str(lake.root), lake.snapshot_version(cur), q, regex, sensitive,
-                params.get("file_id"), *(params.get(n) for n in EVENT_FILTERS),
+                params.get("file_id"), params.get("engine"),
+                *(params.get(n) for n in EVENT_FILTERS),
                 lake.settings.search_max_matches,
             )  # fmt: skip
             hits = _hits(lake, cur, params, matcher, key)

@@ -62,9 +62,10 @@ def _views() -> dict[str, View]:
     """The text views of question commands, by question name."""
     from loglake.cli.advisor import VIEWS as ADVISOR_VIEWS
     from loglake.cli.analytics import VIEWS
+    from loglake.cli.postgres import VIEWS as POSTGRES_VIEWS
     from loglake.cli.templates import VIEWS as TEMPLATE_VIEWS
 
-    return {**VIEWS, **ADVISOR_VIEWS, **TEMPLATE_VIEWS}
+    return {**VIEWS, **ADVISOR_VIEWS, **TEMPLATE_VIEWS, **POSTGRES_VIEWS}
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -358,9 +359,10 @@ def _add_commands() -> None:
     from loglake.cli.analytics import COMMANDS
     from loglake.cli.generate import generate
     from loglake.cli.logs import logs_command
+    from loglake.cli.report import report
     from loglake.cli.serve import serve
 
-    for command in (*COMMANDS, *ASK_COMMANDS, serve, generate, logs_command()):
+    for command in (*COMMANDS, *ASK_COMMANDS, serve, generate, logs_command(), report):
         cli.add_command(command)
 
 

@@ -16,7 +16,7 @@ from loglake.formats.registry import is_full_scan_plan
 from loglake.web.area import navigation
 from loglake.web.security import CSRF_FIELD
 
-GLOBAL_ARGS = ("from", "to", "tz")  # carried from page to page
+GLOBAL_ARGS = ("from", "to", "tz", "engine")  # carried from page to page
 # the header's time-zone choices (any IANA name works in the URL: ?tz=Pacific/Auckland)
 TIME_ZONES = (
     "UTC", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
@@ -24,6 +24,18 @@ TIME_ZONES = (
     "Africa/Johannesburg", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai",
     "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
 )  # fmt: skip
+
+# MongoDB's words on the pages, and PostgreSQL's for the same things (see `term`)
+TERMS = {
+    "collection": "table",
+    "collections": "tables",
+    "Collection": "Table",
+    "Collections": "Tables",
+    "documents": "rows",
+    "Docs examined": "Rows examined",
+    "collection scan": "sequential scan",
+    "Collection scans": "Sequential scans",
+}
 
 
 def setup_templating(app: Flask) -> None:
@@ -41,6 +53,7 @@ def setup_templating(app: Flask) -> None:
         navigation=lambda: navigation(current_app),
         url_with=url_with,
         global_query=global_query,
+        term=term,
         csrf_token=lambda: current_app.config["LOGLAKE_CSRF"],
         CSRF_FIELD=CSRF_FIELD,
         tz_name=tz_name,
@@ -48,6 +61,36 @@ def setup_templating(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def _lake_engines() -> frozenset[str]:
+    """The engines whose logs the served lake holds (read once per request)."""
+    from flask import g
+
+    from loglake.analytics.filters import engine_of
+    from loglake.errors import LoglakeError
+    from loglake.store.manifest import load_manifest
+
+    if "lake_engines" not in g:
+        try:
+            files = load_manifest(g.analytics.settings.root).get("files", {})
+        except (LoglakeError, AttributeError):
+            files = {}
+        g.lake_engines = frozenset(engine_of(f.get("format")) for f in files.values()) - {None}
+    return g.lake_engines  # type: ignore[no-any-return]
+
+
+def term(word: str) -> str:
+    """A page's word for the rows shown: `collection`, or `table` for PostgreSQL rows (the
+    `engine` filter, or a lake of PostgreSQL logs only); `collection/table` for both."""
+    other = TERMS.get(word)
+    if other is None:
+        return word
+    engine = request.args.get("engine")
+    engines = {engine} if engine else _lake_engines()
+    if engines == {"postgres"}:
+        return other
+    return f"{word}/{other}" if "postgres" in engines else word
 
 
 def url_with(**changes: Any) -> str:

@@ -9,3 +9,7 @@ CREATE OR REPLACE MACRO mad_score(x, med, mad_x, mean_ad) AS
         WHEN mad_x > 0 THEN 0.6745 * (x - med) / mad_x
         ELSE (x - med) / nullif(1.253314 * mean_ad, 0)
     END;
+
+-- attr: one field of a record's JSON attributes as text (NULL when attrs is not JSON).
+CREATE OR REPLACE MACRO attr(attrs, path) AS
+    CASE WHEN json_valid(attrs) THEN json_extract_string(attrs, path) END;

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from loglake.web.blueprints import logs, overview, queries, templates, tools
+from loglake.web.blueprints import logs, overview, postgres, queries, templates, tools
 from loglake.web.blueprints.common import common
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     common,
     overview.area,
     queries.area,
+    postgres.area,
     logs.area,
     templates.area,
     tools.area,
