@@ -41,6 +41,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "max_upload_mb": ("LOGLAKE_MAX_UPLOAD_MB",),
     "wipe_on_upload": ("LOGLAKE_WIPE_ON_UPLOAD",),
     "s3_endpoint_url": ("LOGLAKE_S3_ENDPOINT_URL",),
+    "cold_root": ("LOGLAKE_COLD_ROOT",),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -73,6 +74,7 @@ class Settings:
     max_upload_mb: int = 2048  # the web upload refuses a file larger than this
     wipe_on_upload: bool = False  # a web upload replaces the dataset instead of adding to it
     s3_endpoint_url: str = ""  # an S3-compatible store's URL; empty = AWS (credentials: AWS_*)
+    cold_root: str = ""  # where `loglake archive` moves old partitions: s3://bucket/prefix, a path
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path):
@@ -160,3 +162,35 @@ def storage_options(url: str) -> dict[str, Any]:
         return {}
     endpoint = load_settings().s3_endpoint_url
     return {"client_kwargs": {"endpoint_url": endpoint}} if endpoint else {}
+
+
+def polars_storage_options(url: str) -> dict[str, str] | None:
+    """Polars' (object_store's) options for reading `url`: the same endpoint as fsspec's;
+    credentials again come from the standard AWS variables."""
+    if not url.startswith(("s3://", "s3a://")):
+        return None
+    endpoint = load_settings().s3_endpoint_url
+    if not endpoint:
+        return {}
+    allow_http = "true" if endpoint.startswith("http:") else "false"
+    return {"aws_endpoint_url": endpoint, "aws_allow_http": allow_http}
+
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration such as 7d, 12h, 30m, 90s or 2w (ConfigError otherwise)."""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if found is None or int(found[1]) < 1:
+        raise ConfigError(f"not a duration: {text!r} (expected e.g. 7d, 12h, 30m)")
+    return int(found[1]) * _UNIT_SECONDS[found[2]]
+
+
+def test_stop_after() -> int:
+    """Test-only: `LOGLAKE_TEST_STOP_AFTER=N` makes `loglake archive` kill itself (SIGKILL)
+    right after its step N, so tests can prove a crash at any step leaves the old or the new
+    state. 0 (unset) in normal use."""
+    raw = os.environ.get("LOGLAKE_TEST_STOP_AFTER", "")
+    return int(raw) if raw.isdigit() else 0

@@ -8,12 +8,14 @@ MANIFEST = "manifest.json"
 MANIFESTS = "manifests"  # every committed manifest version, written once (the latest few kept)
 FILE_MAP = "index/file_map.json"
 GZ_INDEX_DIR = "index/gz"
+ARCHIVE_PENDING = "index/archive-pending.json"  # cold objects an archive is uploading
 STAGING = ".staging"
 LOCK = ".ingest.lock"
 SOURCE_DIR = "source"
 SUMMARIES = "summaries"
 DATASET_SUMMARY = "summaries/dataset.json"
-# a Parquet file of a stream's date partition, relative to the root
+COLD_RAW = "raw"  # on the cold root: compressed segments of the raw lines of archived rows
+# a Parquet file of a stream's date partition, relative to the root (or the cold root)
 PARTITION_FILE = "{stream}/{column}={date}/part-{part}.parquet"
 
 
@@ -40,3 +42,8 @@ def lock_path(root: Path) -> Path:
 def summary_path(root: Path, ingest_id: str) -> Path:
     """The per-ingest summary."""
     return root / SUMMARIES / f"ingest-{ingest_id}.json"
+
+
+def cold_raw_relpath(file_id: str, archive_id: str) -> str:
+    """The compressed raw-line segment an archive wrote for a source, under the cold root."""
+    return f"{COLD_RAW}/{file_id}/{archive_id}.zst"

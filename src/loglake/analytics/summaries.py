@@ -17,7 +17,7 @@ from loglake.analytics.sql import fetch, fetch_one, load
 from loglake.errors import StoreError
 from loglake.layout import DATASET_SUMMARY, SUMMARIES, summary_path
 from loglake.schema import Stream
-from loglake.store.fs import write_json_atomic
+from loglake.store.fs import register_filesystems, write_json_atomic
 from loglake.store.listeners import Commit
 from loglake.store.manifest import Manifest, now_iso
 from loglake.store.status import require_dataset
@@ -41,6 +41,7 @@ def compute_summary(manifest: Manifest, ingest_id: str | None) -> dict[str, Any]
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(load("summaries_iso"))
+        register_filesystems(con, [loc.path for s in Stream for loc in manifest.locations(s)])
         return _summary(con, manifest, ingest_id)
     finally:
         con.close()

@@ -18,6 +18,7 @@ from typing import Any
 
 from loglake.errors import InputError, StoreError
 from loglake.layout import FILE_MAP
+from loglake.store.coldraw import ColdSource
 from loglake.store.fs import LakeFS, Stamp, local_path, open_location
 
 MAX_LINE_READ = 64 * 1024 * 1024
@@ -86,7 +87,18 @@ def source_location(root: Path, entry: dict[str, Any]) -> str:
 
 def open_source(root: Path, entry: dict[str, Any]) -> Any:
     """A file map entry opened for reading: an mmap of a local plain file, else a seekable
-    file object (a `.gz` one decompressing through its seek index)."""
+    file object (a `.gz` one decompressing through its seek index); when the hot source is
+    gone, the raw segments an archive copied to the cold tier (`store/coldraw.py`)."""
+    try:
+        return open_hot_source(root, entry)
+    except StoreError:
+        if not entry.get("cold"):
+            raise
+    return ColdSource(entry["cold"])
+
+
+def open_hot_source(root: Path, entry: dict[str, Any]) -> Any:
+    """A file map entry's own source opened for reading (StoreError when it cannot be)."""
     location = source_location(root, entry)
     local = local_path(location)
     try:
@@ -96,8 +108,10 @@ def open_source(root: Path, entry: dict[str, Any]) -> Any:
             return open_location(location)
         with local.open("rb") as f:
             return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except OSError as exc:
-        raise StoreError(f"cannot open the source {location}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: mmap of an empty file
+        raise StoreError(
+            f"cannot open the source {location}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
 
 
 def _open_gzip(root: Path, entry: dict[str, Any], location: str, local: Path | None) -> Any:

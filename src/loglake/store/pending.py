@@ -1,0 +1,36 @@
+"""Cold objects an archive was uploading when it was killed (`index/archive-pending.json`).
+
+Before `loglake archive` uploads anything it records the objects it is about to write on the
+cold root. Those the committed manifest does not list were left by an archive that never
+committed: the next archive or clean (under the ingest lock) deletes them, and only them,
+so nothing else sharing the bucket is ever touched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from loglake.layout import ARCHIVE_PENDING
+from loglake.store.fs import LakeFS
+from loglake.store.manifest import load_manifest
+
+
+def drop_pending(root: Path) -> list[str]:
+    """Delete the cold objects an interrupted archive uploaded that no manifest lists."""
+    hot = LakeFS(root)
+    if not hot.exists(ARCHIVE_PENDING):
+        return []
+    pending = json.loads(hot.read(ARCHIVE_PENDING))
+    manifest = load_manifest(root)
+    listed = set(manifest["artifacts"])
+    for entry in manifest["files"].values():
+        listed.update(seg["path"] for seg in (entry.get("cold") or {}).get("segments", ()))
+    cold = LakeFS(pending["root"])
+    removed = []
+    for rel in pending["objects"]:
+        if rel not in listed and cold.exists(rel):
+            cold.remove(rel)
+            removed.append(cold.path(rel))
+    hot.remove(ARCHIVE_PENDING)
+    return removed
