@@ -101,11 +101,12 @@ def archive(
     warn: Callable[[str], None] = _ignore,
     listeners: Sequence[Listener] = (),
 ) -> dict[str, Any]:
-    """Move hot partitions older than `older_than` to `cold_root`; returns what was done."""
+    """Move hot partitions older than `older_than` to `cold_root` (empty: the cold root the
+    dataset already records); returns what was done."""
     cut = cut_date(older_than, today)
-    target = normalized_root(cold_root)
     with dataset_change(root, f"archive-{os.getpid()}", warn=warn):
         recorded = cold_root_of(load_manifest(root))
+        target = normalized_root(cold_root or recorded or "")
         if recorded is not None and recorded != target:
             raise ConfigError(
                 f"this dataset's cold tier is {recorded}; archive there (not to {target})"
@@ -307,7 +308,8 @@ class ArchiveSchedule:
     ) -> None:
         import threading
 
-        normalized_root(cold_root)  # fail at start, not at the first tick
+        if not cold_root and cold_root_of(load_manifest(root)) is None:
+            normalized_root(cold_root)  # no cold root at all: fail at start, not at a tick
         cut_date(older_than)
         self._args = (root, cold_root, older_than)
         self._every = every_seconds

@@ -1,0 +1,228 @@
+"""The cold tier: `loglake archive` to a real S3 server (moto's server mode, over HTTP), then
+every question, search and detail answers as before, with the archived sources deleted.
+
+The lake holds every stream (the crafted advisor logs, an auth log, a setup log). The cut
+(2024-04-15) archives the whole auth and setup logs and the April rows of the advisor logs;
+the auth and setup logs are then deleted from disk, so their rows' raw lines can only come
+from the segments the archive copied. Answers before and after must be equal, on DuckDB
+and on the Polars engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import TEST_DATA, Runner
+from loglake.analytics.listeners import after_commit
+from loglake.analytics.registry import QUESTIONS
+from loglake.analytics.service import Analytics
+from loglake.config import Settings
+from loglake.ingest.archive import archive
+from loglake.ingest.pipeline import ingest
+from loglake.store import fs as lakefs
+from loglake.store.manifest import Manifest, Tier
+from loglake.store.status import dataset_status
+from loglake.web import create_app
+from s3_server import S3Server
+
+ADVISOR = sorted((TEST_DATA / "advisor").glob("*.log"))
+DELETED = ["mongod-4.4-auth.log", "mongod-6.0-setup.log"]  # wholly archived, then deleted
+CUT = dt.date(2024, 4, 15)
+TODAY = CUT + dt.timedelta(days=7)  # so --older-than 7d cuts at CUT
+SEARCHES = [{"q": "Interrupted operation"}, {"q": "createIndexes"}, {"q": "COLLSCAN"}]
+
+
+@pytest.fixture(scope="module")
+def s3(s3_server: S3Server) -> Iterator[S3Server]:
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in s3_server.env.items():
+            mp.setenv(name, value)
+        lakefs._resolve.cache_clear()
+        yield s3_server
+    lakefs._resolve.cache_clear()
+
+
+def _copy_logs(folder: Path) -> list[Path]:
+    folder.mkdir()
+    paths = []
+    for src in [*ADVISOR, *(TEST_DATA / n for n in DELETED)]:
+        paths.append(folder / src.name)
+        shutil.copyfile(src, paths[-1])
+    return paths
+
+
+def _args(analytics: Analytics) -> dict[str, Any]:
+    """The locators of a slow query of the setup log: archived, and its source deleted."""
+    rows = analytics.ask("slow_queries", {"limit": "500"})["rows"]
+    old = [r for r in rows if r["ts"] < "2023"]
+    assert old, "the setup log has slow queries"
+    return {"file_id": old[0]["file_id"], "file_offset": old[0]["file_offset"]}
+
+
+def _answers(settings: Settings, args: dict[str, Any]) -> dict[str, Any]:
+    """Every registered question (and a few searches) answered on a fresh service."""
+    analytics = Analytics(settings)
+    out: dict[str, Any] = {}
+    for question in QUESTIONS:
+        required = {p.name: args[p.name] for p in question.params if p.required}
+        if settings.disable_duckdb and question.polars is None:
+            continue
+        out[question.name] = analytics.ask(question.name, required)
+    if not settings.disable_duckdb:
+        for n, search in enumerate(SEARCHES):
+            out[f"search-{n}"] = analytics.ask("search", search)
+    return json.loads(json.dumps(out, default=str))
+
+
+def _polars(settings: Settings) -> Settings:
+    """The Polars engine computing every answer itself (the archive's after-commit work
+    precomputes the dashboard's answers with DuckDB, which Polars would otherwise serve)."""
+    return replace(settings, disable_duckdb=True, precomputed_answers=False)
+
+
+@pytest.fixture(scope="module")
+def tiered(
+    s3: S3Server, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(settings, archive result, status before, answers before on DuckDB / Polars): the
+    lake archived to S3, with the wholly archived sources deleted afterwards."""
+    base = tmp_path_factory.mktemp("tiers")
+    logs = _copy_logs(base / "logs")
+    settings = Settings(root=base / "lake", workers=1, chunk_rows=50)
+    ingest([str(p) for p in logs], settings)
+    args = _args(Analytics(settings))
+    before = {
+        "duckdb": _answers(settings, args),
+        "polars": _answers(_polars(settings), args),
+    }
+    status = dataset_status(settings.root)
+    bucket = s3.new_bucket()
+    result = archive(
+        settings.root,
+        f"s3://{bucket}/cold",
+        "7d",
+        chunk_rows=settings.chunk_rows,
+        today=TODAY,
+        listeners=after_commit(settings),
+    )
+    for name in DELETED:
+        (base / "logs" / name).unlink()
+    return settings, result, status, before, args
+
+
+def test_archive_moves_old_partitions_to_the_cold_tier(tiered: Any, s3: S3Server) -> None:
+    settings, result, before, _, _ = tiered
+    after = dataset_status(settings.root)
+    assert result["before"] == CUT.isoformat()
+    assert result["rows"] > 0 and not result["raw_missing"]
+    # row counts per stream are unchanged; the tiers split them
+    for name, stream in before["streams"].items():
+        assert after["streams"][name]["rows"] == stream["rows"]
+        assert after["streams"][name]["partitions"] == stream["partitions"]
+        tiers = after["streams"][name]["tiers"]
+        assert tiers["hot"]["rows"] + tiers["cold"]["rows"] == stream["rows"]
+    cold = after["tiers"]["cold"]
+    assert cold["rows"] == result["rows"] and cold["root"].startswith("s3://")
+    assert after["tiers"]["hot"]["rows"] + cold["rows"] == before["tiers"]["hot"]["rows"]
+    manifest = Manifest.load(settings.root)
+    for stream_locs in (manifest.locations(s) for s in manifest.data["streams"]):
+        for loc in stream_locs:
+            assert (loc.date < CUT.isoformat()) == (loc.tier == Tier.COLD)
+            assert loc.path.startswith("s3://") == (loc.tier == Tier.COLD)
+    # the hot copies are gone from disk; the cold objects are in the bucket
+    left = [str(p) for p in settings.root.rglob("*.parquet")]
+    assert not [p for p in left if "date=2021" in p or "date=2022" in p]
+    bucket = cold["root"].split("/")[2]
+    keys = [o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert any(k.startswith("cold/raw/") and k.endswith(".zst") for k in keys)
+    listed = {f"cold/{k}" for k, a in manifest.data["artifacts"].items() if a.get("tier") == "cold"}
+    assert listed <= set(keys)
+
+
+def test_every_question_answers_the_same_after_archive_with_sources_deleted(
+    tiered: Any,
+) -> None:
+    settings, _, _, before, args = tiered
+    after = _answers(settings, args)
+    for name, answer in before["duckdb"].items():
+        assert after[name] == answer, name
+    # detail reads the deleted setup log's line back from the cold segments
+    detail = after["detail"]
+    assert detail["raw"].startswith('{"t":{"$date":"2022-11-28')
+    assert detail["record"]["file_offset"] == args["file_offset"]
+    assert after["search-0"]["total"] > 0  # the auth log is deleted: found in cold segments
+
+
+def test_polars_engine_spans_both_tiers(tiered: Any) -> None:
+    settings, _, _, before, args = tiered
+    after = _answers(_polars(settings), args)
+    assert after == before["polars"]
+
+
+def test_parity_with_an_all_hot_lake(tiered: Any, tmp_path: Path) -> None:
+    settings, _, _, before, args = tiered
+    hot = Settings(root=tmp_path / "hot", workers=1, chunk_rows=50)
+    ingest([str(p) for p in [*ADVISOR, *(TEST_DATA / n for n in DELETED)]], hot)
+    assert _answers(hot, args) == _answers(settings, args) == before["duckdb"]
+
+
+def test_the_api_status_shows_rows_and_bytes_per_tier(tiered: Any) -> None:
+    settings, result, _, _, _ = tiered
+    info = create_app(settings).test_client().get("/api/status").get_json()["dataset"]
+    assert info["tiers"]["cold"]["rows"] == result["rows"]
+    assert info["tiers"]["cold"]["bytes"] == result["bytes_cold"] > 0
+    assert info["tiers"]["hot"]["rows"] > 0
+
+
+def test_dry_run_changes_nothing_and_a_rerun_is_idempotent(tiered: Any, runner: Runner) -> None:
+    settings, _, _, _, _ = tiered
+    manifest = (settings.root / "manifest.json").read_bytes()
+    days = (dt.date.today() - CUT).days
+    for extra in (["--dry-run"], []):
+        out = runner.run(
+            "archive", "--data", str(settings.root), "--older-than", f"{days}d", "--json", *extra
+        )
+        assert out.exit_code == 0, out.output
+        done = json.loads(out.output)
+        assert done["rows"] == 0 and done["partitions"] == []
+        assert (settings.root / "manifest.json").read_bytes() == manifest
+    # a dry run with a later cut says what it would move, and moves nothing
+    out = runner.run(
+        "archive", "--data", str(settings.root), "--older-than", "1d", "--dry-run", "--json"
+    )
+    would = json.loads(out.output)
+    assert would["rows"] > 0 and would["dry_run"]
+    assert (settings.root / "manifest.json").read_bytes() == manifest
+
+
+def test_archive_elsewhere_than_the_recorded_cold_root_is_refused(
+    tiered: Any, runner: Runner, tmp_path: Path
+) -> None:
+    settings, _, _, _, _ = tiered
+    out = runner.run(
+        "archive", "--data", str(settings.root), "--to", str(tmp_path / "other"), catch=True
+    )
+    assert out.exit_code != 0
+    assert "cold tier is s3://" in out.output
+
+
+def test_archive_to_a_local_cold_root(run_ingest: Any, settings: Settings, tmp_path: Path) -> None:
+    logs = _copy_logs(tmp_path / "logs")
+    run_ingest(*logs)
+    analytics = Analytics(settings)
+    args = _args(analytics)
+    before = _answers(settings, args)
+    done = archive(settings.root, str(tmp_path / "cold"), "7d", today=TODAY)
+    assert done["rows"] > 0
+    for name in DELETED:
+        (tmp_path / "logs" / name).unlink()
+    assert _answers(settings, args) == before
+    assert list((tmp_path / "cold" / "raw").rglob("*.zst"))
