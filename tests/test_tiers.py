@@ -1,8 +1,9 @@
 """The cold tier: `loglake archive` to a real S3 server (moto's server mode, over HTTP), then
 every question, search and detail answers as before, with the archived sources deleted.
 
-The lake holds every stream (the crafted advisor logs, an auth log, a setup log). The cut
-(2024-04-15) archives the whole auth and setup logs and the April rows of the advisor logs;
+The lake holds every stream (the crafted advisor logs, an auth log, a setup log, and a log of
+ten days in April 2024). The cut (2024-04-15) archives the whole auth and setup logs and the
+first five days of the ten-day log;
 the auth and setup logs are then deleted from disk, so their rows' raw lines can only come
 from the segments the archive copied. Answers before and after must be equal, on DuckDB
 and on the Polars engine.
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TEST_DATA, Runner
+from conftest import TEST_DATA, Runner, days_log
 from loglake.analytics.listeners import after_commit
 from loglake.analytics.registry import QUESTIONS
 from loglake.analytics.service import Analytics
@@ -37,6 +38,7 @@ ADVISOR = sorted((TEST_DATA / "advisor").glob("*.log"))
 DELETED = ["mongod-4.4-auth.log", "mongod-6.0-setup.log"]  # wholly archived, then deleted
 CUT = dt.date(2024, 4, 15)
 TODAY = CUT + dt.timedelta(days=7)  # so --older-than 7d cuts at CUT
+SPANNING = [f"2024-04-{d}" for d in range(10, 20)]
 SEARCHES = [{"q": "Interrupted operation"}, {"q": "createIndexes"}, {"q": "COLLSCAN"}]
 
 
@@ -52,7 +54,7 @@ def s3(s3_server: S3Server) -> Iterator[S3Server]:
 
 def _copy_logs(folder: Path) -> list[Path]:
     folder.mkdir()
-    paths = []
+    paths = [days_log(folder / "ten-days.log", SPANNING)]  # archived in part, kept
     for src in [*ADVISOR, *(TEST_DATA / n for n in DELETED)]:
         paths.append(folder / src.name)
         shutil.copyfile(src, paths[-1])
@@ -170,7 +172,8 @@ def test_polars_engine_spans_both_tiers(tiered: Any) -> None:
 def test_parity_with_an_all_hot_lake(tiered: Any, tmp_path: Path) -> None:
     settings, _, _, before, args = tiered
     hot = Settings(root=tmp_path / "hot", workers=1, chunk_rows=50)
-    ingest([str(p) for p in [*ADVISOR, *(TEST_DATA / n for n in DELETED)]], hot)
+    logs = [days_log(tmp_path / "ten-days.log", SPANNING), *ADVISOR]
+    ingest([str(p) for p in [*logs, *(TEST_DATA / n for n in DELETED)]], hot)
     assert _answers(hot, args) == _answers(settings, args) == before["duckdb"]
 
 

@@ -65,6 +65,11 @@ class RawReader:
                 return handle[offset : offset + length]
             handle.seek(offset)
             data = handle.read(length)
+            if len(data) != length and isinstance(handle, ColdSource):
+                raise StoreError(
+                    f"the source of {file_id} cannot be opened, and this line was not archived "
+                    "to the cold tier (only archived rows keep their raw lines)"
+                )
             if len(data) != length:
                 raise InputError("offset beyond the end of the source file")
             return data

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from loglake.errors import ConfigError
+from loglake.schema import Stream
 from loglake.store.commit import publish_manifest
 from loglake.store.fs import LakeFS
 from loglake.store.listeners import Commit, Listener, notify
@@ -76,6 +77,8 @@ def _clean(
         return result, None
     for rel in doomed:
         del manifest["artifacts"][rel]
+    segments = _unneeded_segments(Manifest(root, manifest))
+    result["raw_segments"] = len(segments)
     recompute_totals(manifest)
     manifest["dataset_version"] += 1
     manifest.setdefault("retention", []).append({"before": cutoff, "at": now_iso(), **result})
@@ -84,6 +87,49 @@ def _clean(
     committed = Manifest(root, manifest)
     for rel, art in doomed.items():
         committed.tier_fs(Tier(art.get("tier", Tier.HOT))).remove(rel)
+    for rel in segments:
+        committed.tier_fs(Tier.COLD).remove(rel)
     for stream in {a["stream"] for a in doomed.values()}:
         lake.remove_empty_folders(stream)
     return result, manifest
+
+
+def _unneeded_segments(manifest: Manifest) -> list[str]:
+    """Drop from `manifest` the cold raw segments no remaining row can point into; their
+    paths. A segment is kept while some row of its source starts before its end (the lowest
+    offset of each source's rows is read from the `events` files' row-group statistics, which
+    hold every line: conservative, a segment is never dropped while a row may need it)."""
+    cold = {f: e["cold"] for f, e in manifest.data["files"].items() if e.get("cold")}
+    if not cold:
+        return []
+    lowest = _lowest_offsets(manifest, set(cold))
+    dropped: list[str] = []
+    for file_id, entry in cold.items():
+        floor = lowest.get(file_id)
+        keep = [seg for seg in entry["segments"] if floor is not None and seg["end"] > floor]
+        dropped.extend(seg["path"] for seg in entry["segments"] if seg not in keep)
+        entry["segments"] = keep
+    return dropped
+
+
+def _lowest_offsets(manifest: Manifest, file_ids: set[str]) -> dict[str, int]:
+    """For each of `file_ids`, a lower bound of the offsets of its rows still listed."""
+    import pyarrow.parquet as pq
+
+    lowest: dict[str, int] = {}
+    for loc in manifest.locations(Stream.EVENTS):
+        with manifest.tier_fs(loc.tier).open(loc.key) as f:
+            meta = pq.ParquetFile(f).metadata
+        names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+        id_col, offset_col = names.index("file_id"), names.index("file_offset")
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            ids, offsets = group.column(id_col).statistics, group.column(offset_col).statistics
+            if ids is None or offsets is None or not ids.has_min_max:
+                lo_id, hi_id, floor = min(file_ids), max(file_ids), 0  # unknown: keep all
+            else:
+                lo_id, hi_id, floor = ids.min, ids.max, offsets.min
+            for file_id in file_ids:
+                if lo_id <= file_id <= hi_id:
+                    lowest[file_id] = min(lowest.get(file_id, floor), floor)
+    return lowest
