@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from conftest import TEST_DATA, Runner, days_log
+from conftest import TEST_DATA, Runner, days_log, free_port
 from loglake.analytics.listeners import after_commit
 from loglake.analytics.registry import QUESTIONS
 from loglake.analytics.service import Analytics
@@ -229,3 +234,36 @@ def test_archive_to_a_local_cold_root(run_ingest: Any, settings: Settings, tmp_p
         (tmp_path / "logs" / name).unlink()
     assert _answers(settings, args) == before
     assert list((tmp_path / "cold" / "raw").rglob("*.zst"))
+
+
+def test_serve_archives_on_a_schedule(s3: S3Server, tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    ingest([str(p) for p in _copy_logs(tmp_path / "logs")], Settings(root=root, workers=1))
+    bucket = s3.new_bucket()
+    port = free_port()
+    days = (dt.date.today() - CUT).days
+    args = ["serve", "--data", str(root), "--port", str(port), "--archive-every", "1h"]
+    args += ["--older-than", f"{days}d", "--to", f"s3://{bucket}/cold"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loglake", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **s3.env},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        tiers: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status") as r:
+                    tiers = json.load(r)["dataset"]["tiers"]
+                if tiers["cold"]["rows"]:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert tiers and tiers["cold"]["rows"] > 0 and tiers["hot"]["rows"] > 0
+        assert tiers["cold"]["root"] == f"s3://{bucket}/cold"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
