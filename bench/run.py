@@ -5,11 +5,12 @@ generated, then loglake's ingest and the DuckDB baseline (what a savvy user woul
 instead: read_json projecting the slow-query fields and attr.command to Parquet) each run
 as a separate process whose whole process tree is sampled for resident memory. Results
 and the exact command go to docs/benchmarks.md. Then bench/queries.py times the analytics
-questions on a lake of >= 5 million slow queries and bench/ui.py the dashboard's first
-paint in Chromium on the demo dataset; each writes its own section of that file.
+questions on a lake of >= 5 million slow queries, bench/ui.py the dashboard's first
+paint in Chromium on the demo dataset, and bench/tiers.py the cold tier (on a loopback S3
+server) against the hot one and archive throughput; each writes its own section.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|ui] [--warm 20]
+                        [--only ingest|queries|ui|tiers] [--warm 20]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import psutil
 import queries
+import tiers
 import ui
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,7 +140,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workdir", default=str(BENCH / "out"))
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
-    ap.add_argument("--only", choices=("ingest", "queries", "ui"), help="run one part only")
+    ap.add_argument(
+        "--only", choices=("ingest", "queries", "ui", "tiers"), help="run one part only"
+    )
     queries.add_arguments(ap)
     args = ap.parse_args()
     if args.only in (None, "ingest"):
@@ -147,6 +151,9 @@ def main() -> None:
         query_benchmark(args)
     if args.only in (None, "ui"):
         ui.main(["--workdir", args.workdir] + (["--no-write"] if args.no_write else []))
+    if args.only in (None, "tiers"):
+        argv = ["--workdir", args.workdir] + (["--no-write"] if args.no_write else [])
+        tiers.main(argv, command="python bench/run.py --only tiers  # = bench/tiers.py")
 
 
 def query_benchmark(args: argparse.Namespace) -> None:
@@ -252,7 +259,11 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
     # the query latency and web UI sections, rewritten by their own runs
-    kept = queries.kept_section() + queries.kept_section(ui.UI_MARK, ui.UI_END)
+    kept = (
+        queries.kept_section()
+        + queries.kept_section(ui.UI_MARK, ui.UI_END)
+        + queries.kept_section(tiers.TIERS_MARK, tiers.TIERS_END)
+    )
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 

@@ -201,7 +201,8 @@ def open_location(location: str) -> Any:
 def register_filesystems(con: Any, locations: Any) -> None:
     """Let a DuckDB connection read the locations that are not local (the cold tier on
     object storage) through fsspec: DuckDB then range-reads footers and only the row groups
-    a query needs, and never downloads an extension for them."""
+    a query needs, through a block cache (`coldcache.py`), and never downloads an extension
+    for them."""
     import fsspec
     from fsspec.utils import get_protocol
 
@@ -215,5 +216,7 @@ def register_filesystems(con: Any, locations: Any) -> None:
         fs = fsspec.core.url_to_fs(location, **storage_options(location))[0]
         names = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
         if not have.intersection(names):
-            con.register_filesystem(fs)
+            from loglake.store.coldcache import cached
+
+            con.register_filesystem(cached(fs))  # cold objects never change: cache reads
         have.update(names)
