@@ -267,3 +267,35 @@ def test_serve_archives_on_a_schedule(s3: S3Server, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_a_lake_whose_root_is_on_s3_answers_where_it_is(
+    s3: S3Server, tmp_path: Path, runner: Runner
+) -> None:
+    local = Settings(root=tmp_path / "lake", workers=1, chunk_rows=50)
+    logs = _copy_logs(tmp_path / "logs")
+    ingest([str(p) for p in logs], local)
+    args = _args(Analytics(local))
+    expected = _answers(local, args)
+    bucket = s3.new_bucket()
+    url = f"s3://{bucket}/lake"
+    lake = lakefs.LakeFS(url)
+    for path in sorted(local.root.rglob("*")):
+        if path.is_file() and ".ingest.lock" not in path.name:
+            rel = str(path.relative_to(local.root))
+            lake.fs.put_file(str(path), f"{bucket}/lake/{rel}")
+    remote = local.with_options(root=url)
+    assert str(remote.root) == url  # the URL is kept whole, never made `s3:/bucket/lake`
+    assert _answers(remote, args) == expected
+    assert _answers(_polars(remote), args) == _answers(_polars(local), args)
+    status = runner.run("status", "--data", url, "--json")
+    assert status.exit_code == 0, status.output
+    info = json.loads(status.output)
+    assert info["root"] == url
+    assert info["tiers"]["hot"]["rows"] == dataset_status(local.root)["tiers"]["hot"]["rows"]
+    page = create_app(remote).test_client().get("/api/status").get_json()
+    assert page["dataset"]["dataset_version"] == 1
+    # changing it there is refused clearly, and nothing is created on the local disk
+    refused = runner.run("ingest", str(logs[0]), "--out", url, catch=True)
+    assert refused.exit_code == 1 and "read where it is" in refused.output
+    assert not Path("s3:").exists()

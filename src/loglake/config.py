@@ -44,6 +44,71 @@ _ENV: dict[str, tuple[str, ...]] = {
     "cold_root": ("LOGLAKE_COLD_ROOT",),
 }
 
+
+class UrlRoot(type(Path())):  # type: ignore[misc]  # PosixPath (or WindowsPath)
+    """A dataset root on object storage (`s3://bucket/prefix`), where a Path would mangle the
+    URL (`s3:/bucket/prefix`): `str`, `os.fspath` and `/` keep the URL, which the store opens
+    through fsspec (`store/fs.LakeFS`). Such a lake is read where it is: every question,
+    page, status and query work over it, all of it on object storage ("everything cold").
+    The local-disk operations of a Path (stat, mkdir, open, ...) refuse with a clear error
+    instead of touching a local folder named `s3:`; changing the dataset (ingest, archive,
+    clean, compact) needs the ingest lock on a local disk, see `store/lock.py`."""
+
+    _url: str
+
+    def __new__(cls, url: str) -> UrlRoot:
+        self = super().__new__(cls, url)
+        self._url = url.rstrip("/")
+        return self
+
+    def __str__(self) -> str:
+        return self._url
+
+    def __fspath__(self) -> str:
+        return self._url
+
+    def __repr__(self) -> str:
+        return f"UrlRoot({self._url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UrlRoot) and other._url == self._url
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+    def __truediv__(self, other: Any) -> UrlRoot:
+        return UrlRoot(f"{self._url}/{str(other).strip('/')}")
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self._url.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> UrlRoot:  # type: ignore[override]
+        return UrlRoot(self._url.rsplit("/", 1)[0])
+
+    def _local_only(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise ConfigError(
+            f"{self._url} is on object storage: this needs a dataset root on a local disk"
+        )
+
+    stat = mkdir = open = iterdir = unlink = rmdir = touch = _local_only
+    rename = replace = write_bytes = write_text = read_bytes = read_text = _local_only
+
+
+def lake_root(value: str | os.PathLike[str]) -> Path:
+    """A dataset root as given: a local Path, or a UrlRoot for `scheme://…`."""
+    text = os.fspath(value)
+    if isinstance(value, UrlRoot) or "://" in text:
+        return UrlRoot(text)
+    return Path(text)
+
+
+def is_remote(root: Path) -> bool:
+    """True when a dataset root is on object storage."""
+    return isinstance(root, UrlRoot)
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -77,8 +142,8 @@ class Settings:
     cold_root: str = ""  # where `loglake archive` moves old partitions: s3://bucket/prefix, a path
 
     def __post_init__(self) -> None:
-        if not isinstance(self.root, Path):
-            object.__setattr__(self, "root", Path(self.root))
+        if not isinstance(self.root, Path) or "://" in str(self.root):
+            object.__setattr__(self, "root", lake_root(self.root))
         if self.compression not in COMPRESSIONS:
             raise ConfigError(
                 f"unknown compression {self.compression!r}; choose one of {', '.join(COMPRESSIONS)}"
@@ -117,7 +182,7 @@ class Settings:
         """A copy with the given options applied; None values are ignored."""
         given = {k: v for k, v in options.items() if v is not None}
         if "root" in given:
-            given["root"] = Path(given["root"])
+            given["root"] = lake_root(given["root"])
         return replace(self, **given)
 
 
@@ -135,7 +200,7 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         except ValueError:
             raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
     if isinstance(default, Path):
-        return Path(raw)
+        return lake_root(raw)
     return raw.strip().lower() if name.endswith("COMPRESSION") else raw
 
 

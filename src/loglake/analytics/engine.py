@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from loglake.analytics import sql
-from loglake.config import Settings
+from loglake.config import Settings, lake_root
 from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
 from loglake.store.evolution import Run, runs
 from loglake.store.fs import Stamp, register_filesystems
@@ -76,7 +76,7 @@ class Lake:
     def __init__(self, root: Path, settings: Settings | None = None) -> None:
         import duckdb
 
-        self.root = Path(root)
+        self.root = lake_root(root)
         self.settings = settings or Settings(root=self.root)
         config: dict[str, Any] = {}
         if self.settings.duckdb_threads:

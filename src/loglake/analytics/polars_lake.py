@@ -21,7 +21,7 @@ import polars as pl
 from loglake.analytics.buckets import BUCKET_US, MAX_BUCKETS
 from loglake.analytics.filters import _COMPARE, _TEXT_COLUMNS, applicable
 from loglake.analytics.sql import jsonable
-from loglake.config import polars_storage_options
+from loglake.config import lake_root, polars_storage_options
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
 from loglake.store.fs import Stamp, local_path, open_location
@@ -162,7 +162,7 @@ class PolarsLake:
     """A dataset opened for questions with Polars: the manifest's file lists, kept current."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.root = lake_root(root)
         self._lock = threading.Lock()
         self._stamp: Stamp | None = None
         self._snapshot = Snapshot(None, dict.fromkeys(Stream, ()))

@@ -19,7 +19,7 @@ from loglake.analytics.params import parse_params
 from loglake.analytics.registry import QUESTIONS
 from loglake.config import Settings
 from loglake.layout import SUMMARIES
-from loglake.store.fs import write_json_atomic
+from loglake.store.fs import LakeFS, write_json_atomic
 from loglake.store.listeners import Commit
 
 
@@ -53,14 +53,15 @@ class Answers:
             return None
         with self._lock:
             if version != self._version:
-                self._answers = _read(answers_path(self.root, version), version)
+                self._answers = _read(self.root, version)
                 self._version = version
             return self._answers.get(question)
 
 
-def _read(path: Path, version: str) -> dict[str, Any]:
+def _read(root: Path, version: str) -> dict[str, Any]:
+    """The answers precomputed for a version (through the seam: the root may be a URL)."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(LakeFS(root).read(f"{SUMMARIES}/answers-{version}.json"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("dataset_version") != version:

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from loglake.analytics.sql import fetch, fetch_one, load
+from loglake.config import is_remote
 from loglake.errors import StoreError
 from loglake.layout import DATASET_SUMMARY, SUMMARIES, summary_path
 from loglake.schema import Stream
-from loglake.store.fs import register_filesystems, write_json_atomic
+from loglake.store.fs import LakeFS, register_filesystems, write_json_atomic
 from loglake.store.listeners import Commit
 from loglake.store.manifest import Manifest, now_iso
 from loglake.store.status import require_dataset
@@ -122,9 +123,11 @@ def dataset_summary(root: Path) -> dict[str, Any]:
     manifest = Manifest.load(root)
     path = root / DATASET_SUMMARY
     try:
-        summary = json.loads(path.read_text())
+        summary = json.loads(LakeFS(root).read(DATASET_SUMMARY))  # the root may be a URL
     except (OSError, ValueError):
         summary = {}
+    if summary.get("dataset_version") != manifest.version and is_remote(root):
+        return {**_meta(manifest), **compute_summary(manifest, None)}  # read-only: not kept
     if summary.get("dataset_version") != manifest.version:
         write_summaries(manifest, None)
         summary = json.loads(path.read_text())

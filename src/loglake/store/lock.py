@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from loglake.errors import LockError
+from loglake.config import is_remote
+from loglake.errors import LockError, StoreError
 from loglake.layout import lock_path
 from loglake.store.commit import recover
 
@@ -46,6 +47,12 @@ def ingest_lock(
     A lock left by a process that no longer runs on this host is stale and is taken over
     with a warning; any other lock is only overridden with `force`.
     """
+    if is_remote(root):
+        raise StoreError(
+            f"{root}: a dataset on object storage is read where it is, not changed there (the "
+            "ingest lock and staging need a local disk); ingest into a local root and move "
+            "old partitions with `loglake archive --to s3://…`"
+        )
     path = lock_path(root)
     root.mkdir(parents=True, exist_ok=True)
     body = json.dumps(
