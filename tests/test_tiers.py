@@ -299,3 +299,29 @@ def test_a_lake_whose_root_is_on_s3_answers_where_it_is(
     refused = runner.run("ingest", str(logs[0]), "--out", url, catch=True)
     assert refused.exit_code == 1 and "read where it is" in refused.output
     assert not Path("s3:").exists()
+
+
+def test_a_cold_query_reads_only_the_partitions_it_needs(tiered: Any) -> None:
+    settings, _, _, _, _ = tiered
+    from loglake.store import coldcache
+
+    coldcache._CACHED.clear()  # a fresh block cache: what it holds is what was read
+    analytics = Analytics(replace(settings, cache_entries=0, precomputed_answers=False))
+    # opening the views binds each to its first file's footer: a day with no data reads
+    # nothing more
+    none = {"from": "2030-01-01T00:00:00Z", "to": "2030-01-01T23:59:59Z"}
+    assert analytics.ask("slow_queries", none)["rows"] == []
+    (cache,) = coldcache._CACHED.values()
+    opened = set(cache._blocks)
+    day = "2024-04-12"  # a cold day of the ten-day log
+    rows = analytics.ask(
+        "slow_queries", {"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z", "limit": "50"}
+    )["rows"]
+    assert rows and all(r["ts"].startswith(day) for r in rows)
+    read = {path for path, _ in set(cache._blocks) - opened}
+    assert read, "the cold tier was read through the block cache"
+    assert all(f"slow_queries/date={day}/" in path for path in read), read
+    # a repeated question is answered without a request: every block is cached
+    held = dict(cache._blocks)
+    analytics.ask("slow_queries", {"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z"})
+    assert cache._blocks.keys() == held.keys()
