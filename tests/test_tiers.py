@@ -325,3 +325,44 @@ def test_a_cold_query_reads_only_the_partitions_it_needs(tiered: Any) -> None:
     held = dict(cache._blocks)
     analytics.ask("slow_queries", {"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z"})
     assert cache._blocks.keys() == held.keys()
+
+
+PAGES = [
+    "/dashboard", "/search-logs?q=Interrupted+operation", "/auth", "/connections",
+    "/slow-queries", "/query-trend", "/slow-query-analysis", "/workload-summary",
+    "/index-suggestions", "/processing-status",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_over_both_tiers(tiered: Any, page: str) -> None:
+    settings, _, _, _, _ = tiered
+    response = create_app(settings).test_client().get(page)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "Error" not in text.split("<title>")[1][:80]
+
+
+def test_a_gz_source_archived_then_deleted_keeps_detail_and_search(
+    run_ingest: Any, settings: Settings, tmp_path: Path
+) -> None:
+    import gzip
+
+    plain = days_log(tmp_path / "days.log", SPANNING)
+    packed = tmp_path / "days.log.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    run_ingest(packed)
+    analytics = Analytics(settings)
+    rows = analytics.ask("slow_queries", {"limit": "500"})["rows"]
+    old = next(r for r in rows if r["ts"].startswith("2024-04-11"))
+    before = analytics.ask("detail", {k: old[k] for k in ("file_id", "file_offset")})
+    hits = analytics.ask("search", {"q": "Slow query", "to": "2024-04-14T23:59:59Z"})
+    done = archive(settings.root, str(tmp_path / "cold"), "7d", today=TODAY)
+    assert done["raw_bytes"] > 0 and not done["raw_missing"]
+    packed.unlink()
+    analytics = Analytics(settings)
+    after = analytics.ask("detail", {k: old[k] for k in ("file_id", "file_offset")})
+    assert after["raw"] == before["raw"] and '"$date":"2024-04-11' in after["raw"]
+    again = analytics.ask("search", {"q": "Slow query", "to": "2024-04-14T23:59:59Z"})
+    assert again["total"] == hits["total"] > 0
