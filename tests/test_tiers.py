@@ -366,3 +366,14 @@ def test_a_gz_source_archived_then_deleted_keeps_detail_and_search(
     assert after["raw"] == before["raw"] and '"$date":"2024-04-11' in after["raw"]
     again = analytics.ask("search", {"q": "Slow query", "to": "2024-04-14T23:59:59Z"})
     assert again["total"] == hits["total"] > 0
+
+
+def test_a_cold_root_inside_the_dataset_is_refused(
+    run_ingest: Any, settings: Settings, runner: Runner
+) -> None:
+    run_ingest(TEST_DATA / "mongod-6.0-setup.log")
+    out = runner.run(
+        "archive", "--data", str(settings.root), "--to", str(settings.root / "cold"), catch=True
+    )
+    assert out.exit_code == 1 and "must not be inside the dataset root" in out.output
+    assert not (settings.root / "cold").exists()

@@ -107,6 +107,8 @@ def archive(
     with dataset_change(root, f"archive-{os.getpid()}", warn=warn):
         recorded = cold_root_of(load_manifest(root))
         target = normalized_root(cold_root or recorded or "")
+        if "://" not in target and Path(target).is_relative_to(Path(root).resolve()):
+            raise ConfigError(f"the cold root {target} must not be inside the dataset root")
         if recorded is not None and recorded != target:
             raise ConfigError(
                 f"this dataset's cold tier is {recorded}; archive there (not to {target})"
