@@ -143,3 +143,15 @@ def test_an_unknown_tier_is_refused(tiered: tuple[Settings, str], runner: Runner
         catch=True,
     )  # fmt: skip
     assert out.exit_code != 0 and "warm" in out.output
+
+
+def test_a_replacing_ingest_drops_the_cold_tier_too(
+    tiered: tuple[Settings, str], s3: S3Server
+) -> None:
+    settings, bucket = tiered
+    assert _keys(s3, bucket)
+    ingest([str(TEST_DATA / "advisor" / "mongod-heuristics.log")], settings, replace=True)
+    manifest = Manifest.load(settings.root)
+    assert _dates(settings.root, Tier.COLD) == set()
+    assert _keys(s3, bucket) == set()  # the archived objects went with the dataset
+    assert manifest.cold_root == f"s3://{bucket}/cold"  # the next archive goes there again

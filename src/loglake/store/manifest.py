@@ -133,6 +133,8 @@ def replaced_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     fresh = empty_manifest()
     fresh["dataset_version"] = manifest["dataset_version"]
     fresh["ingests"] = manifest["ingests"]
+    if manifest.get("tiers"):  # where the cold tier is stays known (emptied by the replace)
+        fresh["tiers"] = manifest["tiers"]
     return fresh
 
 
