@@ -48,11 +48,11 @@ _ENV: dict[str, tuple[str, ...]] = {
 class UrlRoot(type(Path())):  # type: ignore[misc]  # PosixPath (or WindowsPath)
     """A dataset root on object storage (`s3://bucket/prefix`), where a Path would mangle the
     URL (`s3:/bucket/prefix`): `str`, `os.fspath` and `/` keep the URL, which the store opens
-    through fsspec (`store/fs.LakeFS`). Such a lake is read where it is: every question,
-    page, status and query work over it, all of it on object storage ("everything cold").
-    The local-disk operations of a Path (stat, mkdir, open, ...) refuse with a clear error
-    instead of touching a local folder named `s3:`; changing the dataset (ingest, archive,
-    clean, compact) needs the ingest lock on a local disk, see `store/lock.py`."""
+    through fsspec (`store/fs.LakeFS`), so the whole lake lives on object storage
+    ("everything cold"): ingest stages on the local temporary disk and publishes there
+    (`layout.staging_area`), the lock is an object (`store/lock.py`), summaries and answers
+    are written through the seam. The local-disk operations of a Path (stat, mkdir, open,
+    ...) refuse with a clear error instead of touching a local folder named `s3:`."""
 
     _url: str
 

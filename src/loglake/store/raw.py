@@ -10,16 +10,19 @@ with search, which scans whole sources.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mmap
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from loglake.config import is_remote
 from loglake.errors import InputError, StoreError
 from loglake.layout import FILE_MAP
 from loglake.store.coldraw import ColdSource
-from loglake.store.fs import LakeFS, Stamp, local_path, open_location
+from loglake.store.fs import LakeFS, Stamp, local_path, open_location, replace_atomic
 
 MAX_LINE_READ = 64 * 1024 * 1024
 
@@ -123,10 +126,24 @@ def _open_gzip(root: Path, entry: dict[str, Any], location: str, local: Path | N
     import indexed_gzip
 
     index = entry.get("gz_index")
-    kwargs = {"index_file": str(root / index)} if index else {}
+    kwargs = {"index_file": str(_local_index(root, index))} if index else {}
     if local is not None:
         return indexed_gzip.IndexedGzipFile(str(local), **kwargs)
     return _RemoteGzip(open_location(location), kwargs)
+
+
+def _local_index(root: Path, index: str) -> Path:
+    """A gzip seek index as a local file (indexed_gzip reads a path): the one under a local
+    root, or a copy of the one on object storage (keyed by its stamp: a grown file's index
+    is replaced)."""
+    if not is_remote(root):
+        return root / index
+    stamp = LakeFS(root).stamp(index)
+    digest = hashlib.sha256(f"{root}/{index}/{stamp}".encode()).hexdigest()[:24]
+    local = Path(tempfile.gettempdir()) / "loglake-gzidx" / f"{digest}.gzidx"
+    if not local.exists():
+        replace_atomic(local, LakeFS(root).read(index))
+    return local
 
 
 class _RemoteGzip:
