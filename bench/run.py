@@ -7,12 +7,13 @@ as a separate process whose whole process tree is sampled for resident memory. R
 and the exact command go to docs/benchmarks.md. Then bench/queries.py times the analytics
 questions on a lake of >= 5 million slow queries, bench/ui.py the dashboard's first
 paint in Chromium on the demo dataset, bench/logs.py retrieval (/api/logs and its
-aggregations) on the same >= 10 million events and bench/s3.py ingest from an S3 server vs
-local disk (on the first size); each writes its own section of that file.
+aggregations) on the same >= 10 million events, bench/s3.py ingest from an S3 server vs
+local disk (on the first size) and bench/tiers.py the cold tier (on a loopback S3 server)
+against the hot one and archive throughput; each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|logs|ui|s3|templates|postgres] [--warm 20]
-                        [--pg-size 1GB]
+                        [--only ingest|queries|logs|ui|s3|templates|postgres|tiers]
+                        [--warm 20] [--pg-size 1GB]
 
 The PostgreSQL row (bench/postgres.py) ingests pgBadger's fixture repeated to --pg-size with
 loglake and with `pgbadger -j 2`, and writes its own section.
@@ -38,6 +39,7 @@ import psutil
 import queries
 import s3 as s3_bench
 import templates
+import tiers
 import ui
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,7 +151,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument(
         "--only",
-        choices=("ingest", "queries", "logs", "ui", "s3", "templates", "postgres"),
+        choices=("ingest", "queries", "logs", "ui", "s3", "templates", "postgres", "tiers"),
         help="run one part only",
     )
     ap.add_argument("--pg-size", default="1GB", help="size of the PostgreSQL log (pgBadger row)")
@@ -180,6 +182,9 @@ def main() -> None:
             + (["--no-write"] if args.no_write else []),
             command=f"python bench/run.py --only postgres --pg-size {args.pg_size}",
         )
+    if args.only in (None, "tiers"):
+        argv = ["--workdir", args.workdir] + (["--no-write"] if args.no_write else [])
+        tiers.main(argv, command="python bench/run.py --only tiers  # = bench/tiers.py")
 
 
 def query_benchmark(args: argparse.Namespace) -> None:
@@ -306,6 +311,7 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     kept += queries.kept_section(s3_bench.S3_MARK, s3_bench.S3_END)
     kept += queries.kept_section(templates.MARK, templates.END)
     kept += queries.kept_section(PG_MARK, PG_END)
+    kept += queries.kept_section(tiers.TIERS_MARK, tiers.TIERS_END)
     RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 

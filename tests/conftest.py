@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -54,6 +55,24 @@ def big_log(path: Path, copies: int) -> Path:
         for n in range(copies):
             day = f"2023-01-{1 + n % 28:02d}".encode()
             out.write(b"\n".join(line.replace(b"2022-11-28", day) for line in lines) + b"\n")
+    return path
+
+
+def days_log(path: Path, days: list[str]) -> Path:
+    """The setup log's lines once on each of `days` (YYYY-MM-DD), in order: one source whose
+    rows span many date partitions (the tiers tests archive part of it). Durations grow by
+    a millisecond a day, so no slow query ties with the setup log's own (a tie would make
+    "the slowest execution" depend on scan order)."""
+    lines = (TEST_DATA / "mongod-6.0-setup.log").read_bytes().splitlines()
+    with path.open("wb") as out:
+        for n, day in enumerate(days, 1):
+
+            def slower(m: re.Match[bytes], n: int = n) -> bytes:
+                return b'"durationMillis":%d' % (int(m[1]) + n)
+
+            for line in lines:
+                dated = re.sub(rb'"durationMillis":(\d+)', slower, line)
+                out.write(dated.replace(b"2022-11-28", day.encode()) + b"\n")
     return path
 
 

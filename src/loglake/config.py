@@ -45,7 +45,73 @@ _ENV: dict[str, tuple[str, ...]] = {
     "field_map": ("LOGLAKE_MAP",),
     "pattern": ("LOGLAKE_PATTERN",),
     "pg_prefix": ("LOGLAKE_PG_PREFIX",),
+    "cold_root": ("LOGLAKE_COLD_ROOT",),
 }
+
+
+class UrlRoot(type(Path())):  # type: ignore[misc]  # PosixPath (or WindowsPath)
+    """A dataset root on object storage (`s3://bucket/prefix`), where a Path would mangle the
+    URL (`s3:/bucket/prefix`): `str`, `os.fspath` and `/` keep the URL, which the store opens
+    through fsspec (`store/fs.LakeFS`), so the whole lake lives on object storage
+    ("everything cold"): ingest stages on the local temporary disk and publishes there
+    (`layout.staging_area`), the lock is an object (`store/lock.py`), summaries and answers
+    are written through the seam. The local-disk operations of a Path (stat, mkdir, open,
+    ...) refuse with a clear error instead of touching a local folder named `s3:`."""
+
+    _url: str
+
+    def __new__(cls, url: str) -> UrlRoot:
+        self = super().__new__(cls, url)
+        self._url = url.rstrip("/")
+        return self
+
+    def __str__(self) -> str:
+        return self._url
+
+    def __fspath__(self) -> str:
+        return self._url
+
+    def __repr__(self) -> str:
+        return f"UrlRoot({self._url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UrlRoot) and other._url == self._url
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+    def __truediv__(self, other: Any) -> UrlRoot:
+        return UrlRoot(f"{self._url}/{str(other).strip('/')}")
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self._url.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> UrlRoot:  # type: ignore[override]
+        return UrlRoot(self._url.rsplit("/", 1)[0])
+
+    def _local_only(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise ConfigError(
+            f"{self._url} is on object storage: this needs a dataset root on a local disk"
+        )
+
+    stat = mkdir = open = iterdir = unlink = rmdir = touch = _local_only
+    rename = replace = write_bytes = write_text = read_bytes = read_text = _local_only
+
+
+def lake_root(value: str | os.PathLike[str]) -> Path:
+    """A dataset root as given: a local Path, or a UrlRoot for `scheme://…`."""
+    text = os.fspath(value)
+    if isinstance(value, UrlRoot) or "://" in text:
+        return UrlRoot(text)
+    return Path(text)
+
+
+def is_remote(root: Path) -> bool:
+    """True when a dataset root is on object storage."""
+    return isinstance(root, UrlRoot)
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -83,10 +149,11 @@ class Settings:
     field_map: str = ""
     pattern: str = ""
     pg_prefix: str = ""  # PostgreSQL log_line_prefix (% escapes) for stderr logs; empty = detect
+    cold_root: str = ""  # where `loglake archive` moves old partitions: s3://bucket/prefix, a path
 
     def __post_init__(self) -> None:
-        if not isinstance(self.root, Path):
-            object.__setattr__(self, "root", Path(self.root))
+        if not isinstance(self.root, Path) or "://" in str(self.root):
+            object.__setattr__(self, "root", lake_root(self.root))
         if self.compression not in COMPRESSIONS:
             raise ConfigError(
                 f"unknown compression {self.compression!r}; choose one of {', '.join(COMPRESSIONS)}"
@@ -127,7 +194,7 @@ class Settings:
         """A copy with the given options applied; None values are ignored."""
         given = {k: v for k, v in options.items() if v is not None}
         if "root" in given:
-            given["root"] = Path(given["root"])
+            given["root"] = lake_root(given["root"])
         return replace(self, **given)
 
 
@@ -157,7 +224,7 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         except ValueError:
             raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
     if isinstance(default, Path):
-        return Path(raw)
+        return lake_root(raw)
     return raw.strip().lower() if name.endswith("COMPRESSION") else raw
 
 
@@ -184,3 +251,35 @@ def storage_options(url: str) -> dict[str, Any]:
         return {}
     endpoint = load_settings().s3_endpoint_url
     return {"client_kwargs": {"endpoint_url": endpoint}} if endpoint else {}
+
+
+def polars_storage_options(url: str) -> dict[str, str] | None:
+    """Polars' (object_store's) options for reading `url`: the same endpoint as fsspec's;
+    credentials again come from the standard AWS variables."""
+    if not url.startswith(("s3://", "s3a://")):
+        return None
+    endpoint = load_settings().s3_endpoint_url
+    if not endpoint:
+        return {}
+    allow_http = "true" if endpoint.startswith("http:") else "false"
+    return {"aws_endpoint_url": endpoint, "aws_allow_http": allow_http}
+
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration such as 7d, 12h, 30m, 90s or 2w (ConfigError otherwise)."""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if found is None or int(found[1]) < 1:
+        raise ConfigError(f"not a duration: {text!r} (expected e.g. 7d, 12h, 30m)")
+    return int(found[1]) * _UNIT_SECONDS[found[2]]
+
+
+def test_stop_after() -> int:
+    """Test-only: `LOGLAKE_TEST_STOP_AFTER=N` makes `loglake archive` kill itself (SIGKILL)
+    right after its step N, so tests can prove a crash at any step leaves the old or the new
+    state. 0 (unset) in normal use."""
+    raw = os.environ.get("LOGLAKE_TEST_STOP_AFTER", "")
+    return int(raw) if raw.isdigit() else 0

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from pathlib import Path
+
+from loglake.config import is_remote
 
 MANIFEST = "manifest.json"
 MANIFESTS = "manifests"  # every committed manifest version, written once (the latest few kept)
 FILE_MAP = "index/file_map.json"
 GZ_INDEX_DIR = "index/gz"
+ARCHIVE_PENDING = "index/archive-pending.json"  # cold objects an archive is uploading
 STAGING = ".staging"
 LOCK = ".ingest.lock"
 SOURCE_DIR = "source"
@@ -16,7 +21,8 @@ DATASET_SUMMARY = "summaries/dataset.json"
 ROLLUPS = "rollups"  # slow-query rollups: index.json and one folder per part
 ROLLUP_INDEX = "rollups/index.json"
 TEMPLATES_DIR = "templates"  # the message templates, one file per ingest that changed them
-# a Parquet file of a stream's date partition, relative to the root
+COLD_RAW = "raw"  # on the cold root: compressed segments of the raw lines of archived rows
+# a Parquet file of a stream's date partition, relative to the root (or the cold root)
 PARTITION_FILE = "{stream}/{column}={date}/part-{part}.parquet"
 
 
@@ -30,9 +36,19 @@ def gz_index_relpath(file_id: str) -> str:
     return f"{GZ_INDEX_DIR}/{file_id}.gzidx"
 
 
+def staging_area(root: Path) -> Path:
+    """Where changes of a dataset stage their files before they commit: `.staging/` under a
+    local root; for a root on object storage a folder of this machine's temporary disk
+    (files are written locally, then published to the store)."""
+    if is_remote(root):
+        digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / "loglake-staging" / digest
+    return root / STAGING
+
+
 def staging_dir(root: Path, ingest_id: str) -> Path:
     """Where an ingest writes before it commits."""
-    return root / STAGING / ingest_id
+    return staging_area(root) / ingest_id
 
 
 def lock_path(root: Path) -> Path:
@@ -42,7 +58,17 @@ def lock_path(root: Path) -> Path:
 
 def summary_path(root: Path, ingest_id: str) -> Path:
     """The per-ingest summary."""
-    return root / SUMMARIES / f"ingest-{ingest_id}.json"
+    return root / summary_relpath(ingest_id)
+
+
+def summary_relpath(ingest_id: str) -> str:
+    """The per-ingest summary, relative to the root."""
+    return f"{SUMMARIES}/ingest-{ingest_id}.json"
+
+
+def cold_raw_relpath(file_id: str, archive_id: str) -> str:
+    """The compressed raw-line segment an archive wrote for a source, under the cold root."""
+    return f"{COLD_RAW}/{file_id}/{archive_id}.zst"
 
 
 def templates_relpath(ingest_id: str) -> str:

@@ -1,8 +1,9 @@
 """One DuckDB connection per process, views over the streams kept in step with the manifest.
 
 The views read exactly the Parquet files the manifest lists (never a glob: orphans of a
-killed ingest are not part of the dataset), as `Manifest.locations` gives them, so a cold
-object-storage tier can add its locations later without any query changing. Each thread
+killed ingest are not part of the dataset), as `Manifest.locations` gives them for both
+tiers: the cold tier's files on object storage are read through fsspec
+(`register_filesystems`), so no query knows which tier a row is in. Each thread
 gets its own cursor; a question runs inside one transaction, so all of its statements see
 the same dataset version even while an ingest commits beside the server (DuckDB's catalog
 is versioned like its data).
@@ -18,11 +19,11 @@ from typing import Any
 
 from loglake.analytics import rollups, sql
 from loglake.analytics.filters import engine_of
-from loglake.config import Settings
+from loglake.config import Settings, lake_root
 from loglake.layout import ROLLUP_INDEX
 from loglake.schema import COLUMNS, PARTITION_COLUMN, SQL_TYPES, Column, Stream
 from loglake.store.evolution import Run, runs
-from loglake.store.fs import LakeFS, Stamp
+from loglake.store.fs import LakeFS, Stamp, register_filesystems
 from loglake.store.manifest import Location, Manifest, load_manifest, manifest_stamp
 from loglake.store.templates import COLUMNS as TEMPLATE_COLUMNS
 from loglake.store.templates import templates_key
@@ -31,7 +32,8 @@ _VERSIONS_KEPT = 4  # file lists of recent versions, for snapshots that began be
 
 
 def stream_locations(manifest: Manifest) -> dict[Stream, list[Location]]:
-    """The files every stream's views read: the manifest's locations of the stream."""
+    """The files every stream's views read: the manifest's locations of the stream in every
+    tier (hot and cold), in partition order."""
     return {stream: manifest.locations(stream) for stream in Stream}
 
 
@@ -122,7 +124,7 @@ class Lake:
     def __init__(self, root: Path, settings: Settings | None = None) -> None:
         import duckdb
 
-        self.root = Path(root)
+        self.root = lake_root(root)
         self.settings = settings or Settings(root=self.root)
         config: dict[str, Any] = {}
         if self.settings.duckdb_threads:
@@ -157,6 +159,8 @@ class Lake:
             manifest = load_manifest(self.root)
             located = stream_locations(Manifest(self.root, manifest))
             files = {stream: [loc.path for loc in locs] for stream, locs in located.items()}
+            # the cold tier on object storage: read through fsspec, shared by every cursor
+            register_filesystems(self._con, {p for paths in files.values() for p in paths})
             cur = self._con.cursor()
 
             def read_columns(path: str) -> frozenset[str]:

@@ -27,10 +27,11 @@ from loglake.analytics.filters import (
     field_columns,
 )
 from loglake.analytics.sql import jsonable
+from loglake.config import lake_root, polars_storage_options
 from loglake.formats.levels import LEVELS
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names
 from loglake.store.evolution import runs
-from loglake.store.fs import Stamp
+from loglake.store.fs import Stamp, local_path, open_location
 from loglake.store.manifest import Manifest, manifest_stamp
 
 # The filter table of both engines (filters.py); the Polars `where` reads it through these
@@ -143,20 +144,42 @@ class Snapshot:
 
 
 def _polars_columns(path: str) -> frozenset[str]:
-    """A Parquet file's columns from its footer, read by Polars (no pyarrow import)."""
+    """A Parquet file's columns from its footer, read by Polars (no pyarrow import); a cold
+    file on object storage through the filesystem seam."""
+    if local_path(path) is None:
+        with open_location(path) as f:
+            return frozenset(pl.read_parquet_schema(f))
     return frozenset(pl.read_parquet_schema(path))
+
+
+def _by_store(paths: list[str]) -> list[tuple[list[str], dict[str, str] | None]]:
+    """Consecutive paths read with the same storage options (hot local files, cold URLs)."""
+    groups: list[tuple[list[str], dict[str, str] | None]] = []
+    for path in paths:
+        options = polars_storage_options(path)
+        if groups and groups[-1][1] == options:
+            groups[-1][0].append(path)
+        else:
+            groups.append(([path], options))
+    return groups
 
 
 def _scan(stream: Stream, present: frozenset[str], paths: list[str]) -> pl.LazyFrame:
     """One run of files with the same columns, projected onto the current columns: what a
-    file lacks is its column's backfill (as in `engine.view_sql`) or null."""
-    frame = pl.scan_parquet(
-        paths,
-        schema=polars_schema(stream),
-        hive_partitioning=False,
-        missing_columns="insert",  # a file written before a column was added
-        extra_columns="ignore",
-    )
+    file lacks is its column's backfill (as in `engine.view_sql`) or null. Cold files on
+    object storage are read by Polars itself, with the endpoint fsspec uses."""
+    scans = [
+        pl.scan_parquet(
+            group,
+            schema=polars_schema(stream),
+            hive_partitioning=False,
+            missing_columns="insert",  # a file written before a column was added
+            extra_columns="ignore",
+            storage_options=options,
+        )
+        for group, options in _by_store(paths)
+    ]
+    frame = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
     fills = [
         pl.col(c.backfill.source).is_in(c.backfill.values).fill_null(False).alias(c.name)
         for c in COLUMNS[stream]
@@ -180,7 +203,7 @@ class PolarsLake:
     """A dataset opened for questions with Polars: the manifest's file lists, kept current."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.root = lake_root(root)
         self._lock = threading.Lock()
         self._stamp: Stamp | None = None
         self._snapshot = Snapshot(None, dict.fromkeys(Stream, ()))

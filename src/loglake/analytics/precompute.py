@@ -19,7 +19,7 @@ from loglake.analytics.params import parse_params
 from loglake.analytics.registry import QUESTIONS
 from loglake.config import Settings
 from loglake.layout import SUMMARIES
-from loglake.store.fs import write_json_atomic
+from loglake.store.fs import LakeFS, json_bytes
 from loglake.store.listeners import Commit
 
 
@@ -53,14 +53,15 @@ class Answers:
             return None
         with self._lock:
             if version != self._version:
-                self._answers = _read(answers_path(self.root, version), version)
+                self._answers = _read(self.root, version)
                 self._version = version
             return self._answers.get(question)
 
 
-def _read(path: Path, version: str) -> dict[str, Any]:
+def _read(root: Path, version: str) -> dict[str, Any]:
+    """The answers precomputed for a version (through the seam: the root may be a URL)."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(LakeFS(root).read(f"{SUMMARIES}/answers-{version}.json"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("dataset_version") != version:
@@ -80,12 +81,13 @@ def write_answers(analytics: Any) -> Path | None:
     if len(versions) != 1 or None in versions:  # another ingest committed meanwhile
         return None
     (version,) = versions
-    path = answers_path(analytics.root, version)
-    write_json_atomic(path, {"dataset_version": version, "answers": answers})
-    for old in path.parent.glob("answers-*.json"):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return path
+    lake = LakeFS(analytics.root)  # the root may be a URL
+    rel = f"{SUMMARIES}/answers-{version}.json"
+    lake.replace(rel, json_bytes({"dataset_version": version, "answers": answers}))
+    for old in lake.files(SUMMARIES):
+        if old != rel and old.rsplit("/", 1)[-1].startswith("answers-"):
+            lake.remove(old)
+    return answers_path(analytics.root, version)
 
 
 class PrecomputeAnswers:

@@ -93,6 +93,8 @@ def _source(root: Path, entry: dict[str, Any]) -> Any:
     try:
         st = path.stat()
     except OSError:
+        if entry.get("cold"):  # the hot source is gone: its archived raw lines on the cold tier
+            return open_source(root, entry)
         raise StoreError(f"cannot open the source {path}") from None
     key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
     with _CACHE_LOCK:

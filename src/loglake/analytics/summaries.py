@@ -8,16 +8,15 @@ the Parquet files alone.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 from loglake.analytics.sql import fetch, fetch_one, load
 from loglake.errors import StoreError
-from loglake.layout import DATASET_SUMMARY, SUMMARIES, summary_path
+from loglake.layout import DATASET_SUMMARY, SUMMARIES, summary_relpath
 from loglake.schema import Stream
-from loglake.store.fs import write_json_atomic
+from loglake.store.fs import LakeFS, json_bytes, register_filesystems
 from loglake.store.listeners import Commit
 from loglake.store.manifest import Manifest, now_iso
 from loglake.store.status import require_dataset
@@ -41,6 +40,7 @@ def compute_summary(manifest: Manifest, ingest_id: str | None) -> dict[str, Any]
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(load("summaries_iso"))
+        register_filesystems(con, [loc.path for s in Stream for loc in manifest.locations(s)])
         return _summary(con, manifest, ingest_id)
     finally:
         con.close()
@@ -78,7 +78,7 @@ def _meta(manifest: Manifest) -> dict[str, Any]:
 def _write_ingest_summary(manifest: Manifest, ingest_id: str) -> dict[str, Any]:
     mine = compute_summary(manifest, ingest_id)
     body = {"ingest_id": ingest_id, **_meta(manifest), **mine}
-    write_json_atomic(summary_path(manifest.root, ingest_id), body)
+    LakeFS(manifest.root).replace(summary_relpath(ingest_id), json_bytes(body))
     return mine
 
 
@@ -91,7 +91,8 @@ def write_summaries(manifest: Manifest, ingest_id: str | None) -> None:
             dataset = mine  # the first ingest is the whole dataset
     if dataset is None:
         dataset = compute_summary(manifest, None)
-    write_json_atomic(manifest.root / DATASET_SUMMARY, {**_meta(manifest), **dataset})
+    body = {**_meta(manifest), **dataset}
+    LakeFS(manifest.root).replace(DATASET_SUMMARY, json_bytes(body))  # the root may be a URL
 
 
 def on_commit(commit: Commit) -> None:
@@ -104,11 +105,10 @@ def rebuild_ingest_summaries(manifest: Manifest) -> int:
 
     The dataset summary is left to the after-commit listeners (`on_commit`).
     """
-    folder = manifest.root / SUMMARIES
-    if folder.exists():
-        for old in folder.glob("ingest-*.json"):
-            with contextlib.suppress(FileNotFoundError):
-                old.unlink()
+    lake = LakeFS(manifest.root)
+    for old in lake.files(SUMMARIES):
+        if old.rsplit("/", 1)[-1].startswith("ingest-") and old.endswith(".json"):
+            lake.remove(old)
     ingest_ids = sorted({a["ingest_id"] for a in manifest.data["artifacts"].values()})
     for ingest_id in ingest_ids:
         _write_ingest_summary(manifest, ingest_id)
@@ -121,12 +121,12 @@ def dataset_summary(root: Path) -> dict[str, Any]:
     manifest = Manifest.load(root)
     path = root / DATASET_SUMMARY
     try:
-        summary = json.loads(path.read_text())
+        summary = json.loads(LakeFS(root).read(DATASET_SUMMARY))  # the root may be a URL
     except (OSError, ValueError):
         summary = {}
     if summary.get("dataset_version") != manifest.version:
         write_summaries(manifest, None)
-        summary = json.loads(path.read_text())
+        summary = json.loads(LakeFS(root).read(DATASET_SUMMARY))
     if not isinstance(summary, dict):
         raise StoreError(f"{path}: unreadable summary; run `loglake rebuild-summaries`")
     return summary

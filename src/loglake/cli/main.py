@@ -330,11 +330,18 @@ def compact(root: str | None, min_files: int) -> None:
 @cli.command()
 @data_option
 @click.option("--before", required=True, help="Drop partitions dated before YYYY-MM-DD (UTC).")
+@click.option(
+    "--tier",
+    type=click.Choice(["all", "hot", "cold"]),
+    default="all",
+    show_default=True,
+    help="Which tier to apply retention to.",
+)
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
-def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
-    """Apply retention: remove every partition dated before a date."""
+def clean(root: str | None, before: str, tier: str, dry_run: bool, as_json: bool) -> None:
+    """Apply retention: remove every partition dated before a date (hot, cold or both)."""
     from loglake.analytics.listeners import after_commit
     from loglake.store.retention import clean_before
     from loglake.store.status import require_dataset
@@ -342,7 +349,12 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
     settings = load_settings().with_options(root=root)
     require_dataset(settings.root)
     result = clean_before(
-        settings.root, before, dry_run=dry_run, warn=warn, listeners=after_commit(settings)
+        settings.root,
+        before,
+        dry_run=dry_run,
+        tier=tier,
+        warn=warn,
+        listeners=after_commit(settings),
     )
     if as_json:
         click.echo(json.dumps(result))
@@ -350,7 +362,50 @@ def clean(root: str | None, before: str, dry_run: bool, as_json: bool) -> None:
     verb = "Would remove" if dry_run else "Removed"
     err(
         f"{verb} {result['files']} files, {result['rows']:,} rows in "
-        f"{len(result['partitions'])} partitions dated before {result['before']}"
+        f"{len(result['partitions'])} partitions dated before {result['before']} "
+        f"(tier: {tier})"
+    )
+
+
+@cli.command()
+@data_option
+@click.option(
+    "--older-than",
+    default="7d",
+    show_default=True,
+    help="Archive partitions older than this (e.g. 7d, 12h, 2w).",
+)
+@click.option("--to", "to", default=None, help="The cold root: s3://bucket/prefix or a path.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be archived.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handle_errors
+def archive(
+    root: str | None, older_than: str, to: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Move partitions older than a cut to the cold tier (Parquet + raw lines, one commit)."""
+    from loglake.analytics.listeners import after_commit
+    from loglake.ingest.archive import archive as run_archive
+    from loglake.store.status import require_dataset
+
+    settings = load_settings().with_options(root=root)
+    require_dataset(settings.root)
+    result = run_archive(
+        settings.root,
+        to or settings.cold_root,
+        older_than,
+        dry_run=dry_run,
+        chunk_rows=settings.chunk_rows,
+        warn=warn,
+        listeners=after_commit(settings),
+    )
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    verb = "Would archive" if dry_run else "Archived"
+    err(
+        f"{verb} {result['files']} files, {result['rows']:,} rows in "
+        f"{len(result['partitions'])} partitions dated before {result['before']} "
+        f"to {result['cold_root']}"
     )
 
 

@@ -120,6 +120,12 @@ def print_status(info: dict[str, Any]) -> None:
         span = f"{dates[0]} .. {dates[-1]} ({len(dates)})" if dates else "-"
         streams.add_row(name, f"{s['rows']:,}", span, str(s["files"]), _mb(s["bytes"]))
     _console.print(streams)
+    tiers = Table("tier", "rows", "files", "size", "where", title="Tiers")
+    for name, t in info["tiers"].items():
+        tiers.add_row(
+            name, f"{t['rows']:,}", str(t["files"]), _mb(t["bytes"]), t.get("root") or info["root"]
+        )
+    _console.print(tiers)
     files = Table("file_id", "path", "format", "size", "lines", title="Source files")
     for f in info["files"]:
         files.add_row(

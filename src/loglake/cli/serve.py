@@ -13,8 +13,27 @@ from loglake.config import load_settings
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8050).")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Worker threads (8).")
+@click.option(
+    "--archive-every",
+    default=None,
+    help="Run `loglake archive` on this schedule inside the server (e.g. 1d, 6h).",
+)
+@click.option(
+    "--older-than", default="7d", show_default=True, help="With --archive-every: the age cut."
+)
+@click.option(
+    "--to", "to", default=None, help="With --archive-every: the cold root (or LOGLAKE_COLD_ROOT)."
+)
 @handle_errors
-def serve(root: str | None, host: str | None, port: int | None, threads: int | None) -> None:
+def serve(
+    root: str | None,
+    host: str | None,
+    port: int | None,
+    threads: int | None,
+    archive_every: str | None,
+    older_than: str,
+    to: str | None,
+) -> None:
     """Serve the web UI and the JSON API over a dataset.
 
     Binds 127.0.0.1 by default; any other address needs LOGLAKE_AUTH_TOKEN, which every
@@ -30,16 +49,35 @@ def serve(root: str | None, host: str | None, port: int | None, threads: int | N
     settings = load_settings().with_options(root=root, host=host, port=port, server_threads=threads)
     check_exposure(settings)
     app = create_app(settings)
+    schedule = None
+    if archive_every is not None:
+        from loglake.analytics.listeners import after_commit
+        from loglake.config import parse_duration
+        from loglake.ingest.archive import ArchiveSchedule
+
+        schedule = ArchiveSchedule(
+            settings.root,
+            to or settings.cold_root,
+            older_than,
+            parse_duration(archive_every),
+            chunk_rows=settings.chunk_rows,
+            report=err,
+            listeners=after_commit(settings),
+        ).start()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     err(
         f"loglake: serving {settings.root} (engine {app.extensions['loglake'].engine})\n"
         f"  open http://{settings.host}:{settings.port}/dashboard in a browser; Ctrl-C stops"
     )
-    waitress_serve(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=settings.server_threads,
-        ident="loglake",
-        clear_untrusted_proxy_headers=True,
-    )
+    try:
+        waitress_serve(
+            app,
+            host=settings.host,
+            port=settings.port,
+            threads=settings.server_threads,
+            ident="loglake",
+            clear_untrusted_proxy_headers=True,
+        )
+    finally:
+        if schedule is not None:
+            schedule.stop()

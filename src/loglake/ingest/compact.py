@@ -27,7 +27,7 @@ from loglake.store.evolution import read_conformed
 from loglake.store.fs import LakeFS
 from loglake.store.listeners import Commit, Listener, notify
 from loglake.store.lock import dataset_change
-from loglake.store.manifest import Location, Manifest, load_manifest
+from loglake.store.manifest import Location, Manifest, Tier, load_manifest
 
 MIN_FILES = 8  # a partition with fewer files is left alone
 
@@ -38,7 +38,7 @@ def crowded_partitions(
     """The files of each (stream, date) partition that holds at least `min_files` of them."""
     partitions: dict[tuple[Stream, str], list[Location]] = defaultdict(list)
     for stream in Stream:
-        for loc in manifest.locations(stream):
+        for loc in manifest.locations(stream, Tier.HOT):  # the cold tier is compacted already
             partitions[stream, loc.date].append(loc)
     return {key: locs for key, locs in sorted(partitions.items()) if len(locs) >= min_files}
 

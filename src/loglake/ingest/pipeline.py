@@ -39,6 +39,7 @@ from loglake.store.manifest import (
     recompute_totals,
     replaced_manifest,
 )
+from loglake.store.pending import drop_replaced_cold
 from loglake.store.templates import (
     MANIFEST_KEY,
     drop_superseded,
@@ -86,7 +87,7 @@ def ingest(
     started = time.perf_counter()
     executor = open_executor(settings.executor, settings.effective_workers)
     with dataset_change(root, ingest_id, force, warn):
-        manifest = load_manifest(root)
+        manifest = previous = load_manifest(root)
         if replace:
             manifest = replaced_manifest(manifest)
         staging = staging_dir(root, ingest_id)
@@ -121,6 +122,7 @@ def ingest(
                 drop_superseded(root, known_key, manifest)
                 if replace:
                     recover(root)  # the replaced files are no longer in the manifest
+                    drop_replaced_cold(previous, manifest)  # nor the archived ones
                 report["dataset_version"] = manifest["dataset_version"]
                 progress("summaries", 0, 0)
                 notify(listeners, Commit(Manifest(root, manifest), ingest_id), warn)

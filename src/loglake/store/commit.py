@@ -27,9 +27,9 @@ from loglake.layout import (
     MANIFEST,
     MANIFESTS,
     SOURCE_DIR,
-    STAGING,
     TEMPLATES_DIR,
     manifest_version_relpath,
+    staging_area,
 )
 from loglake.schema import Stream
 from loglake.store.fs import LakeFS, json_bytes
@@ -89,7 +89,7 @@ def recover(root: Path) -> list[str]:
     Called with the ingest lock held, so no live change owns the staging area.
     """
     removed: list[str] = []
-    staging = root / STAGING
+    staging = staging_area(root)
     if staging.exists():
         removed.extend(str(p) for p in staging.iterdir())
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from loglake.schema import COLUMNS, Stream, arrow_schema, column_names, schema_id
+from loglake.store.fs import local_path, open_location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -28,6 +29,9 @@ def pyarrow_columns(path: str) -> frozenset[str]:
     """A Parquet file's columns read by pyarrow (for readers that have nothing lighter)."""
     import pyarrow.parquet as pq
 
+    if local_path(path) is None:  # on object storage: through the seam
+        with open_location(path) as f:
+            return frozenset(pq.read_schema(f).names)
     return frozenset(pq.read_schema(path).names)
 
 
@@ -75,7 +79,11 @@ def read_conformed(path: str, stream: Stream) -> pa.Table:
     import pyarrow.parquet as pq
 
     present = pyarrow_columns(path)
-    table = pq.read_table(path, schema=arrow_schema(stream))
+    if local_path(path) is None:  # on object storage: through the seam
+        with open_location(path) as f:
+            table = pq.read_table(f, schema=arrow_schema(stream))
+    else:
+        table = pq.read_table(path, schema=arrow_schema(stream))
     for col in COLUMNS[stream]:
         fill = col.backfill
         if col.name in present or fill is None or fill.source not in present:

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,15 @@ class LakeFS:
         """The bytes of a file (FileNotFoundError when it does not exist)."""
         data: bytes = self.fs.cat_file(self._full(rel))
         return data
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        """Bytes `[start, end)` of a file (one range request on object storage)."""
+        data: bytes = self.fs.cat_file(self._full(rel), start=start, end=end)
+        return data
+
+    def open(self, rel: str) -> Any:
+        """A file opened for reading (seekable; range requests on object storage)."""
+        return self.fs.open(self._full(rel), "rb")
 
     def exists(self, rel: str) -> bool:
         """True when the file exists."""
@@ -113,7 +123,15 @@ class LakeFS:
         if self.local:
             target = Path(self._full(rel))
             target.parent.mkdir(parents=True, exist_ok=True)
-            staged.replace(target)  # the same disk: a rename, no copy
+            try:
+                staged.replace(target)  # the same disk: a rename, no copy
+            except OSError:  # another disk (a local cold root): copy, sync, then rename
+                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                shutil.copyfile(staged, tmp)
+                with tmp.open("rb+") as f:
+                    os.fsync(f.fileno())
+                tmp.replace(target)
+                staged.unlink()
         else:
             self.fs.put_file(str(staged), self._full(rel))
             staged.unlink()
@@ -177,3 +195,27 @@ def open_location(location: str) -> Any:
     from loglake.sources.objects import open_object
 
     return open_object(location)
+
+
+def register_filesystems(con: Any, locations: Any) -> None:
+    """Let a DuckDB connection read the locations that are not local (the cold tier on
+    object storage) through fsspec: DuckDB then range-reads footers and only the row groups
+    a query needs, through a block cache (`coldcache.py`), and never downloads an extension
+    for them."""
+    import fsspec
+    from fsspec.utils import get_protocol
+
+    from loglake.config import storage_options
+
+    have = set(con.list_filesystems())
+    for location in locations:
+        protocol = get_protocol(location)
+        if protocol == "file" or protocol in have:
+            continue
+        fs = fsspec.core.url_to_fs(location, **storage_options(location))[0]
+        names = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+        if not have.intersection(names):
+            from loglake.store.coldcache import cached
+
+            con.register_filesystem(cached(fs))  # cold objects never change: cache reads
+        have.update(names)

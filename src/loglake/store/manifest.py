@@ -24,9 +24,11 @@ FORMAT_VERSION = 1
 
 
 class Tier(StrEnum):
-    """Where a committed file is kept: `hot` is the dataset root (cold tiers come later)."""
+    """Where a committed file is kept: `hot` is the dataset root, `cold` the cold root that
+    `loglake archive` moved it to (recorded in the manifest as `tiers.cold.root`)."""
 
     HOT = "hot"
+    COLD = "cold"
 
 
 class Location(NamedTuple):
@@ -39,6 +41,7 @@ class Location(NamedTuple):
     bytes: int
     ingest_id: str
     schema: str | None = None  # schema.schema_id when written (None: before ids were recorded)
+    tier: Tier = Tier.HOT
 
     @property
     def schema_key(self) -> str:
@@ -64,22 +67,47 @@ class Manifest:
         """The dataset version: one more with every commit."""
         return int(self.data["dataset_version"])
 
-    def locations(self, stream: Stream, tier: Tier = Tier.HOT) -> list[Location]:
-        """The committed files of a stream in one tier, sorted by path."""
-        lake = LakeFS(self.root)
+    @property
+    def cold_root(self) -> str | None:
+        """The cold tier's root (a URL or a local path), once something was archived."""
+        return cold_root_of(self.data)
+
+    def tier_fs(self, tier: Tier) -> LakeFS:
+        """The filesystem and root a tier's files live under."""
+        if tier == Tier.HOT:
+            return LakeFS(self.root)
+        root = self.cold_root
+        if root is None:
+            raise StoreError("this dataset has no cold tier (nothing was archived)")
+        return LakeFS(root)
+
+    def locations(self, stream: Stream, tier: Tier | None = None) -> list[Location]:
+        """The committed files of a stream in one tier (every tier when None), sorted by
+        partition date then path: readers span both tiers without choosing."""
+        fss = {t: self.tier_fs(t) for t in Tier if t == Tier.HOT or self.cold_root is not None}
         return sorted(
-            Location(
-                lake.path(key),
-                key,
-                a["date"],
-                a["rows"],
-                a["bytes"],
-                a["ingest_id"],
-                a.get("schema"),
-            )
-            for key, a in self.data["artifacts"].items()
-            if a["stream"] == stream and a.get("tier", Tier.HOT) == tier
+            (
+                Location(
+                    fss[Tier(a.get("tier", Tier.HOT))].path(key),
+                    key,
+                    a["date"],
+                    a["rows"],
+                    a["bytes"],
+                    a["ingest_id"],
+                    a.get("schema"),
+                    Tier(a.get("tier", Tier.HOT)),
+                )
+                for key, a in self.data["artifacts"].items()
+                if a["stream"] == stream and (tier is None or a.get("tier", Tier.HOT) == tier)
+            ),
+            key=lambda loc: (loc.date, loc.path),
         )
+
+
+def cold_root_of(manifest: dict[str, Any]) -> str | None:
+    """The cold root a manifest records (None before the first archive)."""
+    root = manifest.get("tiers", {}).get(Tier.COLD, {}).get("root")
+    return str(root) if root else None
 
 
 def now_iso() -> str:
@@ -105,6 +133,8 @@ def replaced_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     fresh = empty_manifest()
     fresh["dataset_version"] = manifest["dataset_version"]
     fresh["ingests"] = manifest["ingests"]
+    if manifest.get("tiers"):  # where the cold tier is stays known (emptied by the replace)
+        fresh["tiers"] = manifest["tiers"]
     return fresh
 
 
@@ -134,10 +164,15 @@ def manifest_stamp(root: Path) -> Stamp:
 
 def file_map_of(manifest: dict[str, Any]) -> dict[str, Any]:
     """The file map derived from a manifest: file_id -> where its bytes are."""
+    cold_root = cold_root_of(manifest)
     files = {
         file_id: {
-            k: entry.get(k)
-            for k in ("path", "copy", "size", "gzip", "gz_index", "format", "fingerprint")
+            **{
+                k: entry.get(k)
+                for k in ("path", "copy", "size", "gzip", "gz_index", "format", "fingerprint")
+            },
+            # the raw segments an archive copied, read where the hot source is gone
+            "cold": {**entry["cold"], "root": cold_root} if entry.get("cold") else None,
         }
         for file_id, entry in manifest["files"].items()
     }

@@ -10,15 +10,19 @@ with search, which scans whole sources.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mmap
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from loglake.config import is_remote
 from loglake.errors import InputError, StoreError
 from loglake.layout import FILE_MAP
-from loglake.store.fs import LakeFS, Stamp, local_path, open_location
+from loglake.store.coldraw import ColdSource
+from loglake.store.fs import LakeFS, Stamp, local_path, open_location, replace_atomic
 
 MAX_LINE_READ = 64 * 1024 * 1024
 
@@ -64,6 +68,11 @@ class RawReader:
                 return handle[offset : offset + length]
             handle.seek(offset)
             data = handle.read(length)
+            if len(data) != length and isinstance(handle, ColdSource):
+                raise StoreError(
+                    f"the source of {file_id} cannot be opened, and this line was not archived "
+                    "to the cold tier (only archived rows keep their raw lines)"
+                )
             if len(data) != length:
                 raise InputError("offset beyond the end of the source file")
             return data
@@ -86,7 +95,18 @@ def source_location(root: Path, entry: dict[str, Any]) -> str:
 
 def open_source(root: Path, entry: dict[str, Any]) -> Any:
     """A file map entry opened for reading: an mmap of a local plain file, else a seekable
-    file object (a `.gz` one decompressing through its seek index)."""
+    file object (a `.gz` one decompressing through its seek index); when the hot source is
+    gone, the raw segments an archive copied to the cold tier (`store/coldraw.py`)."""
+    try:
+        return open_hot_source(root, entry)
+    except StoreError:
+        if not entry.get("cold"):
+            raise
+    return ColdSource(entry["cold"])
+
+
+def open_hot_source(root: Path, entry: dict[str, Any]) -> Any:
+    """A file map entry's own source opened for reading (StoreError when it cannot be)."""
     location = source_location(root, entry)
     local = local_path(location)
     try:
@@ -96,18 +116,34 @@ def open_source(root: Path, entry: dict[str, Any]) -> Any:
             return open_location(location)
         with local.open("rb") as f:
             return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except OSError as exc:
-        raise StoreError(f"cannot open the source {location}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: mmap of an empty file
+        raise StoreError(
+            f"cannot open the source {location}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
 
 
 def _open_gzip(root: Path, entry: dict[str, Any], location: str, local: Path | None) -> Any:
     import indexed_gzip
 
     index = entry.get("gz_index")
-    kwargs = {"index_file": str(root / index)} if index else {}
+    kwargs = {"index_file": str(_local_index(root, index))} if index else {}
     if local is not None:
         return indexed_gzip.IndexedGzipFile(str(local), **kwargs)
     return _RemoteGzip(open_location(location), kwargs)
+
+
+def _local_index(root: Path, index: str) -> Path:
+    """A gzip seek index as a local file (indexed_gzip reads a path): the one under a local
+    root, or a copy of the one on object storage (keyed by its stamp: a grown file's index
+    is replaced)."""
+    if not is_remote(root):
+        return root / index
+    stamp = LakeFS(root).stamp(index)
+    digest = hashlib.sha256(f"{root}/{index}/{stamp}".encode()).hexdigest()[:24]
+    local = Path(tempfile.gettempdir()) / "loglake-gzidx" / f"{digest}.gzidx"
+    if not local.exists():
+        replace_atomic(local, LakeFS(root).read(index))
+    return local
 
 
 class _RemoteGzip:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from loglake.errors import StoreError
 from loglake.layout import MANIFEST
 from loglake.schema import Stream
 from loglake.store.fs import LakeFS
-from loglake.store.manifest import Manifest
+from loglake.store.manifest import Location, Manifest, Tier
 
 _FILE_KEYS = ("path", "format", "fields", "size", "lines")
 
@@ -31,6 +32,7 @@ def dataset_status(root: Path) -> dict[str, Any]:
         "root": str(root),
         "dataset_version": data["dataset_version"],
         "updated": data["updated"],
+        "tiers": tier_status(manifest),
         "streams": {
             name: {
                 "rows": entry["rows"],
@@ -63,6 +65,30 @@ def dataset_status(root: Path) -> dict[str, Any]:
     }
 
 
-def _files_and_bytes(manifest: Manifest, stream: Stream) -> dict[str, int]:
+def _files_and_bytes(manifest: Manifest, stream: Stream) -> dict[str, Any]:
     locations = manifest.locations(stream)
-    return {"bytes": sum(loc.bytes for loc in locations), "files": len(locations)}
+    return {
+        "bytes": sum(loc.bytes for loc in locations),
+        "files": len(locations),
+        "tiers": {
+            tier.value: _totals(loc for loc in locations if loc.tier == tier) for tier in Tier
+        },
+    }
+
+
+def _totals(locations: Iterable[Location]) -> dict[str, int]:
+    """Rows, bytes and files of some locations."""
+    found = list(locations)
+    return {
+        "rows": sum(loc.rows for loc in found),
+        "bytes": sum(loc.bytes for loc in found),
+        "files": len(found),
+    }
+
+
+def tier_status(manifest: Manifest) -> dict[str, Any]:
+    """Rows, bytes and files per tier over every stream, and where the cold tier is."""
+    every = [loc for stream in Stream for loc in manifest.locations(stream)]
+    out: dict[str, Any] = {t.value: _totals(loc for loc in every if loc.tier == t) for t in Tier}
+    out[Tier.COLD.value]["root"] = manifest.cold_root
+    return out
