@@ -26,7 +26,7 @@ from loglake.layout import ROLLUP_INDEX
 from loglake.layout import ROLLUPS as ROLLUP_DIR
 from loglake.schema import Stream
 from loglake.store.evolution import runs
-from loglake.store.fs import LakeFS, json_bytes
+from loglake.store.fs import LakeFS, json_bytes, register_filesystems
 from loglake.store.listeners import Commit
 from loglake.store.manifest import Location, Manifest, now_iso
 
@@ -92,6 +92,7 @@ def _write_part(manifest: Manifest, todo: list[Location]) -> dict[str, Any]:
             return frozenset(d[0] for d in found.description)
 
         pairs = [(loc.path, loc.schema_key) for loc in todo]
+        register_filesystems(con, [path for path, _ in pairs])  # cold files on object storage
         con.execute(
             f"CREATE VIEW slow_queries AS {view_sql(_SLOW, runs(_SLOW, pairs, read_columns))}"
         )
