@@ -93,9 +93,28 @@ def test_random_commands(command: dict[str, object], op_type: str | None) -> Non
     assert compiled == pure
 
 
+OPS = ["find", "aggregate", "count", "distinct", "update", "delete", "findAndModify"]
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(["find", "aggregate", "update", "delete", "getMore", "x"]), json_values)
+@given(st.sampled_from([*OPS, "createIndexes", "getMore", "insert", "x"]), json_values)
 def test_any_value(op: str, command: object) -> None:
+    compiled, pure = both_texts(op, command)
+    assert compiled == pure
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([*OPS, "createIndexes", "getMore"]),
+    st.dictionaries(
+        st.sampled_from(["find", "filter", "query", "$query", "orderby", "$orderby", "q"])
+        | st.sampled_from(["updates", "deletes", "indexes", "fields", "$hint", "hint", "u"]),
+        json_values,
+        max_size=4,
+    ),
+)
+def test_legacy_and_single_statement_forms(op: str, command: dict[str, object]) -> None:
+    """The branches of `_parts`: bare legacy queries, one statement of a batch, indexes."""
     compiled, pure = both_texts(op, command)
     assert compiled == pure
 

@@ -1,14 +1,15 @@
-/* Query shapes in C: `fields_json(parts)` is `shape_json(_fields(parts, 0))` of shape.py.
+/* Query shapes in C: `shape_json_of(op, command)` is `shape_json(shape_of(op, command))` of
+ * shape.py.
  *
  * An optional extension (setup.py builds it with `optional=True`); shape.py uses it when it
  * was built and falls back to its own Python otherwise. Each function below mirrors the
  * Python function of the same name in shape.py, rule for rule, but writes the shape's
  * compact JSON text straight into a buffer instead of building dicts and dumping them.
  * Equal shapes are compared by their text, which is exact here: inside `_runs` every dict
- * has sorted keys and no numbers, and `_statements` compares `shape_json` texts in Python.
+ * has sorted keys and no numbers, and `_statements` dedupes by `shape_json` text in Python too.
  *
  * Anything unusual (a string that is not valid UTF-8, such as a lone surrogate, a non-string
- * key, a failed allocation) makes `fields_json` return None and the caller uses the Python
+ * key, a failed allocation) makes them return None and the caller uses the Python
  * path, so the two paths always give the same text. tests/test_parity_compiled.py checks it.
  */
 #define PY_SSIZE_T_CLEAN
@@ -641,9 +642,140 @@ static int fields_(Buf *b, PyObject *doc, int depth) {
     return rc == WROTE && PUT(b, "}") == 0 ? WROTE : FAIL;
 }
 
-static PyObject *fields_json(PyObject *self, PyObject *parts) {
-    (void)self;
-    if (!PyDict_Check(parts)) Py_RETURN_NONE;
+/* The parts of a command that make its shape, under their shape field names (`_parts`):
+ * for each (key, value) in command order whose key is in `names`, parts[shape] = value. */
+static PyObject *mapped(PyObject *command, const char *const *names) {
+    PyObject *parts = PyDict_New();
+    if (parts == NULL) return NULL;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(command, &pos, &key, &value)) {
+        for (const char *const *n = names; *n; n += 2) {
+            if (equals(key, n[0])) {
+                if (PyDict_SetItemString(parts, n[1], value) < 0) {
+                    Py_DECREF(parts);
+                    return NULL;
+                }
+                break;
+            }
+        }
+    }
+    return parts;
+}
+
+static PyObject *one_item(const char *key, PyObject *value) {
+    PyObject *parts = PyDict_New();
+    if (parts != NULL && PyDict_SetItemString(parts, key, value) < 0) Py_CLEAR(parts);
+    return parts;
+}
+
+static int has(PyObject *d, const char *key) { return get(d, key) != NULL; }
+
+static const char *const FIND_PARTS[] = {
+    "filter", "filter", "sort", "sort", "projection", "projection", "limit", "limit",
+    "skip", "skip", "hint", "hint", NULL};
+static const char *const AGGREGATE_PARTS[] = {"pipeline", "pipeline", "hint", "hint", NULL};
+static const char *const COUNT_PARTS[] = {
+    "query", "query", "limit", "limit", "skip", "skip", "hint", "hint", NULL};
+static const char *const DISTINCT_PARTS[] = {"key", "key", "query", "query", NULL};
+static const char *const UPDATE_PARTS[] = {"updates", "updates", NULL};
+static const char *const DELETE_PARTS[] = {"deletes", "deletes", NULL};
+static const char *const FIND_AND_MODIFY_PARTS[] = {
+    "query", "query", "sort", "sort", "update", "update", "remove", "remove", "upsert",
+    "upsert", "new", "new", "hint", "hint", "fields", "projection", NULL};
+static const char *const LEGACY_FIND[] = {
+    "$query", "filter", "query", "filter", "$orderby", "sort", "orderby", "sort",
+    "$hint", "hint", "hint", "hint", NULL};
+static const char *const NO_PARTS[] = {NULL};
+
+/* `_parts(op, command)` of shape.py; command is a dict. */
+static PyObject *parts_(PyObject *op, PyObject *command) {
+    const char *const *names = NO_PARTS;
+    if (equals(op, "find") && !has(command, "find") && !has(command, "filter")) {
+        if (!has(command, "$query") && !(has(command, "query") && has(command, "orderby"))) {
+            return one_item("filter", command); /* a legacy log's bare query document */
+        }
+        names = LEGACY_FIND;
+    } else if ((equals(op, "update") || equals(op, "delete")) && has(command, "q") &&
+               !has(command, equals(op, "update") ? "updates" : "deletes")) {
+        PyObject *batch = PyList_New(1);
+        if (batch == NULL) return NULL;
+        Py_INCREF(command);
+        PyList_SET_ITEM(batch, 0, command);
+        PyObject *parts = one_item(equals(op, "update") ? "updates" : "deletes", batch);
+        Py_DECREF(batch);
+        return parts;
+    } else if (equals(op, "createIndexes")) {
+        PyObject *indexes = get(command, "indexes");
+        if (indexes == NULL) return one_item("indexes", Py_None);
+        if (!PyList_Check(indexes)) return one_item("indexes", indexes);
+        Py_ssize_t n = PyList_GET_SIZE(indexes);
+        PyObject *keys = PyList_New(n);
+        if (keys == NULL) return NULL;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *index = PyList_GET_ITEM(indexes, i);
+            PyObject *key = PyDict_Check(index) ? get(index, "key") : NULL;
+            key = key != NULL ? key : Py_None;
+            Py_INCREF(key);
+            PyList_SET_ITEM(keys, i, key);
+        }
+        PyObject *parts = one_item("indexes", keys);
+        Py_DECREF(keys);
+        return parts;
+    } else if (equals(op, "find")) {
+        names = FIND_PARTS;
+    } else if (equals(op, "aggregate")) {
+        names = AGGREGATE_PARTS;
+    } else if (equals(op, "count")) {
+        names = COUNT_PARTS;
+    } else if (equals(op, "distinct")) {
+        names = DISTINCT_PARTS;
+    } else if (equals(op, "update")) {
+        names = UPDATE_PARTS;
+    } else if (equals(op, "delete")) {
+        names = DELETE_PARTS;
+    } else if (equals(op, "findAndModify")) {
+        names = FIND_AND_MODIFY_PARTS;
+    }
+    return mapped(command, names);
+}
+
+/* `canonical_op(command, None)` of shape.py, as a new str; command is a dict. */
+static PyObject *origin_op(PyObject *command) {
+    static const char *const commands[] = {
+        "find", "find", "aggregate", "aggregate", "count", "count", "distinct", "distinct",
+        "update", "update", "delete", "delete", "insert", "insert", "findAndModify",
+        "findAndModify", "findandmodify", "findAndModify", "getMore", "getMore", "getmore",
+        "getMore", "$query", "find", NULL};
+    PyObject *first, *value;
+    Py_ssize_t pos = 0;
+    if (!PyDict_Next(command, &pos, &first, &value) || !PyUnicode_Check(first)) {
+        return PyUnicode_FromString("command");
+    }
+    for (const char *const *n = commands; *n; n += 2) {
+        if (equals(first, n[0])) return PyUnicode_FromString(n[1]);
+    }
+    if (PyUnicode_GET_LENGTH(first) && !starts_with(first, "$")) {
+        Py_INCREF(first);
+        return first;
+    }
+    return PyUnicode_FromString("command");
+}
+
+/* `_shape_parts(op, command)` of shape.py, as a new dict (NULL on error). */
+static PyObject *shape_parts(PyObject *op, PyObject *command) {
+    if (!PyDict_Check(command)) return PyDict_New();
+    if (equals(op, "getMore")) {
+        PyObject *origin = origin_op(command);
+        if (origin == NULL) return NULL;
+        PyObject *parts = equals(origin, "getMore") ? PyDict_New() : shape_parts(origin, command);
+        Py_DECREF(origin);
+        return parts;
+    }
+    return parts_(op, command);
+}
+
+static PyObject *text_of(PyObject *parts) {
     Buf b = {NULL, 0, 0};
     int rc = fields_(&b, parts, 0);
     PyObject *text = NULL;
@@ -654,9 +786,22 @@ static PyObject *fields_json(PyObject *self, PyObject *parts) {
     Py_RETURN_NONE;
 }
 
+static PyObject *shape_json_of(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2 || !PyUnicode_Check(args[0])) Py_RETURN_NONE;
+    PyObject *parts = shape_parts(args[0], args[1]);
+    if (parts == NULL) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    PyObject *text = text_of(parts);
+    Py_DECREF(parts);
+    return text;
+}
+
 static PyMethodDef methods[] = {
-    {"fields_json", fields_json, METH_O,
-     "shape_json(_fields(parts, 0)) of shape.py, or None when the Python path must decide."},
+    {"shape_json_of", (PyCFunction)(void (*)(void))shape_json_of, METH_FASTCALL,
+     "shape_json(shape_of(op, command)) of shape.py, or None when Python must decide."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_shape",

@@ -430,12 +430,11 @@ def shape_text(op: str, command: dict[str, Any] | None) -> str:
     The extension writes the same text without building the shape; for anything it does
     not handle (a string with no UTF-8 form) it returns None and Python decides.
     """
-    parts = _shape_parts(op, command)
     if _compiled is not None:
-        text: str | None = _compiled.fields_json(parts)
+        text: str | None = _compiled.shape_json_of(op, command)
         if text is not None:
             return text
-    return shape_json(_fields(parts, 0))
+    return shape_json(shape_of(op, command))
 
 
 def compiled() -> bool:
