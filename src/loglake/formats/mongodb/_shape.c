@@ -122,8 +122,19 @@ static int is_str_starting(PyObject *s, const char *prefix) {
     return PyUnicode_Check(s) && starts_with(s, prefix);
 }
 
+/* Whether `s` is a str equal to the ASCII `text`: length and bytes for an ASCII str (the
+ * usual case, and the hot path: every key is looked up in the tables below), CPython's
+ * comparison otherwise. */
 static int equals(PyObject *s, const char *text) {
-    return PyUnicode_Check(s) && PyUnicode_CompareWithASCIIString(s, text) == 0;
+    if (!PyUnicode_Check(s)) return 0;
+    if (PyUnicode_IS_COMPACT_ASCII(s)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+        const char *data = PyUnicode_DATA(s);
+        if (n == 0) return text[0] == '\0';
+        return data[0] == text[0] && (Py_ssize_t)strlen(text) == n &&
+               memcmp(data, text, (size_t)n) == 0;
+    }
+    return PyUnicode_CompareWithASCIIString(s, text) == 0;
 }
 
 static int in_set(PyObject *key, const char *const *names) {
@@ -185,7 +196,14 @@ static int all_keys_operators(PyObject *d) {
     return 1;
 }
 
-static PyObject *get(PyObject *d, const char *key) { return PyDict_GetItemString(d, key); }
+/* d[key] (borrowed) or NULL, for a literal key: each call site keeps its key as an interned
+ * str with its hash, so a lookup makes no new string (PyDict_GetItemString would). */
+#define get(d, key)                                                            \
+    __extension__({                                                            \
+        static PyObject *key_ = NULL;                                          \
+        if (key_ == NULL) key_ = PyUnicode_InternFromString(key);              \
+        key_ != NULL ? PyDict_GetItem((d), key_) : PyDict_GetItemString((d), (key)); \
+    })
 
 typedef int (*Normalizer)(Buf *, PyObject *, int);
 
@@ -669,7 +687,7 @@ static PyObject *one_item(const char *key, PyObject *value) {
     return parts;
 }
 
-static int has(PyObject *d, const char *key) { return get(d, key) != NULL; }
+#define has(d, key) (get((d), key) != NULL) /* key: a literal, as for get() */
 
 static const char *const FIND_PARTS[] = {
     "filter", "filter", "sort", "sort", "projection", "projection", "limit", "limit",
@@ -697,7 +715,7 @@ static PyObject *parts_(PyObject *op, PyObject *command) {
         }
         names = LEGACY_FIND;
     } else if ((equals(op, "update") || equals(op, "delete")) && has(command, "q") &&
-               !has(command, equals(op, "update") ? "updates" : "deletes")) {
+               !(equals(op, "update") ? has(command, "updates") : has(command, "deletes"))) {
         PyObject *batch = PyList_New(1);
         if (batch == NULL) return NULL;
         Py_INCREF(command);
