@@ -27,7 +27,7 @@ from loglake.formats.base import (
 )
 from loglake.formats.levels import mongodb_level
 from loglake.formats.mongodb.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
-from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_text
 from loglake.formats.timestamps import IsoParser
 from loglake.schema import Stream
 
@@ -156,7 +156,7 @@ def query_identity(ns: object, op_type: object, command: object, originating: ob
     shape_source = command
     if op == "getMore":
         shape_source = originating if type(originating) is dict else None
-    shape = shape_json(shape_of(op, shape_source))
+    shape = shape_text(op, shape_source)
     return {
         "db": db,
         "collection": collection,

@@ -17,7 +17,7 @@ from typing import Any
 from loglake.formats.base import Row
 from loglake.formats.mongodb.commands import FULL_SCAN_STAGE, SYSTEM_DBS, command_collection
 from loglake.formats.mongodb.json_line import connection_number
-from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_json, shape_of
+from loglake.formats.mongodb.shape import canonical_op, shape_hash, shape_text
 from loglake.formats.mongodb.shell_syntax import parse_document, read_fields
 
 _OPS = ("query", "getmore", "update", "remove", "insert", "command", "killcursors")
@@ -92,7 +92,7 @@ def slow_query_row(msg: str, context: str | None) -> Row | None:
     if isinstance(raw, dict) and ("$truncated" in raw or "$msg" in raw):
         truncated = True
     op = canonical_op(cmd, op_type)
-    shape = shape_json(shape_of(op, source if isinstance(source, dict) else None))
+    shape = shape_text(op, source if isinstance(source, dict) else None)
     row: Row = {
         "engine": "mongodb",
         "db": db or None,

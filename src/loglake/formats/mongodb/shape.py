@@ -33,12 +33,21 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
 import orjson
+
+_compiled: ModuleType | None
+try:  # the optional C extension (setup.py); without it, the Python below does the work
+    _compiled = importlib.import_module("loglake.formats.mongodb._shape")
+except ImportError:  # pragma: no cover - a machine without a C compiler
+    _compiled = None
 
 PLACEHOLDER = "?"
 ANCHORED = "^?"
@@ -400,14 +409,48 @@ def _parts(op: str, command: dict[str, Any]) -> dict[str, Any]:
     return {parts[key]: value for key, value in command.items() if key in parts}
 
 
-def shape_of(op: str, command: dict[str, Any] | None) -> dict[str, Any]:
-    """The shape of a command; for a getMore, `command` is its originating command."""
+def _shape_parts(op: str, command: dict[str, Any] | None) -> dict[str, Any]:
+    """What `_fields` turns into the shape of a command (for a getMore, its origin's)."""
     if not isinstance(command, dict):
         return {}
     if op == "getMore":
         origin = canonical_op(command, None)
-        return {} if origin == "getMore" else shape_of(origin, command)
-    return _fields(_parts(op, command), 0)
+        return {} if origin == "getMore" else _shape_parts(origin, command)
+    return _parts(op, command)
+
+
+def shape_of(op: str, command: dict[str, Any] | None) -> dict[str, Any]:
+    """The shape of a command; for a getMore, `command` is its originating command."""
+    return _fields(_shape_parts(op, command), 0)
+
+
+def shape_text(op: str, command: dict[str, Any] | None) -> str:
+    """`shape_json(shape_of(op, command))`, by the C extension when it is built.
+
+    The extension writes the same text without building the shape; for anything it does
+    not handle (a string with no UTF-8 form) it returns None and Python decides.
+    """
+    if _compiled is not None:
+        text: str | None = _compiled.shape_json_of(op, command)
+        if text is not None:
+            return text
+    return shape_json(shape_of(op, command))
+
+
+def compiled() -> bool:
+    """Whether query shapes are built by the C extension in this process."""
+    return _compiled is not None
+
+
+@contextlib.contextmanager
+def pure_python() -> Iterator[None]:
+    """Within the block, query shapes are built by the Python code only (parity tests)."""
+    global _compiled  # noqa: PLW0603 - the one switch between the two paths
+    saved, _compiled = _compiled, None
+    try:
+        yield
+    finally:
+        _compiled = saved
 
 
 def shape_json(shape: object) -> str:
