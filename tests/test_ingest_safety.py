@@ -223,20 +223,30 @@ def test_a_named_file_that_is_not_a_log_is_an_error(tmp_path: Path, run_ingest: 
 
 
 def test_whole_shared_folder_reads_every_mongodb_log_and_skips_the_rest(run_ingest: IngestFn):
+    """Every log of the shared folder is read by its own family's format with no bad line;
+    what is not a log (docs, CSV truth tables, SQL, bare EXPLAIN bodies) is skipped."""
     from conftest import SHARED_DATA
 
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data not present")
     report = run_ingest(SHARED_DATA)
-    not_logs = (".csv", ".md", "LICENSE", "CITATION", "COMMIT", ".sql")
+    not_logs = (".md", "LICENSE", "CITATION", "COMMIT", ".sql", "_structured.csv",
+                "_templates.csv", ".bz2")  # fmt: skip
+    postgres = 0
     for f in report["files"]:
-        if "/mongodb/" in f["path"]:
+        path = f["path"]
+        if "/mongodb/" in path:
             assert f["status"] == "new" and f["format"].startswith("mongodb"), f
-        elif f["path"].endswith(not_logs):
+        elif path.endswith(not_logs) or "/auto_explain_json/" in path:  # plan bodies, not logs
             assert f["status"].startswith("skipped:"), f
-        elif "/applogs/" in f["path"] and "postgres" not in f["path"]:  # issue 13's formats
+        elif "/postgres/" in path or path.endswith("logfile_postgres.0"):  # issue 11's formats
+            assert f["status"] == "new" and f["bad_lines"] == 0, f
+            assert f["format"].startswith("postgres-"), f
+            postgres += 1
+        elif "/applogs/" in path:  # issue 13's formats
             assert f["status"] == "new" and f["bad_lines"] == 0, f
             assert f["format"] in ("jsonl", "json-array", "logfmt", "text"), f
+    assert postgres == 19  # every PostgreSQL log there but the .bz2 one
 
 
 def test_compaction_merges_small_files_and_keeps_every_row(
