@@ -278,6 +278,20 @@ def test_a_word_variable_is_generalized_and_keeps_its_id() -> None:
     assert other.column("template_id")[0].as_py() != tid
 
 
+def test_a_messages_template_does_not_depend_on_what_its_task_met_first() -> None:
+    # drain3 routes a token with digits (`local1.c`) to the `<*>` branch of its prefix tree;
+    # a digit-free token (`local.c`) with no node yet must not fall into that branch, or the
+    # template of `local.c` would depend on whether the task met `local.c` or `local1.c` first
+    # (the MongoDB legacy logs: one task and many tasks gave one event two ids)
+    digit = "command local1.c appName: shell command: insert ninserted:1 protocol:op_msg"
+    plain = "command local.c appName: shell command: insert ninserted:1 protocol:op_msg"
+    alone = Miner().assign(table(["COMMAND"], [plain])).column("template_id")[0].as_py()
+    after = Miner().assign(table(["COMMAND"] * 2, [digit, plain])).column("template_id")
+    before = Miner().assign(table(["COMMAND"] * 2, [plain, digit])).column("template_id")
+    assert after[1].as_py() == before[0].as_py() == alone
+    assert after[0].as_py() == before[1].as_py() != alone
+
+
 def test_a_seeded_miner_gives_known_messages_their_lake_ids() -> None:
     miner = Miner()
     miner.assign(table(["app"], ["disk /dev/sda1 is 91% full"]))

@@ -93,6 +93,48 @@ class Template:
         }
 
 
+class _Drain(Drain):  # type: ignore[misc]
+    """Drain whose search reaches the leaf its insertion would: a cut-independent route.
+
+    drain3's search falls back to the `<*>` child for any token without a child of its own,
+    while its insertion routes only tokens with digits (or beyond `max_children`) there. So
+    whether `command local.x ...` joined the cluster of `command local1.x ...` depended on
+    whether a `local.x` node existed yet, i.e. on which message the task met first: a
+    one-task and a many-task ingest of one file gave that message different templates.
+    Here a token reaches the `<*>` child only where insertion would put it.
+    """
+
+    def tree_search(
+        self, root_node: Any, tokens: list[str], sim_th: float, include_params: bool
+    ) -> LogCluster | None:
+        node = root_node.key_to_child_node.get(str(len(tokens)))
+        if node is None:
+            return None
+        if not tokens:
+            found: LogCluster | None = self.id_to_cluster.get(node.cluster_ids[0])
+            return found
+        depth = 1
+        for token in tokens:
+            if depth >= self.max_node_depth or depth == len(tokens):
+                break
+            children = node.key_to_child_node
+            node = children.get(token)
+            if node is None and (
+                (self.parametrize_numeric_tokens and self.has_numbers(token))
+                or len(children) >= self.max_children
+            ):
+                node = children.get(self.param_str)
+            if node is None:  # insertion would give this token a node of its own
+                return None
+            depth += 1
+        match: LogCluster | None = self.fast_match(node.cluster_ids, tokens, sim_th, include_params)
+        return match
+
+
+def _new_drain() -> Drain:
+    return _Drain(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN, param_str=PARAM)
+
+
 @dataclass
 class _Source:
     drain: Drain
@@ -113,9 +155,7 @@ class Miner:
     def _source(self, source: str) -> _Source:
         found = self._sources.get(source)
         if found is None:
-            found = self._sources[source] = _Source(
-                Drain(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN, param_str=PARAM)
-            )
+            found = self._sources[source] = _Source(_new_drain())
         return found
 
     def _seed(self, tid: str, source: str, text: str) -> None:
@@ -211,9 +251,7 @@ def reconcile(
     def add(t: Template) -> None:
         state = drains.get(t.source)
         if state is None:
-            state = drains[t.source] = _Source(
-                Drain(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN, param_str=PARAM)
-            )
+            state = drains[t.source] = _Source(_new_drain())
         drain = state.drain
         drain.clusters_counter += 1
         cluster = LogCluster(t.template.split(), drain.clusters_counter)
