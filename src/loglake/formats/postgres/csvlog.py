@@ -123,12 +123,7 @@ def make_parser(_ctx: FileContext) -> LineParser:
         if len(values) not in _SIZES:
             return BadLine(classify_garbage(record))
         entry = entry_of(dict(zip(COLUMNS, values, strict=False)))
-        if entry is None:
-            return BadLine(BadReason.BAD_TIMESTAMP)
-        try:
-            return rows.rows(entry)
-        except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-            return BadLine(BadReason.OTHER_FORMAT)
+        return rows.parsed(entry)
 
     return parse
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from loglake.formats.base import Parsed, Row
+from loglake.formats.base import BadLine, BadReason, Parsed, Row
 from loglake.formats.levels import postgres_level
 from loglake.formats.postgres import messages
 from loglake.formats.postgres.explain import plan_of
@@ -83,6 +83,16 @@ class EntryRows:
         self._pending: dict[int | None, _Pending] = {}
         self._methods: dict[int | None, str] = {}
         self._explained: set[int | None] = set()  # pids whose waiting statement a plan ended
+
+    def parsed(self, e: Entry | None) -> Parsed | BadLine:
+        """What a format's parser returns for one read entry: its rows, or the bad line
+        (no entry: its timestamp could not be read; one that does not fit: another format)."""
+        if e is None:
+            return BadLine(BadReason.BAD_TIMESTAMP)
+        try:
+            return self.rows(e)
+        except (ValueError, KeyError, TypeError, IndexError, OverflowError):
+            return BadLine(BadReason.OTHER_FORMAT)
 
     def rows(self, e: Entry) -> Parsed:
         """The rows of one entry: its events row first."""

@@ -166,12 +166,7 @@ def make_parser(ctx: FileContext) -> LineParser:
         else:
             other = _other_line(doc)
             return other if other is not None else BadLine(BadReason.NOT_A_RECORD)
-        if entry is None:
-            return BadLine(BadReason.BAD_TIMESTAMP)
-        try:
-            return rows.rows(entry)
-        except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-            return BadLine(BadReason.OTHER_FORMAT)
+        return rows.parsed(entry)
 
     return parse
 

@@ -273,10 +273,7 @@ def make_parser(ctx: FileContext) -> LineParser:
         got = _assemble(reader, lines)
         if isinstance(got, BadReason):
             return BadLine(got)
-        try:
-            return rows.rows(got)
-        except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-            return BadLine(BadReason.OTHER_FORMAT)
+        return rows.parsed(got)
 
     return parse
 
