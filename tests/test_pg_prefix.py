@@ -21,7 +21,7 @@ def test_escapes_become_named_fields() -> None:
     assert (m["ts"], m["pid"], m["user"], m["db"], m["severity"]) == (
         "2024-03-01 10:00:00.123 UTC", "4913", "app", "shop", "LOG"
     )  # fmt: skip
-    assert m["message"] == "duration: 1.5 ms  statement: SELECT 1"
+    assert prefix.message(m) == "duration: 1.5 ms  statement: SELECT 1"
     # %q: a process without a session writes only what comes before it
     m = prefix.match("2024-03-01 10:00:00.123 UTC [77] LOG:  checkpoint starting: time")
     assert m is not None and m["pid"] == "77" and m["user"] is None

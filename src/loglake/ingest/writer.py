@@ -169,11 +169,17 @@ def rows_to_table(
 ) -> pa.Table:
     """Row dicts -> an Arrow table of the stream's schema (conversion runs in C++)."""
     schema = arrow_schema(stream)
+    row_type = _row_type(stream)
+    # converting only the columns some row has, and the others as nulls, halves the cost:
+    # Arrow looks every field up in every row dict, and a format fills few of a stream's
+    present = set().union(*rows)
+    fields = [f for f in row_type if f.name in present]
+    by_name = {f.name: pa.nulls(len(rows), f.type) for f in row_type if f.name not in present}
     try:
-        children = pa.array(rows, type=_row_type(stream)).flatten()
+        children = pa.array(rows, type=pa.struct(fields)).flatten()
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        children = [_sanitized(rows, f) for f in _row_type(stream)]
-    by_name = dict(zip(_row_type(stream).names, children, strict=True))
+        children = [_sanitized(rows, f) for f in fields]
+    by_name.update(zip((f.name for f in fields), children, strict=True))
     for name in _DEFAULTED:
         if constants.get(name) is not None and by_name[name].null_count:
             by_name[name] = pc.fill_null(by_name[name], constants[name])

@@ -43,6 +43,11 @@ class Statement:
     tables: tuple[str, ...]
     is_system: bool  # only the catalogs are touched (pg_catalog, information_schema, pg_*)
 
+    @property
+    def table_list(self) -> str | None:
+        """The tables as the lake's `tables` column keeps them: comma-separated."""
+        return ",".join(self.tables) or None
+
 
 def _is_system(tables: tuple[str, ...]) -> bool:
     return bool(tables) and all(t.startswith((*_SYSTEM_SCHEMAS, "pg_")) for t in tables)

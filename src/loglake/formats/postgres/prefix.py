@@ -65,12 +65,17 @@ class Prefix:
     """A compiled `log_line_prefix`: the text it came from and its line matcher."""
 
     text: str
-    matcher: re.Pattern[str]
+    matcher: re.Pattern[str]  # ends after the severity: the message is the rest of the line
     name: str = "custom"
 
     def match(self, line: str) -> re.Match[str] | None:
-        """The prefix's fields and the severity and message that follow it, or None."""
+        """The prefix's fields and the severity that follows it, or None."""
         return self.matcher.match(line)
+
+    @staticmethod
+    def message(m: re.Match[str]) -> str:
+        """The message of a matched line: what follows the severity."""
+        return m.string[m.end() :]
 
 
 def compile_prefix(text: str, name: str = "custom") -> Prefix:
@@ -109,7 +114,8 @@ def compile_prefix(text: str, name: str = "custom") -> Prefix:
     if optional_from is not None:
         parts[optional_from:] = ["(?:" + "".join(parts[optional_from:]) + ")?"]
     body = "".join(parts)
-    matcher = re.compile(rf"{body}\s*(?P<severity>{_WORDS}):  ?(?P<message>.*)", re.DOTALL)
+    # no group for the message: slicing the line after the match is cheaper than capturing it
+    matcher = re.compile(rf"{body}\s*(?P<severity>{_WORDS}):  ?", re.DOTALL)
     return Prefix(text, matcher, name)
 
 
@@ -169,7 +175,7 @@ def known_prefixes() -> list[Prefix]:
 GENERIC = Prefix(
     "<generic>",
     re.compile(
-        rf"(?P<ts>{_TS})(?P<middle>[^\n]*?)\s*(?P<severity>{_WORDS}):  ?(?P<message>.*)",
+        rf"(?P<ts>{_TS})(?P<middle>[^\n]*?)\s*(?P<severity>{_WORDS}):  ?",
         re.DOTALL,
     ),
     "generic",

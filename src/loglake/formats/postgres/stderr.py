@@ -81,7 +81,8 @@ _SNIFF_START = re.compile(
     rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d|[A-Z][a-z]{2} +\d{1,2} \d\d:|<\d+>1 "
 )
 _SEVERITY_BYTES = re.compile(rf"(?<![A-Za-z0-9_])({pfx._WORDS}):  ".encode())
-_SECONDARY_BYTES = {w.encode() for w in pfx.SECONDARY}
+_SECONDARY_BYTES = frozenset(w.encode() for w in pfx.SECONDARY)
+_SEVERITY_SET = frozenset(w.encode() for w in pfx.SEVERITIES)
 
 
 def record_start(line: bytes) -> bool:
@@ -89,6 +90,16 @@ def record_start(line: bytes) -> bool:
     before (DETAIL:, STATEMENT:...), not a syslog continuation chunk ([n-2])."""
     if not line or line[0] in b" \t":
         return False
+    # most lines: the first `:  ` ends the severity word (a search of the alternation of
+    # severities at every position costs five times a find)
+    colon = line.find(b":  ", 0, 4096)
+    if colon > 0:
+        space = line.rfind(b" ", max(0, colon - 10), colon)
+        word = line[space + 1 : colon]
+        if word in _SEVERITY_SET:
+            return True
+        if word in _SECONDARY_BYTES:
+            return False
     m = _SEVERITY_BYTES.search(line, 0, 4096)
     if m is not None:
         return m.group(1) not in _SECONDARY_BYTES
@@ -106,15 +117,21 @@ def sniff(lines: list[bytes]) -> float:
     return round(max(0.97 * dated / len(firsts), 0.6 * marked / len(firsts)), 3)
 
 
+_OPTIONAL_FIELDS = ("session_id", "sqlstate", "backend", "query_id", "command_tag")
+
+
 class _Reader:
     """Reads one line's envelope and prefix into an `Entry`'s fields."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.year = ctx.year_hint
-        self.prefixes: list[pfx.Prefix] = []
-        if ctx.line_prefix:
-            self.prefixes.append(pfx.compile_prefix(ctx.line_prefix))
-        self.prefixes.extend(pfx.known_prefixes())
+        prefixes = [pfx.compile_prefix(ctx.line_prefix)] if ctx.line_prefix else []
+        prefixes.extend(pfx.known_prefixes())
+        # each matcher with the few optional fields its prefix has
+        self.prefixes: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+            (p.matcher, tuple(n for n in _OPTIONAL_FIELDS if n in p.matcher.groupindex))
+            for p in prefixes
+        ]
         self.last_month = 0
 
     def header(self, line: str) -> tuple[Entry, str | None] | None:
@@ -125,17 +142,19 @@ class _Reader:
         envelope = _envelope_of(line)
         if envelope is not None and (m := envelope.match(line)) is not None:
             return self._enveloped(m)
-        for i, prefix in enumerate(self.prefixes):
-            m = prefix.match(line)
-            if m is not None and (entry := self._entry(m.groupdict(), m["severity"], m["message"])):
-                if i:  # the next line most likely has the same prefix
-                    self.prefixes.insert(0, self.prefixes.pop(i))
-                return entry, None
+        for i, (matcher, optional) in enumerate(self.prefixes):
+            m = matcher.match(line)
+            if m is not None:
+                entry = self._entry(m.groupdict(), m["severity"], line[m.end() :], None, optional)
+                if entry is not None:
+                    if i:  # the next line most likely has the same prefix
+                        self.prefixes.insert(0, self.prefixes.pop(i))
+                    return entry, None
         m = pfx.GENERIC.match(line)
         if m is None:
             return None
         fields: dict[str, str | None] = {**pfx.middle_fields(m["middle"]), "ts": m["ts"]}
-        entry = self._entry(fields, m["severity"], m["message"])
+        entry = self._entry(fields, m["severity"], line[m.end() :], None, ())
         return None if entry is None else (entry, None)
 
     def _enveloped(self, m: re.Match[str]) -> tuple[Entry, str | None] | None:
@@ -173,7 +192,12 @@ class _Reader:
         return pg_time(f"{self.year:04d}-{month:02d}-{int(m['day']):02d} {m['time']}")
 
     def _entry(
-        self, f: dict[str, str | None], severity: str, message: str, ts: int | None = None
+        self,
+        f: dict[str, str | None],
+        severity: str,
+        message: str,
+        ts: int | None = None,
+        optional: tuple[str, ...] = _OPTIONAL_FIELDS,
     ) -> Entry | None:
         get = f.get
         if ts is None:
@@ -192,16 +216,16 @@ class _Reader:
             host, _, rest = remote.partition("(")
             entry.client = entry.client or host
             entry.port = int(rest[:-1]) if rest[:-1].isdigit() else None
-        for name in _OPTIONAL_FIELDS:  # what few prefixes have
+        for name in optional:  # what few prefixes have
             value = get(name)
             if value is not None:
                 setattr(entry, name, value)
         line_num = get("line_num")
-        entry.line_num = int(line_num) if line_num and line_num.isdigit() else None
+        if line_num and line_num.isdigit():
+            entry.line_num = int(line_num)
         return entry
 
 
-_OPTIONAL_FIELDS = ("session_id", "sqlstate", "backend", "query_id", "command_tag")
 _SECTIONS = {
     "DETAIL": "detail",
     "HINT": "hint",
