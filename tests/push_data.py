@@ -66,4 +66,4 @@ def committed_rids(root: Path) -> Counter[str]:
         "FROM read_parquet(?) GROUP BY rid",
         [files],
     ).fetchall()
-    return Counter({rid: n for rid, n in rows})
+    return Counter(dict(rows))

@@ -63,7 +63,7 @@ def test_a_hook_drops_records_and_the_report_counts_them(tmp_path: Path) -> None
     assert Counter(level for _c, level, _a in _rows(settings.root))["DEBUG"] == 0
 
 
-def test_a_hook_that_raises_is_counted_and_the_ingest_goes_on(tmp_path: Path, runner: Runner) -> None:
+def test_a_raising_hook_is_counted_and_the_ingest_goes_on(tmp_path: Path, runner: Runner) -> None:
     lines = records("x", 300, seed=13)
     warns = [r["rid"] for r in _sent(lines) if r["level"] == "warn"]
     path, root = _write(tmp_path, lines), tmp_path / "lake"
@@ -112,8 +112,10 @@ def test_pushed_records_go_through_the_hooks(tmp_path: Path) -> None:
     app = create_app(settings)
     lines = records("p", 200, seed=15)
     debug = sum(1 for r in _sent(lines) if r["level"] == "debug")
-    answer = app.test_client().post(
-        "/api/ingest", data=b"".join(lines), content_type="application/x-ndjson"
-    ).get_json()
+    answer = (
+        app.test_client()
+        .post("/api/ingest", data=b"".join(lines), content_type="application/x-ndjson")
+        .get_json()
+    )
     assert (answer["accepted"], answer["dropped"]) == (200 - debug, debug)
     assert len(_rows(settings.root)) == 200 - debug
