@@ -47,8 +47,17 @@ class LakeCollector(Collector):
         self.root = root
 
     def collect(self) -> Iterator[Metric]:
-        """Gauges read from manifest.json at each scrape."""
-        manifest = load_manifest(self.root)
+        """Gauges read from manifest.json at each scrape (only `loglake_lake_up 0` when the
+        manifest cannot be read)."""
+        up = GaugeMetricFamily("loglake_lake_up", "1 when the committed manifest reads")
+        try:
+            manifest = load_manifest(self.root)
+        except LoglakeError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         rows = GaugeMetricFamily("loglake_lake_rows", "Rows in the lake", labels=["stream"])
         size = GaugeMetricFamily("loglake_lake_bytes", "Parquet bytes", labels=["stream"])
         files = GaugeMetricFamily("loglake_lake_files", "Parquet files", labels=["stream"])
