@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,21 @@ def test_health_and_readiness(tmp_path: Path) -> None:
     assert "not readable" in broken.get_json()["error"]
     assert open_app.get("/healthz").status_code == 200  # alive, though not ready
     assert "loglake_lake_up 0.0" in open_app.get("/metrics").get_data(as_text=True)
+
+
+def test_the_grafana_dashboard_reads_only_exported_metrics(pushed: tuple[Flask, Any]) -> None:
+    app, _sent = pushed
+    docs = Path(__file__).parents[1] / "docs"
+    dashboard = json.loads((docs / "grafana-dashboard.json").read_text())
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    families = {f.name: f.type for f in text_string_to_metric_families(text)}
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    exported = {name + end for name, kind in families.items() for end in suffixes[kind]}
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bloglake_[a-z_]+", target["expr"])
+    }
+    assert len(used) >= 12
+    assert used <= exported, used - exported
