@@ -6,7 +6,9 @@ A hook is named `module:function` (`Settings.hooks`, `--hook`) and called with e
 the record; keys that are not `events` columns are merged into `attrs`. A hook that raises
 (or returns something else) leaves the row as it was: it is counted per hook, with a few
 samples, in the ingest report, and the ingest goes on. Hooks run in the ingest's workers,
-which import them by name, so they work on every executor.
+which import them by name, so they work on every executor. A callable given to the Python
+API (`Lake.add_hook`) is registered under a name of its own (`register_hook`), which this
+process and the worker processes it forks resolve (not a Dask cluster's workers).
 """
 
 from __future__ import annotations
@@ -33,8 +35,23 @@ def parse_hooks(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+_REGISTERED: dict[str, HookFn] = {}
+REGISTERED = "<registered>"
+
+
+def register_hook(fn: HookFn) -> str:
+    """Give a callable a hook name that `load_hook` resolves in this process (and its forks)."""
+    if not callable(fn):
+        raise ConfigError(f"a hook must be callable, not {type(fn).__name__}")
+    name = f"{REGISTERED}:{getattr(fn, '__qualname__', 'hook')}#{id(fn):x}"
+    _REGISTERED[name] = fn
+    return name
+
+
 def load_hook(name: str) -> HookFn:
     """Import a `module:function` hook (ConfigError saying what is wrong otherwise)."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
     module_name, _, attr = name.partition(":")
     if not module_name or not attr:
         raise ConfigError(f"hook {name!r}: name it as module:function, e.g. myhooks:enrich")

@@ -31,10 +31,11 @@ def _is_api() -> bool:
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
     from loglake.analytics.listeners import after_commit
+    from loglake.analytics.metrics import Metrics
     from loglake.ingest.batcher import PushBatcher
     from loglake.web.api import api
     from loglake.web.blueprints import BLUEPRINTS
-    from loglake.web.metrics import Metrics, ops
+    from loglake.web.metrics import ops
     from loglake.web.templating import setup_templating
     from loglake.web.upload import IngestJobs, upload
 

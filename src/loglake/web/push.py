@@ -15,11 +15,11 @@ import zlib
 
 from flask import Response, current_app, request
 
+from loglake.analytics.metrics import Metrics
 from loglake.errors import ConfigError, LoglakeError
 from loglake.ingest.batcher import PushBatcher, PushError
 from loglake.ingest.push import MAX_KEY, Payload
 from loglake.web.api import json_error, json_response
-from loglake.web.metrics import Metrics
 from loglake.web.security import PUSH_TYPES
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -69,29 +69,35 @@ def receive_push() -> Response:
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip() or None
     too_large = f"the body is larger than the push limit of {batcher.settings.max_push_mb} MB"
     if key is not None and len(key) > MAX_KEY:
-        return metrics.push_answer(json_error(400, f"{IDEMPOTENCY_HEADER} is over {MAX_KEY} chars"))
+        return _answer(metrics, json_error(400, f"{IDEMPOTENCY_HEADER} is over {MAX_KEY} chars"))
     if request.content_length is not None and request.content_length > limit:
-        return metrics.push_answer(json_error(413, too_large + ": split it into batches"))
+        return _answer(metrics, json_error(413, too_large + ": split it into batches"))
     request.max_content_length = limit
     try:
         data = _read_body(limit)
     except BodyTooLargeError:
-        return metrics.push_answer(json_error(413, too_large + ": split it into batches"))
+        return _answer(metrics, json_error(413, too_large + ": split it into batches"))
     except ConfigError as exc:
-        return metrics.push_answer(json_error(400, str(exc)))
+        return _answer(metrics, json_error(400, str(exc)))
     if not data.strip():
-        return metrics.push_answer(json_error(400, "the body holds no records"))
+        return _answer(metrics, json_error(400, "the body holds no records"))
     fmt = request.args.get("format") or None
     try:
         result = batcher.push(Payload(data, key, name="push"), fmt)
     except PushError as exc:
-        return metrics.push_answer(json_error(503, str(exc)))
+        return _answer(metrics, json_error(503, str(exc)))
     except LoglakeError as exc:
-        return metrics.push_answer(json_error(400, str(exc)))
+        return _answer(metrics, json_error(400, str(exc)))
     if result.get("accepted") or result.get("duplicate"):
-        return metrics.push_answer(json_response({"ok": True, **result}))
+        return _answer(metrics, json_response({"ok": True, **result}))
     reasons = ", ".join(f"{k}: {v}" for k, v in result.get("reasons", {}).items())
     error = f"no record could be read ({reasons or 'no records'}); check the format"
-    return metrics.push_answer(
-        json_response({**result, "ok": False, "error": error, "status": 422}, 422)
+    return _answer(
+        metrics, json_response({**result, "ok": False, "error": error, "status": 422}, 422)
     )
+
+
+def _answer(metrics: Metrics, response: Response) -> Response:
+    """Count the push's answer by status, and return it."""
+    metrics.count_push(response.status_code)
+    return response
