@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -207,3 +208,26 @@ def test_a_database_log_is_pushed_like_any_sniffed_format(push_app: Flask) -> No
 def test_the_upload_flow_keeps_its_json_body(push_app: Flask) -> None:
     response = push_app.test_client().post("/api/ingest", json={"batch": "0" * 16})
     assert response.status_code == 400 and "no uploaded files" in response.get_json()["error"]
+
+
+def test_keys_survive_compaction_and_the_batcher_compacts(
+    push_app: Flask, push_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loglake.ingest import batcher
+
+    monkeypatch.setattr(batcher, "COMPACT_EVERY", 8)  # compact's least crowded partition
+    for n in range(8):
+        body = b"".join(records(f"z{n}", 30, seed=40 + n))
+        assert push(push_app, body, Idempotency_Key=f"z-{n}").status_code == 200
+    root = push_settings.root
+    for _ in range(100):  # the compaction follows the eighth commit, after its answer
+        manifest = json.loads((root / "manifest.json").read_text())
+        events = [a for a in manifest["artifacts"].values() if a["stream"] == "events"]
+        if len(events) == 1:
+            break
+        time.sleep(0.1)
+    assert len(events) == 1 and events[0]["rows"] == 240
+    assert set(manifest["push_keys"]) == {f"z-{n}" for n in range(8)}
+    again = push(push_app, b"".join(records("z0", 30, seed=40)), Idempotency_Key="z-0")
+    assert again.get_json()["duplicate"] is True
+    assert committed_rids(root) == Counter({f"z{n}-{i}": 1 for n in range(8) for i in range(30)})

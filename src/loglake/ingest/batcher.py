@@ -7,7 +7,8 @@ thread takes the queue once `push_batch_records` records wait or the oldest body
 no worker processes are forked from a threaded server), with the after-commit listeners.
 Bodies pushed while a commit runs form the next batch. A second body with the idempotency
 key of one still waiting shares that body's outcome; one whose key is committed adds
-nothing (ingest/push.py).
+nothing (ingest/push.py). Every COMPACT_EVERY commits the small files the batches wrote
+are merged (`compact`), as `--follow` does.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from typing import Any
 
 from loglake.config import Settings
 from loglake.errors import LockError, LoglakeError
+from loglake.ingest.compact import compact
 from loglake.ingest.pipeline import ingest
 from loglake.ingest.push import Payload, outcome
 from loglake.store.listeners import Listener
 
 LOCK_RETRY_S = 15.0  # how long a batch waits for another change's lock before failing
 WAIT_S = 300.0  # the longest a push waits for its commit
+COMPACT_EVERY = 50  # commits between compactions of crowded partitions
 
 
 class PushError(LoglakeError):
@@ -65,6 +68,7 @@ class PushBatcher:
         self._by_key: dict[str, _Waiting] = {}
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.commits = 0
 
     def push(self, payload: Payload, fmt: str | None = None) -> dict[str, Any]:
         """Queue a body and wait for its commit; what it added (PushError when it failed)."""
@@ -104,6 +108,20 @@ class PushBatcher:
     def _loop(self) -> None:
         while (batch := self._next_batch()) is not None:
             self._commit(batch)
+            if self.commits and self.commits % COMPACT_EVERY == 0:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Merge the small files of crowded partitions (a failure is only reported)."""
+        try:
+            compact(
+                self.settings.root,
+                compression=self.settings.compression,
+                warn=self.warn,
+                listeners=self.listeners,
+            )
+        except LoglakeError as exc:
+            self.warn(f"push: compaction failed ({exc}); it is tried again later")
 
     def _next_batch(self) -> list[_Waiting] | None:
         """The bodies of the next commit, once enough records or time have gathered."""
@@ -136,6 +154,8 @@ class PushBatcher:
                 else:
                     w.result = outcome(report, fid, w.payload.records)
                 w.result["dataset_version"] = report["dataset_version"]
+            if any(f["status"] == "new" for f in report["files"]):
+                self.commits += 1
             if self.on_report is not None:
                 self.on_report(report, time.perf_counter() - started)
         except LoglakeError as exc:
