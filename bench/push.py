@@ -43,7 +43,8 @@ def body(client: int, batch: int, n: int) -> bytes:
         second = (batch * n + i) % 86_400
         ts = f"2024-06-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
         level = ("info", "info", "info", "warn", "error")[i % 5]
-        record = {"ts": ts, "level": level, "msg": f"request {i} ok", "rid": f"{client}-{batch}-{i}"}
+        rid = f"{client}-{batch}-{i}"
+        record = {"ts": ts, "level": level, "msg": f"request {i} ok", "rid": rid}
         lines.append(json.dumps(record))
     return ("\n".join(lines) + "\n").encode()
 
