@@ -102,6 +102,14 @@ def test_a_body_no_format_reads_is_refused_and_adds_nothing(push_app: Flask) -> 
     assert (result["accepted"], result["rejected"], result["reasons"]) == (0, 3, {"not_a_log": 3})
     assert "check the format" in result["error"]
     assert committed_rids(push_app.config["LOGLAKE_SETTINGS"].root) == Counter()
+    unknown = push_app.test_client().post(
+        "/api/ingest?format=nope", data=b"".join(records("u", 3)), content_type=NDJSON
+    )
+    assert unknown.status_code == 400 and "unknown format 'nope'" in unknown.get_json()["error"]
+    forced = push_app.test_client().post(
+        "/api/ingest?format=logfmt", data=b"".join(records("u", 3)), content_type=NDJSON
+    )
+    assert forced.status_code == 422 and forced.get_json()["reasons"] == {"other_format": 3}
     empty = push(push_app, b"\n\n")
     assert empty.status_code == 400 and "no records" in empty.get_json()["error"]
 

@@ -80,7 +80,8 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     err(
         f"loglake: serving {settings.root} (engine {app.extensions['loglake'].engine})\n"
-        f"  open http://{settings.host}:{settings.port}/dashboard in a browser; Ctrl-C stops"
+        f"  open http://{settings.host}:{settings.port}/dashboard in a browser; Ctrl-C stops\n"
+        f"  push records: POST /api/ingest (application/x-ndjson); metrics: /metrics"
     )
     try:
         waitress_serve(

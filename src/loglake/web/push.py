@@ -88,7 +88,7 @@ def receive_push() -> Response:
         return _answer(metrics, json_error(503, str(exc)))
     except LoglakeError as exc:
         return _answer(metrics, json_error(400, str(exc)))
-    if result.get("accepted") or result.get("duplicate"):
+    if result.get("accepted") or (result.get("duplicate") and not result.get("rejected")):
         return _answer(metrics, json_response({"ok": True, **result}))
     reasons = ", ".join(f"{k}: {v}" for k, v in result.get("reasons", {}).items())
     error = f"no record could be read ({reasons or 'no records'}); check the format"
