@@ -239,3 +239,22 @@ def test_keys_survive_compaction_and_the_batcher_compacts(
     again = push(push_app, b"".join(records("z0", 30, seed=40)), Idempotency_Key="z-0")
     assert again.get_json()["duplicate"] is True
     assert committed_rids(root) == Counter({f"z{n}-{i}": 1 for n in range(8) for i in range(30)})
+
+
+def test_pushed_records_open_their_raw_line(push_app: Flask, push_settings: Settings) -> None:
+    lines = records("w", 30, seed=50)
+    assert push(push_app, b"".join(lines)).status_code == 200
+    client = create_app(push_settings).test_client()  # a restarted server reads them back too
+    page = client.get("/api/logs", query_string={"limit": "30"}).get_json()
+    sent = {json.loads(line)["rid"]: line.rstrip(b"\n").decode() for line in lines}
+    assert len(page["rows"]) == 30
+    for row in page["rows"][:5]:
+        detail = client.get(
+            "/api/detail",
+            query_string={"file_id": row["file_id"], "file_offset": row["file_offset"]},
+        ).get_json()
+        raw = detail["raw"].rstrip("\n")
+        assert raw == sent[json.loads(raw)["rid"]]
+    manifest = json.loads((push_settings.root / "manifest.json").read_text())
+    entry = manifest["files"][page["rows"][0]["file_id"]]
+    assert entry["path"] is None and (push_settings.root / entry["copy"]).is_file()

@@ -104,7 +104,9 @@ def ingest(
             planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
             pushed, duplicates = plan_payloads(payloads, manifest, staging)
             planned += pushed
-            tasks = _plan_tasks(planned, fmt, settings, staging, ingest_id, warn, not payloads)
+            tasks = _plan_tasks(
+                planned, fmt, settings, staging, ingest_id, warn, must_find=not payloads
+            )
             known = [Template(**row) for row in load_templates(root, manifest)]
             known_key = templates_key(manifest)
             seed = tuple((t.template_id, t.source, t.template) for t in known)
