@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "loglake"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("cli", "generate"),  # generate/: the sample-log generator, a command of its own
-    ("web",),
+    ("web", "lake"),  # lake.py: the Python API (`loglake.Lake`), a caller like the web
     ("advisor",),
     ("analytics",),
     ("ingest",),
@@ -37,7 +37,9 @@ UI_PARTS = frozenset({"__main__", "cli", "web"})
 
 # Edges against the layers allowed for now, each with why (an exception that no longer
 # occurs fails test_known_exceptions_still_occur).
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
+KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
+    {("__init__", "lake")}  # `loglake.Lake`: the package's __getattr__ imports it on first use
+)
 
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

@@ -46,6 +46,10 @@ _ENV: dict[str, tuple[str, ...]] = {
     "pattern": ("LOGLAKE_PATTERN",),
     "pg_prefix": ("LOGLAKE_PG_PREFIX",),
     "cold_root": ("LOGLAKE_COLD_ROOT",),
+    "hooks": ("LOGLAKE_HOOKS",),
+    "push_batch_records": ("LOGLAKE_PUSH_BATCH_RECORDS",),
+    "push_batch_ms": ("LOGLAKE_PUSH_BATCH_MS",),
+    "max_push_mb": ("LOGLAKE_MAX_PUSH_MB",),
 }
 
 
@@ -150,6 +154,10 @@ class Settings:
     pattern: str = ""
     pg_prefix: str = ""  # PostgreSQL log_line_prefix (% escapes) for stderr logs; empty = detect
     cold_root: str = ""  # where `loglake archive` moves old partitions: s3://bucket/prefix, a path
+    hooks: str = ""  # pre-ingest hooks, `module:function` separated by commas (ingest/hooks.py)
+    push_batch_records: int = 10_000  # POST /api/ingest commits once this many records wait
+    push_batch_ms: int = 200  # ... or once the oldest waiting push has waited this long
+    max_push_mb: int = 64  # the largest push body accepted (after gzip decompression)
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path) or "://" in str(self.root):
@@ -160,12 +168,12 @@ class Settings:
             )
         for name in (
             "chunk_rows", "max_line_bytes", "range_bytes", "search_max_matches", "server_threads",
-            "max_upload_mb",
+            "max_upload_mb", "push_batch_records", "max_push_mb",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
-        if self.duckdb_threads < 0 or self.cache_entries < 0:
-            raise ConfigError("duckdb_threads and cache_entries must be 0 or more")
+        if self.duckdb_threads < 0 or self.cache_entries < 0 or self.push_batch_ms < 0:
+            raise ConfigError("duckdb_threads, cache_entries and push_batch_ms must be 0 or more")
         if self.memory_limit_invalid():
             raise ConfigError(
                 f"duckdb_memory_limit must look like 512MB or 4GB, not {self.duckdb_memory_limit!r}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from loglake.analytics.cache import ResultCache, cache_key
@@ -56,6 +56,8 @@ class Analytics:
         self.cache = ResultCache(settings.cache_entries)
         self._answers = Answers(self.root)
         self.timings: dict[str, list[float]] = {}
+        # told of every answer: (question, where from: cache|precomputed|computed, seconds)
+        self.on_query: Callable[[str, str, float], None] | None = None
         if settings.disable_duckdb or not duckdb_available():
             from loglake.analytics.polars_lake import PolarsLake
 
@@ -91,20 +93,28 @@ class Analytics:
         """Answer a question whose parameters are already validated."""
         if question in self.degraded:
             raise _needs_duckdb(question)
+        asked = time.perf_counter()
         key = cache_key(self.version(), question, params)
         cached = self.cache.get(key)
         if cached is not None:
+            self._observed(question, "cache", asked)
             return cached
         if self.settings.precomputed_answers and is_default(question, params):
             stored = self._answers.get(key[0], question)
             if stored is not None:
                 self.cache.put(key, stored)
+                self._observed(question, "precomputed", asked)
                 return stored  # type: ignore[no-any-return]
         started = time.perf_counter()
         version, result = self.compute(question, params)
         self.timings.setdefault(question, []).append(time.perf_counter() - started)
         self.cache.put(cache_key(version, question, params), result)
+        self._observed(question, "computed", asked)
         return result
+
+    def _observed(self, question: str, source: str, asked: float) -> None:
+        if self.on_query is not None:
+            self.on_query(question, source, time.perf_counter() - asked)
 
     def compute(self, question: str, params: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         """Run a question's queries (no cache); the dataset version they saw, and the answer."""

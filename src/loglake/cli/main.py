@@ -134,6 +134,12 @@ def cli(debug: bool) -> None:
     metavar="SECONDS",
     help="Poll the inputs (e.g. an s3:// prefix) every SECONDS and ingest new files; Ctrl-C stops.",
 )
+@click.option(
+    "--hook",
+    "hooks",
+    multiple=True,
+    help="A pre-ingest hook, module:function, that enriches or drops records (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handle_errors
@@ -153,6 +159,7 @@ def ingest(
     follow: bool,
     interval: float,
     watch: float | None,
+    hooks: tuple[str, ...],
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -175,6 +182,7 @@ def ingest(
         field_map=field_map,
         pattern=pattern,
         pg_prefix=pg_prefix,
+        hooks=",".join(hooks) if hooks else None,
     )
     if settings.pattern and fmt is None:
         fmt = "pattern"

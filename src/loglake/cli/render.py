@@ -98,6 +98,15 @@ def print_ingest_report(report: dict[str, Any]) -> None:
         _console.print(
             f"[yellow]{bad['total']:,} bad lines skipped[/] ({reasons}); samples: `loglake status`"
         )
+    hooks = report.get("hooks")
+    if hooks and (hooks["dropped"] or hooks["error_total"]):
+        failed = "; ".join(f"{s['hook']} at offset {s['file_offset']}: {s['error']}"
+                           for s in hooks["error_samples"][:3])  # fmt: skip
+        _console.print(
+            f"Hooks: {hooks['dropped']:,} records dropped, {hooks['error_total']:,} hook errors"
+            + (f" (kept unchanged; {failed})" if failed else ""),
+            markup=False,
+        )
 
 
 def _print_fields(files: list[dict[str, Any]]) -> None:

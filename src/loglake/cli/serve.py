@@ -24,6 +24,12 @@ from loglake.config import load_settings
 @click.option(
     "--to", "to", default=None, help="With --archive-every: the cold root (or LOGLAKE_COLD_ROOT)."
 )
+@click.option(
+    "--hook",
+    "hooks",
+    multiple=True,
+    help="A pre-ingest hook for pushed records, module:function (repeatable; LOGLAKE_HOOKS).",
+)
 @handle_errors
 def serve(
     root: str | None,
@@ -33,6 +39,7 @@ def serve(
     archive_every: str | None,
     older_than: str,
     to: str | None,
+    hooks: tuple[str, ...],
 ) -> None:
     """Serve the web UI and the JSON API over a dataset.
 
@@ -46,7 +53,13 @@ def serve(
     from loglake.web import create_app
     from loglake.web.app import check_exposure
 
-    settings = load_settings().with_options(root=root, host=host, port=port, server_threads=threads)
+    settings = load_settings().with_options(
+        root=root,
+        host=host,
+        port=port,
+        server_threads=threads,
+        hooks=",".join(hooks) if hooks else None,
+    )
     check_exposure(settings)
     app = create_app(settings)
     schedule = None
@@ -67,7 +80,8 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     err(
         f"loglake: serving {settings.root} (engine {app.extensions['loglake'].engine})\n"
-        f"  open http://{settings.host}:{settings.port}/dashboard in a browser; Ctrl-C stops"
+        f"  open http://{settings.host}:{settings.port}/dashboard in a browser; Ctrl-C stops\n"
+        f"  push records: POST /api/ingest (application/x-ndjson); metrics: /metrics"
     )
     try:
         waitress_serve(
@@ -79,5 +93,6 @@ def serve(
             clear_untrusted_proxy_headers=True,
         )
     finally:
+        app.extensions["loglake_push"].close()  # commit the pushes still waiting
         if schedule is not None:
             schedule.stop()

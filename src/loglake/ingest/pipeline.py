@@ -18,12 +18,15 @@ from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.ingest.executors import open_executor
 from loglake.ingest.executors.base import Executor, task_bytes
+from loglake.ingest.hooks import check_hooks, parse_hooks
+from loglake.ingest.hooks import summary as hooks_summary
 from loglake.ingest.plan import (
     PlannedFile,
     build_tasks,
     copy_source,
     plan_inputs,
 )
+from loglake.ingest.push import Payload, plan_payloads, record_keys
 from loglake.ingest.templates import Template, reconcile, rewrite_ids
 from loglake.ingest.worker import Task, TaskResult
 from loglake.ingest.writer import file_digest
@@ -72,6 +75,7 @@ def ingest(
     complete_only: bool = False,
     replace: bool = False,
     listeners: Sequence[Listener] = (),
+    payloads: Sequence[Payload] = (),
 ) -> dict[str, Any]:
     """Ingest files into the dataset at `settings.root` and commit them atomically.
 
@@ -79,9 +83,12 @@ def ingest(
     `replace`, the new files replace the whole dataset in the same atomic commit (the
     version keeps counting up; the old files are removed after the commit). `listeners`
     run after the commit (`analytics.listeners.after_commit` for summaries and answers).
+    `payloads` are pushed bodies (ingest/push.py): new sources of their own, never an error
+    for having no readable line; the report's `duplicates` holds those already committed.
     """
-    if not inputs:
+    if not inputs and not payloads:
         raise InputError("nothing to ingest: give one or more files, directories, globs or '-'")
+    check_hooks(parse_hooks(settings.hooks))
     root = settings.root
     ingest_id = new_ingest_id()
     started = time.perf_counter()
@@ -95,7 +102,11 @@ def ingest(
         try:
             progress("plan", 0, 0)
             planned = plan_inputs(inputs, manifest, staging, stdin, complete_only)
-            tasks = _plan_tasks(planned, fmt, settings, staging, ingest_id, warn)
+            pushed, duplicates = plan_payloads(payloads, manifest, staging)
+            planned += pushed
+            tasks = _plan_tasks(
+                planned, fmt, settings, staging, ingest_id, warn, must_find=not payloads
+            )
             known = [Template(**row) for row in load_templates(root, manifest)]
             known_key = templates_key(manifest)
             seed = tuple((t.template_id, t.source, t.template) for t in known)
@@ -104,7 +115,11 @@ def ingest(
             results = run_tasks(tasks, executor, progress)
             parse_seconds = time.perf_counter() - parse_started
             report = _report(ingest_id, planned, results, manifest)
-            if tasks and not sum(r.rows["events"] for r in results):
+            if settings.hooks:
+                report["hooks"] = hooks_summary([r.hooks for r in results if r.hooks])
+            if payloads:
+                report["duplicates"] = duplicates
+            elif tasks and not sum(r.rows["events"] for r in results):
                 raise InputError(
                     "no log lines could be read: "
                     + ", ".join(f"{k}: {v}" for k, v in report["bad_lines"].items() if k != "total")
@@ -114,6 +129,7 @@ def ingest(
                 progress("commit", 0, 0)
                 _stage_templates(manifest, staging, ingest_id, known, results, settings.compression)
                 _update_manifest(manifest, ingest_id, planned, results, report, settings, fmt)
+                record_keys(manifest, payloads, report)
                 manifest["ingests"][-1]["timings"] = {
                     "parse": round(parse_seconds, 3),
                     "total": round(time.perf_counter() - started, 3),
@@ -167,6 +183,7 @@ def _plan_tasks(
     staging: Path,
     ingest_id: str,
     warn: Callable[[str], None],
+    must_find: bool = True,
 ) -> list[Task]:
     """The tasks that read the planned files (and managed copies, with --copy-source)."""
     tasks: list[Task] = []
@@ -179,7 +196,8 @@ def _plan_tasks(
             continue
         if settings.copy_source and "copy" not in planned_file.entry:
             copy_source(planned_file, staging)
-    if not tasks and planned and all(p.status.startswith("skipped:") for p in planned):
+    skipped = all(p.status.startswith("skipped:") for p in planned)
+    if must_find and not tasks and planned and skipped:
         raise InputError(
             "nothing to ingest: no file is a log of a known format "
             f"({len(planned)} skipped); pass --format to read them anyway"
@@ -222,6 +240,7 @@ def _report(
         file_bad: Counter[str] = Counter()
         for r in mine:
             file_bad.update(r.bad)
+        dropped = sum(r.hooks.dropped for r in mine if r.hooks)
         files.append(
             {
                 "file_id": item.file_id,
@@ -233,6 +252,8 @@ def _report(
                 "events": sum(r.rows["events"] for r in mine),
                 "blank_lines": sum(r.blank for r in mine),
                 "bad_lines": sum(file_bad.values()),
+                "bad_reasons": dict(sorted(file_bad.items())),
+                "dropped": dropped,
                 "bytes": sum(r.bytes for r in mine),
             }
         )
@@ -286,7 +307,7 @@ def _update_manifest(
         mine = [r for r in results if r.file_id == item.file_id]
         entry.update(
             {
-                "path": None if item.display_path == "<stdin>" else item.source.location,
+                "path": None if item.display_path.startswith("<") else item.source.location,
                 "size": item.source.size,
                 "gzip": item.source.gzip,
                 "format": item.format,
@@ -316,6 +337,7 @@ def _update_manifest(
             "rows": report["rows"],
             "bad_lines": report["bad_lines"],
             "bad_samples": _samples(results),
+            **({"hooks": report["hooks"]} if "hooks" in report else {}),
             "files": report["files"],
             "first_ts_us": min(first) if first else None,
             "last_ts_us": max(last) if last else None,

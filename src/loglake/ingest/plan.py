@@ -14,6 +14,7 @@ from loglake.errors import InputError
 from loglake.formats.applogs.fields import parse_map
 from loglake.formats.base import FileContext, FormatSpec
 from loglake.formats.registry import format_spec, sniff_format
+from loglake.ingest.hooks import parse_hooks
 from loglake.ingest.worker import FAN_OUT_CHUNK, Task
 from loglake.layout import SOURCE_DIR, gz_index_relpath
 from loglake.sources.files import (
@@ -298,6 +299,7 @@ def build_tasks(
             fan_out=fan_out,
             chunk_bytes=min(settings.range_bytes, FAN_OUT_CHUNK),
             resync=n > 0,  # the first range starts a record: the file's start or last end
+            hooks=parse_hooks(settings.hooks),
         )
         for n, (start, end) in enumerate(ranges)
     ]

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from loglake.formats.base import BadLine, BadReason, BlockParser, FileContext, FormatSpec
 from loglake.formats.registry import format_spec
+from loglake.ingest.hooks import Hooks, HookStats
 from loglake.ingest.templates import Miner, Template
 from loglake.ingest.writer import PartitionedWriter, WrittenFile
 from loglake.schema import Stream
@@ -87,6 +88,7 @@ class Task:
     input_bytes: int = 0  # compressed bytes the chunk came from (for the report)
     resync: bool = False  # `start` may fall inside a record, which the range before reads
     templates: tuple[tuple[str, str, str], ...] = ()  # the lake's (id, source, text): the seed
+    hooks: tuple[str, ...] = ()  # pre-ingest hooks (`module:function`, ingest/hooks.py)
 
 
 @dataclass
@@ -106,6 +108,7 @@ class TaskResult:
     last_ts: int | None = None
     seconds: float = 0.0
     templates: list[Template] = field(default_factory=list)  # created or generalized here
+    hooks: HookStats | None = None  # what the pre-ingest hooks did, when there are any
 
 
 def _sample(result: TaskResult, reason: str, offset: int, line: bytes | None, size: int) -> None:
@@ -143,6 +146,9 @@ def _parse_records(
 ) -> None:
     """The per-record path: one parser call per record (a line, for LINE framing)."""
     parse = spec.make_parser(task.ctx)
+    hooks = Hooks(task.hooks) if task.hooks else None
+    if hooks is not None:
+        result.hooks = hooks.stats
 
     def records(
         start: int, end: int | None, resync: bool, progress: Callable[[int], None] | None = None
@@ -175,6 +181,11 @@ def _parse_records(
             _bad(result, parsed.reason.value, offset, record, size)
             continue
         rows = parsed.rows
+        if hooks is not None:
+            hooked = hooks.apply(rows, offset)
+            if hooked is None:
+                continue
+            rows = hooked
         ts = rows[0][1]["ts"]
         _seen_ts(result, ts, ts)
         for name, row in rows:
@@ -266,7 +277,7 @@ def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskRes
     parse: Callable[
         [Task, BinaryIO, Span, Callable[[int], None], PartitionedWriter, TaskResult], None
     ]
-    if task.vectorized and spec.block_parser is not None:
+    if task.vectorized and spec.block_parser is not None and not task.hooks:
         parse = functools.partial(_parse_blocks, make_parser=spec.block_parser)
     else:
         parse = functools.partial(_parse_records, spec=spec)

@@ -18,6 +18,7 @@ from loglake.web.security import (
 )
 
 MAX_REQUEST_BYTES = 1024 * 1024  # JSON API bodies and forms; uploads get their own limit
+OPEN_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz"})  # probes carry no token
 STATIC_MAX_AGE = 3600  # vendored files change only with a release
 
 __all__ = ["MAX_REQUEST_BYTES", "check_exposure", "create_app"]
@@ -29,8 +30,12 @@ def _is_api() -> bool:
 
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
+    from loglake.analytics.listeners import after_commit
+    from loglake.analytics.metrics import Metrics
+    from loglake.ingest.batcher import PushBatcher
     from loglake.web.api import api
     from loglake.web.blueprints import BLUEPRINTS
+    from loglake.web.metrics import ops
     from loglake.web.templating import setup_templating
     from loglake.web.upload import IngestJobs, upload
 
@@ -41,6 +46,11 @@ def create_app(settings: Settings) -> Flask:
     app.config["LOGLAKE_CSRF"] = new_csrf_token()
     app.extensions["loglake"] = Analytics(settings)
     app.extensions["loglake_jobs"] = IngestJobs(settings)
+    metrics = app.extensions["loglake_metrics"] = Metrics(settings.root, app.extensions["loglake"])
+    app.extensions["loglake_push"] = PushBatcher(
+        settings, after_commit(settings), on_report=metrics.observe_ingest
+    )
+    app.register_blueprint(ops)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(upload)
     for blueprint in BLUEPRINTS:
@@ -65,7 +75,7 @@ def _refuse(status: int, message: str) -> Response:
 def _authenticate() -> Response | None:
     """Check the token and CSRF before any view runs; views then find the service in `g`."""
     token = current_app.config["LOGLAKE_SETTINGS"].auth_token
-    if token and request.endpoint != "common.sign_in":
+    if token and request.endpoint != "common.sign_in" and request.endpoint not in OPEN_ENDPOINTS:
         if not same_secret(given_token(request), token):
             return _refuse(401, "authentication required: send Authorization: Bearer <token>")
         if request.args.get("token") and not _is_api():

@@ -167,7 +167,8 @@ def _ask_get() -> dict[str, Any]:
 
 
 def upload_paths() -> dict[str, Any]:
-    """The upload endpoints (web/upload.py): store a file, ingest a batch, follow the job."""
+    """The upload endpoints (web/upload.py): store a file, ingest a batch (or push records:
+    README, "Push ingest"), follow the job; and the metrics as JSON (web/metrics.py)."""
     batch = {"type": "string", "pattern": "^[0-9a-f]{16}$"}
     job = {
         "description": "the job: state (running, done, failed), phase, done, total, percent, "
@@ -199,7 +200,8 @@ def upload_paths() -> dict[str, Any]:
         "/ingest": {
             "post": {
                 "operationId": "ingest",
-                "summary": "Ingest an uploaded batch in a separate process (202 with its job id)",
+                "summary": "Ingest an uploaded batch in a separate process (202 with its job id); "
+                "with Content-Type application/x-ndjson, push records (200 after their commit)",
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -217,6 +219,13 @@ def upload_paths() -> dict[str, Any]:
                     "400": _ERROR,
                     "409": _ERROR,
                 },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "summary": "The Prometheus metrics of /metrics as JSON",
+                "responses": {"200": _answer_schema("metrics", ["metrics"])},
             }
         },
         "/ingest/{job}": {

@@ -5,7 +5,9 @@
 - CSRF: a state-changing request (POST …) must come from our own pages — it carries the
   per-process CSRF token (form field `csrf_token` or header `X-CSRF-Token`) — or be a JSON
   API call (`Content-Type: application/json` under /api/, which a cross-site form cannot
-  send without a CORS preflight we never grant). A foreign `Origin` is always refused.
+  send without a CORS preflight we never grant), or a push of records (`POST /api/ingest`
+  with `application/x-ndjson`, also a type no cross-site form can send) that carries no
+  session cookie. A foreign `Origin` is always refused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ TOKEN_COOKIE = "loglake_token"  # noqa: S105 - a cookie name, not a secret
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUSH_PATH = "/api/ingest"
+PUSH_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/x-jsonlines"})
 
 HEADERS = {
     "Content-Security-Policy": (
@@ -85,6 +89,8 @@ def csrf_problem(request: Request, expected: str) -> str | None:
     if token:
         return None if same_secret(token, expected) else "invalid CSRF token; reload the page"
     if request.path.startswith("/api/") and request.mimetype == "application/json":
+        return None
+    if request.path == PUSH_PATH and request.mimetype in PUSH_TYPES and not request.cookies:
         return None
     return "missing CSRF token: send the page's form, or JSON to the API"
 

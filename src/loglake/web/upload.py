@@ -179,7 +179,12 @@ def receive() -> Response:
 
 @upload.post("/api/ingest")
 def start_ingest() -> Response:
-    """Start ingesting an uploaded batch: `{"batch": "…", "replace": false}`."""
+    """Start ingesting an uploaded batch: `{"batch": "…", "replace": false}`; or, with
+    `Content-Type: application/x-ndjson`, ingest the pushed records (web/push.py)."""
+    from loglake.web.push import is_push, receive_push
+
+    if is_push():
+        return receive_push()
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("batch"), str):
         return json_error(400, 'send JSON like {"batch": "<16 hex characters>"}')
