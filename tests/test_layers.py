@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("cli", "generate"),  # generate/: the sample-log generator, a command of its own
     ("web",),
+    ("alerts",),  # alert rules: read the lake through analytics, run after its commits
     ("advisor",),
     ("analytics",),
     ("ingest",),
