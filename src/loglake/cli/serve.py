@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from loglake.cli.alerts import ALERTS_OPTION
 from loglake.cli.common import data_option, err, handle_errors
 from loglake.config import load_settings
 
@@ -24,6 +25,7 @@ from loglake.config import load_settings
 @click.option(
     "--to", "to", default=None, help="With --archive-every: the cold root (or LOGLAKE_COLD_ROOT)."
 )
+@ALERTS_OPTION
 @handle_errors
 def serve(
     root: str | None,
@@ -33,6 +35,7 @@ def serve(
     archive_every: str | None,
     older_than: str,
     to: str | None,
+    alert_rules: str | None,
 ) -> None:
     """Serve the web UI and the JSON API over a dataset.
 
@@ -46,7 +49,9 @@ def serve(
     from loglake.web import create_app
     from loglake.web.app import check_exposure
 
-    settings = load_settings().with_options(root=root, host=host, port=port, server_threads=threads)
+    settings = load_settings().with_options(
+        root=root, host=host, port=port, server_threads=threads, alert_rules=alert_rules
+    )
     check_exposure(settings)
     app = create_app(settings)
     schedule = None
