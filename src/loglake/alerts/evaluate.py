@@ -170,7 +170,7 @@ def deliver_pending(settings: Settings, rules: dict[str, Rule]) -> list[dict[str
     return out
 
 
-def test_rule(
+def try_rule(
     settings: Settings, rule: Rule, start: dt.datetime | None, end: dt.datetime | None
 ) -> list[dict[str, Any]]:
     """What a rule would fire and resolve over the lake's rows in [start, end), on event

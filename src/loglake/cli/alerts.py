@@ -60,10 +60,10 @@ def test_command(
 
     Event time, from a fresh state; nothing is logged or notified.
     """
-    from loglake.alerts.evaluate import find_rule, test_rule
+    from loglake.alerts.evaluate import find_rule, try_rule
 
     settings = _settings(root, alert_rules)
-    found = test_rule(settings, find_rule(settings, rule), _when("from", start), _when("to", end))
+    found = try_rule(settings, find_rule(settings, rule), _when("from", start), _when("to", end))
     if as_json:
         click.echo(json.dumps(found))
         return

@@ -29,6 +29,7 @@ def _is_api() -> bool:
 
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
+    from loglake.web.alerts_api import alerts_api
     from loglake.web.api import api
     from loglake.web.blueprints import BLUEPRINTS
     from loglake.web.templating import setup_templating
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> Flask:
     app.extensions["loglake_jobs"] = IngestJobs(settings)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(upload)
+    app.register_blueprint(alerts_api)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     setup_templating(app)
