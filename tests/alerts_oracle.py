@@ -56,8 +56,10 @@ def write_log(path: Path, seed: int = 15) -> list[Row]:
             level = rng.choices(["info", "warn", "error"], [85, 10, 5])[0]
             duration = rng.randint(5, 300) if not slow[0] <= t < slow[1] else rng.randint(400, 900)
             minutes = (t - START).total_seconds() / 60
-            user = rng.choice(["ann", "bob", "cy"]) if minutes < 70 else rng.choice(
-                ["ann", "bob", "cy", "dee", "eve"]
+            user = (
+                rng.choice(["ann", "bob", "cy"])
+                if minutes < 70
+                else rng.choice(["ann", "bob", "cy", "dee", "eve"])
             )
             lines.append((t, _record(t, level, host, user, duration, "request done")))
     for at in bursts:  # 12-20 errors on one host within ~40 s
@@ -65,16 +67,26 @@ def write_log(path: Path, seed: int = 15) -> list[Row]:
         t = START + timedelta(seconds=at)
         for _ in range(rng.randint(12, 20)):
             t += timedelta(milliseconds=rng.randint(100, 3000))
-            lines.append((t, _record(t, "error", host, "ann", rng.randint(5, 300), "upstream failed")))
+            lines.append(
+                (t, _record(t, "error", host, "ann", rng.randint(5, 300), "upstream failed"))
+            )
     lines.sort(key=lambda item: item[0])
     path.write_text("".join(json.dumps(r) + "\n" for _, r in lines))
     return read_log(path)
 
 
-def _record(t: datetime, level: str, host: str, user: str, duration: int, msg: str) -> dict[str, Any]:
+def _record(
+    t: datetime, level: str, host: str, user: str, duration: int, msg: str
+) -> dict[str, Any]:
     stamp = t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"ts": stamp, "level": level, "host": host, "user": user, "msg": msg,
-            "duration_ms": duration}  # fmt: skip
+    return {
+        "ts": stamp,
+        "level": level,
+        "host": host,
+        "user": user,
+        "msg": msg,
+        "duration_ms": duration,
+    }
 
 
 def read_log(path: Path) -> list[Row]:
@@ -118,9 +130,9 @@ def _holds(spec: Spec, t: int, ts: np.ndarray, vals: np.ndarray, start: int) -> 
     inside = vals[(ts > t - w) & (ts <= t)]
     if len(inside) < spec.min_count or not len(inside):
         return False
-    value = {"avg": np.mean, "max": np.max, "p95": lambda v: np.percentile(v, 95)}[
-        spec.function
-    ](inside)
+    value = {"avg": np.mean, "max": np.max, "p95": lambda v: np.percentile(v, 95)}[spec.function](
+        inside
+    )
     return bool(value >= spec.threshold)
 
 
@@ -135,22 +147,31 @@ def oracle(spec: Spec, rows: list[Row]) -> list[tuple[str, str, int]]:
     if spec.kind == "flatline" and not spec.group_by:
         groups.setdefault("", [])
     out = []
-    for name, members in groups.items():
+    for name, rows_of_group in groups.items():
+        members = rows_of_group
         if spec.kind == "new_term":
             seen: dict[str, int] = {}
             for i, r in enumerate(members):
                 seen.setdefault(getattr(r, spec.field), i)
-            members = [r for i, r in enumerate(members) if seen[getattr(r, spec.field)] == i
-                       and r.ts_us >= first + spec.learn]  # fmt: skip
+            members = [
+                r
+                for i, r in enumerate(rows_of_group)
+                if seen[getattr(r, spec.field)] == i and r.ts_us >= first + spec.learn
+            ]
         ts = np.array([r.ts_us for r in members], dtype=np.int64)
-        vals = np.array([float(getattr(r, spec.field, 0) or 0) for r in members]) if (
-            spec.kind == "aggregate") else ts  # fmt: skip
+        vals = (
+            np.array([float(getattr(r, spec.field, 0) or 0) for r in members])
+            if (spec.kind == "aggregate")
+            else ts
+        )
         start = first if not spec.group_by else (int(ts.min()) if len(ts) else first)
         out += [(s, name, t) for s, t in _episodes(spec, ts, vals, start, clock)]
     return sorted(out, key=lambda x: (x[2], x[1], x[0]))
 
 
-def _episodes(spec: Spec, ts: np.ndarray, vals: np.ndarray, start: int, clock: int) -> list[tuple[str, int]]:
+def _episodes(
+    spec: Spec, ts: np.ndarray, vals: np.ndarray, start: int, clock: int
+) -> list[tuple[str, int]]:
     w = spec.window
     marks = {int(x) for x in ts} | {int(x) + w for x in ts} | {start + w}
     if spec.kind == "spike":
@@ -176,11 +197,11 @@ def _episodes(spec: Spec, ts: np.ndarray, vals: np.ndarray, start: int, clock: i
                     fired = None  # type: ignore[assignment]  # suppressed episode
         if not h and run_start is not None:
             fire_at = run_start + spec.for_
-            if fired is False and fire_at < t:  # held at fire_at, which lies before t
-                if last_fire is None or fire_at >= last_fire + spec.cooldown:
-                    out.append(("firing", fire_at))
-                    last_fire = fire_at
-                    fired = True
+            cooled = last_fire is None or fire_at >= last_fire + spec.cooldown
+            if fired is False and fire_at < t and cooled:  # held at fire_at, before t
+                out.append(("firing", fire_at))
+                last_fire = fire_at
+                fired = True
             if fired is True:
                 out.append(("resolved", t))
             run_start, fired = None, False

@@ -18,8 +18,13 @@ from loglake.ingest.pipeline import ingest
 from loglake.web.app import create_app
 
 SPEC = Spec("count", 60_000_000, level="error", group_by="host", threshold=10)
-RULE = {"name": "errors", "filters": {"level": "error"}, "group_by": "host", "severity": "high",
-        "condition": {"type": "count", "threshold": 10, "window": "60s"}}  # fmt: skip
+RULE = {
+    "name": "errors",
+    "filters": {"level": "error"},
+    "group_by": "host",
+    "severity": "high",
+    "condition": {"type": "count", "threshold": 10, "window": "60s"},
+}
 
 
 @pytest.fixture
@@ -44,7 +49,9 @@ def test_rules_api_validates_persists_and_the_next_commit_evaluates(lake) -> Non
     settings, growing, rows = lake
     client = _client(settings)
     assert client.get("/api/alerts/rules").json == {"rules": []}
-    bad = client.post("/api/alerts/rules", json={**RULE, "condition": {"type": "count", "window": "1m"}})
+    bad = client.post(
+        "/api/alerts/rules", json={**RULE, "condition": {"type": "count", "window": "1m"}}
+    )
     assert bad.status_code == 400 and "threshold: required" in bad.json["error"]
     made = client.post("/api/alerts/rules", json=RULE)
     assert made.status_code == 201 and made.json["rule"]["source"] == "lake"
@@ -77,7 +84,10 @@ def test_rules_api_validates_persists_and_the_next_commit_evaluates(lake) -> Non
     assert client.delete("/api/alerts/rules/errors").status_code == 403  # no JSON, no token
     gone = client.delete("/api/alerts/rules/errors", headers={"Content-Type": "application/json"})
     assert gone.status_code == 200 and client.get("/api/alerts/rules").json == {"rules": []}
-    assert client.delete("/api/alerts/rules/errors", content_type="application/json").status_code == 404
+    assert (
+        client.delete("/api/alerts/rules/errors", content_type="application/json").status_code
+        == 404
+    )
 
 
 def test_file_rules_are_listed_and_cannot_be_changed_through_the_api(lake, tmp_path) -> None:

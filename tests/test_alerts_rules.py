@@ -27,23 +27,35 @@ M = 60 * US
 # name -> (the rule as the rules file says it, the same rule for the oracle)
 RULES: dict[str, tuple[dict, Spec]] = {
     "errors-per-host": (
-        {"filters": {"level": "error"}, "group_by": "host",
-         "condition": {"type": "count", "threshold": 10, "window": "60s"}},
+        {
+            "filters": {"level": "error"},
+            "group_by": "host",
+            "condition": {"type": "count", "threshold": 10, "window": "60s"},
+        },
         Spec("count", 60 * US, level="error", group_by="host", threshold=10),
     ),
     "errors-cooldown": (
-        {"filters": {"level": "error"}, "condition": {"type": "count", "threshold": 8, "window": "2m"},
-         "cooldown": "15m"},
+        {
+            "filters": {"level": "error"},
+            "condition": {"type": "count", "threshold": 8, "window": "2m"},
+            "cooldown": "15m",
+        },
         Spec("count", 2 * M, level="error", threshold=8, cooldown=15 * M),
     ),
     "errors-for": (
-        {"filters": {"level": "error"}, "group_by": "host",
-         "condition": {"type": "count", "threshold": 6, "window": "60s"}, "for": "20s"},
+        {
+            "filters": {"level": "error"},
+            "group_by": "host",
+            "condition": {"type": "count", "threshold": 6, "window": "60s"},
+            "for": "20s",
+        },
         Spec("count", M, level="error", group_by="host", threshold=6, for_=20 * US),
     ),
     "error-spike": (
-        {"filters": {"level": "error"}, "condition": {"type": "spike", "factor": 4, "min_count": 6,
-         "window": "1m"}},
+        {
+            "filters": {"level": "error"},
+            "condition": {"type": "spike", "factor": 4, "min_count": 6, "window": "1m"},
+        },
         Spec("spike", M, level="error", factor=4, min_count=6),
     ),
     "host-quiet": (
@@ -51,21 +63,45 @@ RULES: dict[str, tuple[dict, Spec]] = {
         Spec("flatline", 90 * US, group_by="host"),
     ),
     "slow-p95": (
-        {"group_by": "host", "condition": {"type": "aggregate", "function": "p95",
-         "field": "duration_ms", "threshold": 500, "window": "2m", "min_count": 5}},
-        Spec("aggregate", 2 * M, group_by="host", function="p95", field="duration_ms",
-             threshold=500, min_count=5),
+        {
+            "group_by": "host",
+            "condition": {
+                "type": "aggregate",
+                "function": "p95",
+                "field": "duration_ms",
+                "threshold": 500,
+                "window": "2m",
+                "min_count": 5,
+            },
+        },
+        Spec(
+            "aggregate",
+            2 * M,
+            group_by="host",
+            function="p95",
+            field="duration_ms",
+            threshold=500,
+            min_count=5,
+        ),
     ),
     "slow-avg": (
-        {"condition": {"type": "aggregate", "function": "avg", "field": "duration_ms",
-         "threshold": 350, "window": "1m"}, "cooldown": "2m"},
+        {
+            "condition": {
+                "type": "aggregate",
+                "function": "avg",
+                "field": "duration_ms",
+                "threshold": 350,
+                "window": "1m",
+            },
+            "cooldown": "2m",
+        },
         Spec("aggregate", M, function="avg", field="duration_ms", threshold=350, cooldown=2 * M),
     ),
     "new-user": (
         {"condition": {"type": "new_term", "field": "user", "window": "5m", "learn": "30m"}},
         Spec("new_term", 5 * M, field="user", learn=30 * M),
     ),
-}  # fmt: skip
+}
 
 
 def rules_file(path: Path, hook_url: str | None = None) -> Path:
@@ -92,8 +128,11 @@ def _us(text: str) -> int:
 
 def logged(settings: Settings, rule: str) -> list[tuple[str, str, int]]:
     """(status, group, instant) of a rule's logged transitions, in time order."""
-    found = [(r["status"], r["group"], _us(r["at"])) for r in store.records(settings.root)
-             if r["kind"] == "alert" and r["rule"] == rule]  # fmt: skip
+    found = [
+        (r["status"], r["group"], _us(r["at"]))
+        for r in store.records(settings.root)
+        if r["kind"] == "alert" and r["rule"] == rule
+    ]
     return sorted(found, key=lambda x: (x[2], x[1], x[0]))
 
 
@@ -109,7 +148,9 @@ def test_for_and_cooldown_change_what_fires(alert_lake) -> None:
     settings, rows = alert_lake
     plain = oracle(Spec("count", 2 * M, level="error", threshold=8), rows)
     cooled = logged(settings, "errors-cooldown")
-    assert len([t for t in cooled if t[0] == "firing"]) < len([t for t in plain if t[0] == "firing"])
+    assert len([t for t in cooled if t[0] == "firing"]) < len(
+        [t for t in plain if t[0] == "firing"]
+    )
     waited = logged(settings, "errors-for")
     eager = oracle(Spec("count", M, level="error", group_by="host", threshold=6), rows)
     assert len(waited) < len(eager)
@@ -120,8 +161,11 @@ def test_for_and_cooldown_change_what_fires(alert_lake) -> None:
 
 def test_alerts_carry_the_matching_lines_with_links(alert_lake) -> None:
     settings, _rows = alert_lake
-    fired = [r for r in store.records(settings.root)
-             if r["kind"] == "alert" and r["rule"] == "errors-per-host" and r["status"] == "firing"]  # fmt: skip
+    fired = [
+        r
+        for r in store.records(settings.root)
+        if r["kind"] == "alert" and r["rule"] == "errors-per-host" and r["status"] == "firing"
+    ]
     assert fired
     for alert in fired:
         assert alert["value"] >= 10 and alert["severity"] == "medium" and alert["window"] == "1m"
@@ -156,18 +200,26 @@ def test_rules_are_validated_with_a_message_that_says_what_to_fix(tmp_path: Path
         ({**good, "filters": {"nope": 1}}, "filters.nope: not a filter of events"),
         ({**good, "condition": {"type": "count", "window": "1m"}}, "threshold: required"),
         ({**good, "condition": {"type": "sometimes", "window": "1m"}}, "is not one of count"),
-        ({**good, "condition": {"type": "count", "threshold": 1, "window": "soon"}}, "not a duration"),
+        (
+            {**good, "condition": {"type": "count", "threshold": 1, "window": "soon"}},
+            "not a duration",
+        ),
         ({**good, "group_by": "color"}, "group_by: 'color' is not a field of events"),
         ({**good, "severity": "urgent"}, "severity: 'urgent' is not one of info"),
         ({**good, "notify": [{"webhook": "ftp://x"}]}, "not an http(s) URL"),
         ({**good, "filters": {"min_level": "loud"}}, "min_level"),
-        ({**good, "stream": "slow_queries", "filters": {"level": "error"}}, "not a filter of slow_queries"),
-    ]  # fmt: skip
+        (
+            {**good, "stream": "slow_queries", "filters": {"level": "error"}},
+            "not a filter of slow_queries",
+        ),
+    ]
     for raw, message in cases:
         with pytest.raises(InputError, match="rule x: ") as caught:
             parse_rule(raw)
         assert message in str(caught.value), (raw, caught.value)
-    slow = parse_rule({**good, "stream": "slow_queries", "filters": {"min_ms": "100", "db": "shop"}})
+    slow = parse_rule(
+        {**good, "stream": "slow_queries", "filters": {"min_ms": "100", "db": "shop"}}
+    )
     assert slow.params() == {"db": "shop", "min_ms": 100.0}
     twice = tmp_path / "twice.yaml"
     twice.write_text(yaml.safe_dump({"rules": [good, good]}))

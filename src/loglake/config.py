@@ -185,7 +185,9 @@ class Settings:
         if self.pattern:
             _check_pattern(self.pattern)
         if min(self.alert_webhook_timeout_ms, self.alert_webhook_attempts) < 1:
-            raise ConfigError("alert_webhook_timeout_ms and alert_webhook_attempts must be 1 or more")
+            raise ConfigError(
+                "alert_webhook_timeout_ms and alert_webhook_attempts must be 1 or more"
+            )
         if self.alert_webhook_backoff_ms < 0:
             raise ConfigError("alert_webhook_backoff_ms must be 0 or more")
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from loglake.alerts import store
 from loglake.alerts.notify import deliver
-from loglake.alerts.rows import STREAMS, new_rows, rule_rows
-from loglake.alerts.rules import Rule, format_duration, load_rules_file, parse_rule
+from loglake.alerts.rows import new_rows, rule_rows
+from loglake.alerts.rules import STREAMS, Rule, format_duration, load_rules_file, parse_rule
 from loglake.alerts.windows import Hit, RuleRun, Transition
 from loglake.analytics.sql import iso
 from loglake.config import Settings
@@ -89,12 +90,17 @@ def alert_record(rule: Rule, tr: Transition) -> dict[str, Any]:
                 "text": line["text"],
                 "file_id": line["file_id"],
                 "file_offset": line["file_offset"],
-                "raw_url": f"/api/detail?file_id={line['file_id']}&file_offset={line['file_offset']}",
+                "raw_url": raw_url(line["file_id"], line["file_offset"]),
             }
             for line in tr.lines
         ],
         "notify": [label(n) for n in rule.notify],
     }
+
+
+def raw_url(file_id: str, file_offset: int) -> str:
+    """The API link that reads a row's raw entry back (as `/api/logs` rows carry)."""
+    return "/api/detail?" + urlencode({"file_id": file_id, "file_offset": file_offset})
 
 
 def label(target: Any) -> str:
@@ -125,7 +131,9 @@ def evaluate(settings: Settings) -> list[dict[str, Any]]:
                     run = RuleRun(rule, saved.get("state") if same else None)
                     span, marks = spans[rule.stream], state["marks"].get(rule.stream.value, {})
                     hits = _hits(rule_rows(cur, rule, marks))
-                    records += [alert_record(rule, t) for t in run.run(hits, span.last_us, span.first_us)]
+                    records += [
+                        alert_record(rule, t) for t in run.run(hits, span.last_us, span.first_us)
+                    ]
                     kept[rule.name] = {"fingerprint": rule.fingerprint, "state": run.state()}
         finally:
             lake.close()

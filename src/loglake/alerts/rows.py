@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from loglake.alerts.rules import STREAMS, ConditionType, Rule, field_sql
+from loglake.alerts.rules import ConditionType, Rule, field_sql
 from loglake.analytics import sql
 from loglake.analytics.filters import where
 from loglake.schema import Stream
@@ -63,7 +63,9 @@ def rule_rows(
         if cond.type == ConditionType.AGGREGATE
         else ("NULL", [])
     )
-    term = field_sql(rule.stream, cond.field) if cond.type == ConditionType.NEW_TERM else ("NULL", [])
+    term = (
+        field_sql(rule.stream, cond.field) if cond.type == ConditionType.NEW_TERM else ("NULL", [])
+    )
     for expr, values in (group, value, term):
         exprs.append(expr)
         bound.extend(values)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from loglake.analytics import params as P
+from loglake.analytics import params as query_params
 from loglake.errors import ConfigError, InputError
 from loglake.schema import Stream
 
@@ -51,9 +51,11 @@ FUNCTIONS = ("avg", "min", "max", "sum", "p50", "p90", "p95", "p99")
 
 # the filters a rule may use, per stream: the API's own parameters (time comes from the rule)
 _NOT_FILTERS = {"from", "to", "date", "tz", "cursor"}
-FILTERS: dict[Stream, dict[str, P.Param]] = {
-    Stream.EVENTS: {p.name: p for p in P.LOG_FILTERS if p.name not in _NOT_FILTERS},
-    Stream.SLOW_QUERIES: {p.name: p for p in P.SLOW_FILTERS if p.name not in _NOT_FILTERS},
+FILTERS: dict[Stream, dict[str, query_params.Param]] = {
+    Stream.EVENTS: {p.name: p for p in query_params.LOG_FILTERS if p.name not in _NOT_FILTERS},
+    Stream.SLOW_QUERIES: {
+        p.name: p for p in query_params.SLOW_FILTERS if p.name not in _NOT_FILTERS
+    },
 }
 STREAMS = tuple(FILTERS)
 
@@ -180,11 +182,13 @@ def parse_filters(stream: Stream, raw: dict[str, Any]) -> dict[str, Any]:
         text = str(value).lower() if isinstance(value, bool) else str(value)
         if key.startswith("field.") and "field" in known:
             name = key.removeprefix("field.")
-            if not P.FIELD_NAME.fullmatch(name):
+            if not query_params.FIELD_NAME.fullmatch(name):
                 raise InputError(f"filters.{key}: a field name is letters, digits, _ @ $ - and .")
-            fields.append((name, P.parse_value(P.Param(key, "str", ""), text)))
+            fields.append(
+                (name, query_params.parse_value(query_params.Param(key, "str", ""), text))
+            )
         elif key in known and known[key].kind != "fields":
-            out[key] = P.parse_value(known[key], text)
+            out[key] = query_params.parse_value(known[key], text)
         else:
             names = ", ".join([*(k for k in known if k != "field"), "field.NAME"])
             raise InputError(f"filters.{key}: not a filter of {stream.value}; use {names}")
@@ -202,7 +206,7 @@ def field_sql(stream: Stream, name: str, numeric: bool = False) -> tuple[str, li
 
     if name.startswith("field.") and stream == Stream.EVENTS:
         key = name.removeprefix("field.")
-        if not P.FIELD_NAME.fullmatch(key):
+        if not query_params.FIELD_NAME.fullmatch(key):
             raise InputError(f"{name}: a field name is letters, digits, _ @ $ - and . to nest")
         return field_expr(key, numeric)
     table = (NUMERIC if numeric else FIELDS) if stream == Stream.EVENTS else {}
@@ -212,7 +216,9 @@ def field_sql(stream: Stream, name: str, numeric: bool = False) -> tuple[str, li
         quoted = f'"{name}"'  # a whitelisted identifier
         return (f"TRY_CAST({quoted} AS DOUBLE)" if numeric else quoted), []
     known = ", ".join([*table, "field.NAME" if stream == Stream.EVENTS else "a column"])
-    raise InputError(f"{name!r} is not a field of {stream.value}{' with numbers' if numeric else ''}: {known}")
+    raise InputError(
+        f"{name!r} is not a field of {stream.value}{' with numbers' if numeric else ''}: {known}"
+    )
 
 
 def _choice(raw: Any, enum: type[StrEnum], what: str) -> Any:
@@ -243,10 +249,15 @@ def parse_condition(raw: Any) -> Condition:
     known = {"type", "window", "threshold", "factor", "min_count", "function", "field", "learn"}
     extra = sorted(set(raw) - known)
     if extra:
-        raise InputError(f"condition: unknown key {extra[0]!r}; keys are {', '.join(sorted(known))}")
+        raise InputError(
+            f"condition: unknown key {extra[0]!r}; keys are {', '.join(sorted(known))}"
+        )
     if "window" not in raw:
         raise InputError("condition.window: required, e.g. 60s")
-    args: dict[str, Any] = {"type": kind, "window_us": duration_us(raw["window"], "condition.window")}
+    args: dict[str, Any] = {
+        "type": kind,
+        "window_us": duration_us(raw["window"], "condition.window"),
+    }
     needs_threshold = kind in (ConditionType.COUNT, ConditionType.AGGREGATE)
     if needs_threshold and "threshold" not in raw:
         raise InputError(f"condition.threshold: required by a {kind.value} condition")
@@ -263,7 +274,9 @@ def parse_condition(raw: Any) -> Condition:
     if kind == ConditionType.AGGREGATE:
         function = str(raw.get("function", "avg")).lower()
         if function not in FUNCTIONS:
-            raise InputError(f"condition.function: {function!r} is not one of {', '.join(FUNCTIONS)}")
+            raise InputError(
+                f"condition.function: {function!r} is not one of {', '.join(FUNCTIONS)}"
+            )
         args["function"] = function
     if "learn" in raw:
         args["learn_us"] = duration_us(raw["learn"], "condition.learn", allow_zero=True)
@@ -278,16 +291,24 @@ def _notify(raw: Any) -> tuple[Notify, ...]:
             out.append(Notify("log"))
             continue
         if not isinstance(item, dict) or len(item) != 1:
-            raise InputError('notify: each item is {webhook: "http://..."}, {hook: "mod:fn"} or log')
+            raise InputError(
+                'notify: each item is {webhook: "http://..."}, {hook: "mod:fn"} or log'
+            )
         ((kind, target),) = item.items()
-        if kind == "webhook" and isinstance(target, str) and target.startswith(("http://", "https://")):
+        if (
+            kind == "webhook"
+            and isinstance(target, str)
+            and target.startswith(("http://", "https://"))
+        ):
             out.append(Notify("webhook", target))
         elif kind == "hook" and isinstance(target, str) and re.fullmatch(r"[\w.]+:\w+", target):
             out.append(Notify("hook", target))
         elif kind == "log":
             out.append(Notify("log"))
         else:
-            raise InputError(f"notify.{kind}: {target!r} is not an http(s) URL, module:function or log")
+            raise InputError(
+                f"notify.{kind}: {target!r} is not an http(s) URL, module:function or log"
+            )
     return tuple(out)
 
 
@@ -379,7 +400,9 @@ def load_rules_file(path: str | Path) -> list[Rule]:
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise ConfigError(f"alert rules {path}: {exc.strerror}; check LOGLAKE_ALERT_RULES") from None
+        raise ConfigError(
+            f"alert rules {path}: {exc.strerror}; check LOGLAKE_ALERT_RULES"
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

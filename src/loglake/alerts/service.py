@@ -82,9 +82,13 @@ def put_rule(settings: Settings, raw: Any, name: str | None = None) -> dict[str,
         current = {r["name"]: r for r in list_rules(settings)}
         known = current.get(rule.name)
         if known is not None and known["source"] == "file":
-            raise InputError(f"rule {rule.name} is defined in {settings.alert_rules}; edit it there")
+            raise InputError(
+                f"rule {rule.name} is defined in {settings.alert_rules}; edit it there"
+            )
         if name is None and known is not None:
-            raise InputError(f"rule {rule.name} exists; PUT /api/alerts/rules/{rule.name} replaces it")
+            raise InputError(
+                f"rule {rule.name} exists; PUT /api/alerts/rules/{rule.name} replaces it"
+            )
         if name is not None and known is None:
             raise NotFoundError(f"no rule {name!r} in the lake; POST /api/alerts/rules adds one")
         stored = [r for r in store.load_lake_rules(settings.root) if r.get("name") != rule.name]
