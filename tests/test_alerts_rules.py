@@ -225,3 +225,32 @@ def test_rules_are_validated_with_a_message_that_says_what_to_fix(tmp_path: Path
     twice.write_text(yaml.safe_dump({"rules": [good, good]}))
     with pytest.raises(ConfigError, match="rule x is defined twice"):
         load_rules_file(twice)
+
+
+def test_slow_query_rules_use_the_slow_query_filters(tmp_path: Path) -> None:
+    from logs_corpus import truth, write_corpus
+
+    paths = write_corpus(tmp_path / "logs")
+    rules = [
+        {"name": "slow-burst", "stream": "slow_queries", "filters": {"min_ms": 2500},
+         "group_by": "host", "condition": {"type": "count", "threshold": 3, "window": "2h"}},
+        {"name": "slowest", "stream": "slow_queries", "filters": {"namespace": "shop.orders"},
+         "condition": {"type": "aggregate", "function": "max", "field": "duration_ms",
+                       "threshold": 4900, "window": "30m"}},
+    ]  # fmt: skip
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"rules": rules}))
+    settings = Settings(root=tmp_path / "lake", workers=2, alert_rules=str(tmp_path / "r.yaml"))
+    ingest([str(p) for p in paths], settings, listeners=after_commit(settings))
+    slow = [
+        Row(int(r.ts.timestamp()) * US + r.ts.microsecond,
+            "slow" if r.duration_ms >= 2500 else "fast", r.host, "", int(r.duration_ms))
+        for r in truth(paths) if r.message == "Slow query"
+    ]  # fmt: skip
+    slow.sort(key=lambda r: r.ts_us)
+    burst = oracle(Spec("count", 2 * 3600 * US, level="slow", group_by="host", threshold=3), slow)
+    slowest = oracle(
+        Spec("aggregate", 30 * M, function="max", field="duration_ms", threshold=4900), slow
+    )
+    assert burst and slowest
+    assert logged(settings, "slow-burst") == burst
+    assert logged(settings, "slowest") == slowest

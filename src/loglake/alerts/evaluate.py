@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from loglake.alerts import store
+from loglake.alerts.fields import STREAMS
 from loglake.alerts.notify import deliver
 from loglake.alerts.rows import new_rows, rule_rows
-from loglake.alerts.rules import STREAMS, Rule, format_duration, load_rules_file, parse_rule
+from loglake.alerts.rules import Rule, format_duration, load_rules_file, parse_rule
 from loglake.alerts.windows import Hit, RuleRun, Transition
 from loglake.analytics.sql import iso
 from loglake.config import Settings

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from loglake.alerts.rules import ConditionType, Rule, field_sql
+from loglake.alerts.fields import field_sql
+from loglake.alerts.rules import ConditionType, Rule
 from loglake.analytics import sql
 from loglake.analytics.filters import where
 from loglake.schema import Stream
