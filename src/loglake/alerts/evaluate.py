@@ -11,16 +11,16 @@ a crash is made by the next evaluation, so an alert is never lost and never logg
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from loglake.alerts import store
 from loglake.alerts.fields import STREAMS
 from loglake.alerts.notify import deliver
-from loglake.alerts.rows import new_rows, rule_rows
-from loglake.alerts.rules import Rule, format_duration, load_rules_file, parse_rule
-from loglake.alerts.windows import Hit, RuleRun, Transition
+from loglake.alerts.rows import new_rows, rule_lines, rule_rows, rule_terms
+from loglake.alerts.rules import ConditionType, Rule, format_duration, load_rules_file, parse_rule
+from loglake.alerts.windows import RuleRun, Transition
 from loglake.analytics.sql import iso
 from loglake.config import Settings
 from loglake.errors import AlertError, InputError, LoglakeError, NotFoundError
@@ -56,11 +56,6 @@ def find_rule(settings: Settings, name: str) -> Rule:
         known = ", ".join(sorted(rules)) or "none (pass --alerts FILE or add one to the lake)"
         raise NotFoundError(f"no alert rule {name!r}; the rules are: {known}")
     return rules[name]
-
-
-def _hits(rows: Iterator[tuple[Any, ...]]) -> Iterator[Hit]:
-    for ts_us, group, value, term, file_id, file_offset, text in rows:
-        yield Hit(ts_us, group, value, term, file_id, file_offset, text or "")
 
 
 def _when(us: int | None) -> str | None:
@@ -131,10 +126,8 @@ def evaluate(settings: Settings) -> list[dict[str, Any]]:
                     same = saved.get("fingerprint") == rule.fingerprint
                     run = RuleRun(rule, saved.get("state") if same else None)
                     span, marks = spans[rule.stream], state["marks"].get(rule.stream.value, {})
-                    hits = _hits(rule_rows(cur, rule, marks))
-                    records += [
-                        alert_record(rule, t) for t in run.run(hits, span.last_us, span.first_us)
-                    ]
+                    found = advance(cur, run, marks, None, span.last_us, span.first_us)
+                    records += [alert_record(rule, t) for t in found]
                     kept[rule.name] = {"fingerprint": rule.fingerprint, "state": run.state()}
         finally:
             lake.close()
@@ -179,6 +172,30 @@ def deliver_pending(settings: Settings, rules: dict[str, Rule]) -> list[dict[str
     return out
 
 
+def advance(
+    cur: Any,
+    run: RuleRun,
+    marks: dict[str, int] | None,
+    span: dict[str, Any] | None,
+    clock: int | None,
+    start: int | None,
+) -> list[Transition]:
+    """Run a rule over its rows (past `marks`, or in `span`) to `clock`; each firing carries
+    the newest matching lines of its window, read back from the lake."""
+    rule = run.rule
+    if rule.condition.type == ConditionType.NEW_TERM:
+        found = run.run_terms(rule_terms(cur, rule, marks, span), clock, start)
+    else:
+        found = run.run(rule_rows(cur, rule, marks, span), clock, start)
+    window = rule.condition.window_us
+    return [
+        replace(t, lines=tuple(rule_lines(cur, rule, t.group, t.at - window, t.at)))
+        if t.status == "firing"
+        else t
+        for t in found
+    ]
+
+
 def try_rule(
     settings: Settings, rule: Rule, start: dt.datetime | None, end: dt.datetime | None
 ) -> list[dict[str, Any]]:
@@ -194,9 +211,8 @@ def try_rule(
             clock = last
             if end is not None and last is not None:
                 clock = min(last, _us(end) - 1)
-            run = RuleRun(rule)
-            hits = _hits(rule_rows(cur, rule, None, span))
-            transitions = run.run(hits, clock, _us(start) if start else None)
+            first = _us(start) if start else None
+            transitions = advance(cur, RuleRun(rule), None, span, clock, first)
     finally:
         lake.close()
     return [alert_record(rule, t) for t in transitions]

@@ -3,14 +3,16 @@ source file's mark), or a time range for `loglake alerts test`.
 
 The marks are per stream and source file: the offset after the last row evaluated. Files
 only grow (a grown file is read from its previous end), so the rows past the marks are
-exactly the rows committed since the last evaluation, whatever their event time.
+exactly the rows committed since the last evaluation, whatever their event time. Rows come
+back as numpy columns (times, values, each group's slice), never one Python object a row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from loglake.alerts.fields import field_sql
 from loglake.alerts.rules import ConditionType, Rule
@@ -23,7 +25,6 @@ _AFTER_MARK = (
     "file_offset >= coalesce(list_extract(?::BIGINT[], list_position(?::VARCHAR[], file_id)), 0)"
 )
 _TEXT = {Stream.EVENTS: "message", Stream.SLOW_QUERIES: "coalesce(statement, shape, namespace)"}
-FETCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -51,37 +52,70 @@ def new_rows(cur: Any, stream: Stream, marks: Marks) -> Span:
     return Span(after, min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
+def _group(rule: Rule) -> tuple[str, list[Any]]:
+    expr, bound = field_sql(rule.stream, rule.group_by) if rule.group_by else ("''", [])
+    return f"coalesce(CAST({expr} AS VARCHAR), '')", bound
+
+
+def _where(rule: Rule, marks: Marks | None, span: dict[str, Any] | None) -> tuple[str, list[Any]]:
+    params = {**rule.params(), **(span or {})}
+    extra, extra_values = _after(marks) if marks is not None else ("", ())
+    return where(rule.stream, params, extra, extra_values)
+
+
 def rule_rows(
     cur: Any, rule: Rule, marks: Marks | None = None, span: dict[str, Any] | None = None
-) -> Iterator[tuple[Any, ...]]:
-    """The rule's rows in event-time order (past `marks`, or in `span`'s from/to) as
-    (ts_us, group, value, term, file_id, file_offset, text)."""
+) -> dict[str, Any]:
+    """The rule's rows (past `marks`, or in `span`'s from/to) as columns: `ts_us` and `val`
+    (aggregate) by group then time, and `groups`: each group's slice of them."""
     cond = rule.condition
-    exprs, bound = [], []
-    group = field_sql(rule.stream, rule.group_by) if rule.group_by else ("''", [])
-    value = (
+    group, group_values = _group(rule)
+    clause, values = _where(rule, marks, span)
+    value, value_values = (
         field_sql(rule.stream, cond.field, numeric=True)
         if cond.type == ConditionType.AGGREGATE
         else ("NULL", [])
     )
-    term = (
-        field_sql(rule.stream, cond.field) if cond.type == ConditionType.NEW_TERM else ("NULL", [])
-    )
-    for expr, values in (group, value, term):
-        exprs.append(expr)
-        bound.extend(values)
-    params = {**rule.params(), **(span or {})}
-    extra, extra_values = _after(marks) if marks is not None else ("", ())
-    clause, values = where(rule.stream, params, extra, extra_values)
     text = sql.render(
-        "alert_rows",
-        group=f"coalesce(CAST({exprs[0]} AS VARCHAR), '')",
-        value=exprs[1],
-        term=f"CAST({exprs[2]} AS VARCHAR)",
-        text=_TEXT[rule.stream],
-        stream=rule.stream.value,
-        where=clause,
+        "alert_rows", group=group, value=value, stream=rule.stream.value, where=clause
     )
-    result = cur.execute(text, [*bound, *values])
-    while batch := result.fetchmany(FETCH):
-        yield from batch
+    columns = cur.execute(text, [*group_values, *value_values, *values]).fetchnumpy()
+    counts = sql.render("alert_groups", group=group, stream=rule.stream.value, where=clause)
+    slices, at = {}, 0
+    for name, n in cur.execute(counts, [*group_values, *values]).fetchall():
+        slices[name] = slice(at, at + n)
+        at += n
+    val = columns["val"]
+    if isinstance(val, np.ma.MaskedArray):  # NULLs (no number): NaN, left out by the engine
+        val = np.ma.filled(val.astype(float), np.nan)
+    return {"ts_us": np.asarray(columns["ts_us"], dtype=np.int64), "val": val, "groups": slices}
+
+
+def rule_terms(
+    cur: Any, rule: Rule, marks: Marks | None = None, span: dict[str, Any] | None = None
+) -> list[tuple[str, str, int]]:
+    """A new_term rule's (group, term, first time) among its rows, by group then time."""
+    group, group_values = _group(rule)
+    term, term_values = field_sql(rule.stream, rule.condition.field)
+    clause, values = _where(rule, marks, span)
+    text = sql.render(
+        "alert_terms", group=group, term=f"CAST({term} AS VARCHAR)",
+        stream=rule.stream.value, where=clause,
+    )  # fmt: skip
+    rows = cur.execute(text, [*group_values, *term_values, *values]).fetchall()
+    return [(g, t, int(first)) for g, t, first in rows if t is not None]
+
+
+def rule_lines(cur: Any, rule: Rule, group: str, low_us: int, high_us: int) -> list[dict[str, Any]]:
+    """The newest `rule.lines` rows of a group with `low_us < ts <= high_us`, oldest first."""
+    if not rule.lines:
+        return []
+    expr, group_values = _group(rule)
+    extra = f"{expr} = ? AND epoch_us(ts) > ? AND epoch_us(ts) <= ?"
+    params = rule.params()
+    clause, values = where(rule.stream, params, extra, (*group_values, group, low_us, high_us))
+    text = sql.render(
+        "alert_lines", text=_TEXT[rule.stream], stream=rule.stream.value, where=clause
+    )
+    rows = sql.fetch(cur, text, [*values, rule.lines])
+    return [{**r, "text": (r["text"] or "")[:1000]} for r in reversed(rows)]

@@ -2,42 +2,31 @@
 
 Time is the rows' own (`ts`, in microseconds), never the wall clock, so evaluating a log
 gives the same alerts whenever and however often it runs. A window at instant t holds the
-rows with `t - window < ts <= t`. The condition can only change at a row's time or when a
-row leaves a window (`ts + window`; `ts + 2*window` for the previous window of a spike),
-when a flatline's first full window ends, or when a `for` wait ends: each group keeps its
-next such instant in a heap, and `run` visits every instant in order up to the clock (the
-newest row time the lake holds), evaluating the groups that changed.
+rows with `t - window < ts <= t`. The condition can only change at a row's time, when a
+row leaves a window (`ts + window`; `ts + 2*window` for a spike's previous window), or
+when a flatline's first full window ends: `run` computes the condition at every such
+instant up to the clock (the newest row time of the stream) at once, with numpy, per
+group, and walks only the instants where it changes.
 
-At an instant where the condition starts to hold a group goes *pending* (or fires at once
-with no `for`); it fires when it has held for `for`, unless it fired less than `cooldown`
-before (then that whole episode is suppressed), and resolves at the first instant it no
-longer holds. A row older than the rule's clock (a late row) joins its windows, and is
-evaluated at the rule's clock.
+Where the condition starts to hold a group goes *pending*; it fires `for` later if it still
+holds then (at once without `for`), unless it fired less than `cooldown` before (that whole
+episode is then suppressed), and resolves at the first instant it no longer holds. A row
+older than the rule's clock (a late row) joins its windows and is evaluated at the clock.
+The rows still inside a window at the clock are kept in the state for the next run.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import heapq
-from collections.abc import Iterable
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from loglake.alerts.rules import ConditionType, Rule
 
-
-@dataclass(frozen=True)
-class Hit:
-    """One row a rule's filters select, with what its condition reads."""
-
-    ts: int  # microseconds since the epoch, UTC
-    group: str = ""
-    value: float | None = None  # aggregate: the numeric field
-    term: str | None = None  # new_term: the field's value
-    file_id: str = ""
-    file_offset: int = 0
-    text: str = ""
+Columns = dict[str, Any]  # ts_us, val (numpy, by group then time), groups: name -> slice
 
 
 @dataclass(frozen=True)
@@ -51,7 +40,7 @@ class Transition:
     fired_at: int
     at: int  # the instant of this transition (fired_at for firing)
     value: float | None
-    lines: tuple[dict[str, Any], ...] = ()
+    lines: tuple[dict[str, Any], ...] = ()  # filled in by the caller, which reads the lake
 
 
 @dataclass
@@ -60,13 +49,11 @@ class Group:
 
     times: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)  # aggregate: parallel to times
-    lines: list[dict[str, Any]] = field(default_factory=list)  # the newest rows (rule.lines)
     start: int = 0  # the group's first row (flatline: nothing holds before a full window)
     status: str = "ok"  # ok | pending | firing | suppressed
     since: int = 0  # pending: when the condition began to hold
     fired_at: int = 0
     alert_id: str = ""
-    wake: int | None = None
     terms: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict[str, Any]:
@@ -78,7 +65,8 @@ class Group:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Group:
         """Back from the alert state."""
-        return cls(**{**data, "terms": set(data.get("terms", ()))})
+        keep = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**keep, "terms": set(data.get("terms", ()))})
 
 
 def alert_id(rule: str, group: str, fired_at: int) -> str:
@@ -87,8 +75,16 @@ def alert_id(rule: str, group: str, fired_at: int) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+@dataclass
+class _Rows:
+    """One group's rows in its windows for this run: the kept ones and the new ones."""
+
+    t: np.ndarray  # all times, sorted
+    v: np.ndarray  # aggregate values, parallel
+
+
 class RuleRun:
-    """One rule's evaluation state, fed rows in time order and advanced to a clock."""
+    """One rule's evaluation state, advanced over new rows to a clock."""
 
     def __init__(self, rule: Rule, state: dict[str, Any] | None = None) -> None:
         self.rule = rule
@@ -100,8 +96,6 @@ class RuleRun:
         self.started: int | None = state.get("started")
         self.last_fire: dict[str, int] = dict(state.get("last_fire", {}))
         self.groups = {g: Group.from_json(d) for g, d in state.get("groups", {}).items()}
-        self.heap = [(g.wake, name) for name, g in self.groups.items() if g.wake is not None]
-        heapq.heapify(self.heap)
         self.out: list[Transition] = []
         # a flatline watches its groups for silence, a new term remembers the terms seen
         self._forgettable = cond.type not in (ConditionType.FLATLINE, ConditionType.NEW_TERM)
@@ -115,68 +109,131 @@ class RuleRun:
             "groups": {name: g.to_json() for name, g in sorted(self.groups.items())},
         }
 
-    # the condition ---------------------------------------------------------------------
-    def _trim(self, g: Group, t: int) -> None:
-        cut = bisect.bisect_right(g.times, t - self.lookback)
-        if cut:
-            del g.times[:cut]
-            if g.values:
-                del g.values[:cut]
+    def run(self, cols: Columns, clock: int | None, start: int | None) -> list[Transition]:
+        """Take the new rows (sorted by group, then ts) and evaluate every instant up to
+        `clock`; the transitions in time order. `start`: the first time of the new rows."""
+        ts = cols["ts_us"]
+        if self.started is None:
+            self.started = start if start is not None else (int(ts.min()) if len(ts) else None)
+        end = clock if clock is not None else (int(ts.max()) if len(ts) else None)
+        if end is None:
+            return []
+        if len(ts):
+            end = max(end, int(ts.max()))
+        flat = self.rule.condition.type == ConditionType.FLATLINE
+        if flat and not self.rule.group_by and "" not in self.groups and self.started is not None:
+            self.groups[""] = Group(start=self.started)
+        slices = cols["groups"]
+        for name in sorted(set(self.groups) | set(slices)):
+            self._run_group(name, cols, slices.get(name, slice(0, 0)), end)
+        self.now = max(self.now if self.now is not None else end, end)
+        out, self.out = sorted(self.out, key=lambda t: (t.at, t.group)), []
+        return out
 
-    def _holds(self, g: Group, t: int) -> tuple[bool, float | None]:
-        cond = self.rule.condition
-        self._trim(g, t)
-        n = len(g.times)
+    def run_terms(
+        self, terms: list[tuple[str, str, int]], clock: int | None, start: int | None
+    ) -> list[Transition]:
+        """A new_term rule's run: the rows whose term its group never had (after the
+        `learn` stretch) are the rows its count reads."""
+        if self.started is None:
+            self.started = start if start is not None else min((t for *_, t in terms), default=None)
+        learn_end = (self.started or 0) + self.rule.condition.learn_us
+        kept: dict[str, list[int]] = {}
+        for grp, term, first in terms:
+            g = self.groups.get(grp)
+            if g is None:
+                g = self.groups[grp] = Group(start=first)
+            if term not in g.terms:
+                g.terms.add(term)
+                if first >= learn_end:
+                    kept.setdefault(grp, []).append(first)
+        ts, groups, at = [], {}, 0
+        for grp in sorted(kept):
+            times = sorted(kept[grp])
+            ts.extend(times)
+            groups[grp] = slice(at, at + len(times))
+            at += len(times)
+        cols = {"ts_us": np.asarray(ts, dtype=np.int64), "val": None, "groups": groups}
+        return self.run(cols, clock, start)
+
+    # one group ---------------------------------------------------------------------------
+    def _run_group(self, name: str, cols: Columns, new: slice, end: int) -> None:
+        new_t = cols["ts_us"][new].astype(np.int64)
+        g = self.groups.get(name)
+        if g is None:
+            g = self.groups[name] = Group(start=int(new_t[0]))
+        agg = self.rule.condition.type == ConditionType.AGGREGATE
+        new_v = np.asarray(cols["val"][new], dtype=float) if agg else np.zeros(len(new_t))
+        if agg and len(new_v):
+            ok = ~np.isnan(new_v)
+            new_t, new_v = new_t[ok], new_v[ok]
+        t = np.concatenate([np.asarray(g.times, dtype=np.int64), new_t])
+        v = np.concatenate([np.asarray(g.values if agg else np.zeros(len(g.times))), new_v])
+        order = np.argsort(t, kind="stable")
+        rows = _Rows(t[order], v[order])
+        instants = self._instants(g, rows.t, new_t, end)
+        if len(instants):
+            self._walk(name, g, rows, instants, self._holds(g, rows, instants), end)
+        low = end - self.lookback
+        keep = rows.t > low
+        g.times = rows.t[keep].tolist()
+        g.values = rows.v[keep].tolist() if agg else []
+        if self._forgettable and g.status == "ok" and not g.times:
+            del self.groups[name]  # nothing left to remember (its last fire is kept)
+
+    def _instants(self, g: Group, t: np.ndarray, new_t: np.ndarray, end: int) -> np.ndarray:
+        """Every instant in [now, end] where the group's condition may change."""
+        now = self.now
+        parts = [np.maximum(new_t, now) if now is not None else new_t, t + self.window]
+        if self.lookback != self.window:
+            parts.append(t + self.lookback)
+        if self.rule.condition.type == ConditionType.FLATLINE:
+            parts.append(np.array([g.start + self.window], dtype=np.int64))
+        found = np.sort(np.concatenate(parts), kind="stable")  # sorted runs: cheap to merge
+        found = found[found <= end]
+        if len(found):
+            found = found[np.concatenate([[True], found[1:] != found[:-1]])]
+        return found[found >= now] if now is not None else found
+
+    def _holds(self, g: Group, rows: _Rows, at: np.ndarray) -> np.ndarray:
+        """The condition at each instant (a boolean array)."""
+        cond, t, w = self.rule.condition, rows.t, self.window
+        hi = np.searchsorted(t, at, "right")
+        lo = np.searchsorted(t, at - w, "right")
+        cur = hi - lo
         kind = cond.type
         if kind in (ConditionType.COUNT, ConditionType.NEW_TERM):
-            return n >= cond.threshold, float(n)
+            return np.asarray(cur >= cond.threshold)
         if kind == ConditionType.FLATLINE:
-            return t >= g.start + self.window and n < cond.threshold, float(n)
+            return np.asarray((at >= g.start + w) & (cur < cond.threshold))
         if kind == ConditionType.SPIKE:
-            cur = n - bisect.bisect_right(g.times, t - self.window)
-            ratio = cur / max(n - cur, 1)
-            return cur >= cond.min_count and ratio >= cond.factor, round(ratio, 6)
-        if n < cond.min_count or not g.values:
-            return False, None
-        value = aggregate(cond.function, g.values)
-        return value >= cond.threshold, value
+            prev = lo - np.searchsorted(t, at - 2 * w, "right")
+            return np.asarray((cur >= cond.min_count) & (cur / np.maximum(prev, 1) >= cond.factor))
+        return _aggregate_holds(
+            cond.function, cond.threshold, rows.v, lo, hi, cur >= max(cond.min_count, 1)
+        )
 
-    def _next_change(self, g: Group, t: int) -> int | None:
-        found = []
-        if g.times:
-            found.append(g.times[0] + self.lookback)
-            if self.lookback != self.window:  # spike: the oldest row of the current window
-                i = bisect.bisect_right(g.times, t - self.window)
-                if i < len(g.times):
-                    found.append(g.times[i] + self.window)
-        if self.rule.condition.type == ConditionType.FLATLINE and t < g.start + self.window:
-            found.append(g.start + self.window)
-        if g.status == "pending":
-            found.append(g.since + self.rule.for_us)
-        later = [x for x in found if x > t]
-        return min(later) if later else None
+    def _walk(
+        self, name: str, g: Group, rows: _Rows, at: np.ndarray, holds: np.ndarray, end: int
+    ) -> None:
+        """The state machine, over the runs of instants where the condition holds or not."""
+        cuts = [0, *(np.flatnonzero(holds[1:] != holds[:-1]) + 1).tolist(), len(at)]
+        for a, b in itertools.pairwise(cuts):
+            t0 = int(at[a])
+            t_end = int(at[b]) if b < len(at) else None
+            if not holds[a]:
+                if g.status == "firing":
+                    self._emit("resolved", name, g, t0, self._value(rows, t0))
+                g.status = "ok"
+                continue
+            if g.status == "ok":
+                g.status, g.since = "pending", t0
+            if g.status == "pending":
+                fire_at = g.since + self.rule.for_us
+                if (fire_at < t_end) if t_end is not None else (fire_at <= end):
+                    self._fire(name, g, fire_at, rows)
 
-    # the state machine -----------------------------------------------------------------
-    def _evaluate(self, name: str, g: Group, t: int) -> None:
-        holds, value = self._holds(g, t)
-        if g.status == "ok" and holds:
-            g.status, g.since = "pending", t
-        elif g.status in ("pending", "suppressed", "firing") and not holds:
-            if g.status == "firing":
-                self._emit("resolved", name, g, t, value)
-            g.status = "ok"
-        if g.status == "pending" and t >= g.since + self.rule.for_us:
-            self._fire(name, g, g.since + self.rule.for_us, value)
-        wake = self._next_change(g, t)
-        if wake is None and g.status == "ok" and not g.times and self._forgettable:
-            del self.groups[name]  # nothing left to remember (its last fire is kept)
-            return
-        if wake != g.wake:
-            g.wake = wake
-            if wake is not None:
-                heapq.heappush(self.heap, (wake, name))
-
-    def _fire(self, name: str, g: Group, t: int, value: float | None) -> None:
+    def _fire(self, name: str, g: Group, t: int, rows: _Rows) -> None:
         last = self.last_fire.get(name)
         if last is not None and t < last + self.rule.cooldown_us:
             g.status = "suppressed"
@@ -184,105 +241,48 @@ class RuleRun:
         g.status, g.fired_at = "firing", t
         g.alert_id = alert_id(self.rule.name, name, t)
         self.last_fire[name] = t
-        self._emit("firing", name, g, t, value)
+        self._emit("firing", name, g, t, self._value(rows, t))
 
-    def _emit(self, status: str, name: str, g: Group, t: int, value: float | None) -> None:
-        low = t - self.window
-        lines = tuple(line for line in g.lines if line["ts_us"] > low) if status == "firing" else ()
-        self.out.append(
-            Transition(self.rule.name, status, name, g.alert_id, g.fired_at, t, value, lines)
-        )
-
-    # feeding rows ----------------------------------------------------------------------
-    def _group(self, name: str, t: int) -> Group:
-        g = self.groups.get(name)
-        if g is None:
-            g = self.groups[name] = Group(start=t)
-        return g
-
-    def _add(self, hit: Hit) -> Group:
-        g = self._group(hit.group, hit.ts)
-        cond = self.rule.condition
-        if cond.type == ConditionType.NEW_TERM:
-            if hit.term is None or hit.term in g.terms:
-                return g
-            g.terms.add(hit.term)
-            if hit.ts < (self.started or hit.ts) + cond.learn_us:
-                return g
-        if cond.type == ConditionType.AGGREGATE and hit.value is None:
-            return g
-        i = bisect.bisect_right(g.times, hit.ts)
-        g.times.insert(i, hit.ts)
+    def _value(self, rows: _Rows, t: int) -> float | None:
+        """The condition's value at instant t (the count, the ratio, the aggregate)."""
+        cond, w = self.rule.condition, self.window
+        lo, hi = np.searchsorted(rows.t, [t - w, t], "right")
+        cur = int(hi - lo)
+        if cond.type == ConditionType.SPIKE:
+            prev = int(lo - np.searchsorted(rows.t, t - 2 * w, "right"))
+            return round(cur / max(prev, 1), 6)
         if cond.type == ConditionType.AGGREGATE:
-            g.values.insert(i, float(hit.value))  # type: ignore[arg-type]
-        if self.rule.lines:
-            g.lines.append(_line(hit))
-            g.lines = g.lines[-self.rule.lines :]
-        return g
+            return aggregate(cond.function, rows.v[lo:hi].tolist()) if cur else None
+        return float(cur)
 
-    def _timers_until(self, t: int, inclusive: bool) -> None:
-        """Visit every instant with a due timer before t (or at t when inclusive)."""
-        while self.heap and (self.heap[0][0] < t or (inclusive and self.heap[0][0] == t)):
-            at = self.heap[0][0]
-            due = set()
-            while self.heap and self.heap[0][0] == at:
-                _, name = heapq.heappop(self.heap)
-                if name in self.groups and self.groups[name].wake == at:
-                    due.add(name)
-            self.now = max(self.now or at, at)
-            for name in sorted(due):
-                g = self.groups[name]
-                g.wake = None
-                self._evaluate(name, g, at)
-
-    def run(self, hits: Iterable[Hit], clock: int | None, start: int | None) -> list[Transition]:
-        """Feed rows (sorted by ts), then visit the due instants up to `clock`; the
-        transitions, in time order. `start`: the first row time of the lake's new rows."""
-        if self.started is None and start is not None:
-            self.started = start
-            if self.rule.condition.type == ConditionType.FLATLINE and not self.rule.group_by:
-                self._evaluate("", self._group("", start), start)
-        batch: list[Hit] = []
-        for hit in hits:
-            if batch and hit.ts != batch[0].ts:
-                self._instant(batch)
-                batch = []
-            batch.append(hit)
-        if batch:
-            self._instant(batch)
-        if clock is not None:
-            self._timers_until(clock, inclusive=True)
-            self.now = max(self.now or clock, clock)
-        out, self.out = self.out, []
-        return out
-
-    def _instant(self, hits: list[Hit]) -> None:
-        """All rows of one time: earlier timers first, then the rows and the timers due now."""
-        if self.started is None:
-            self.started = hits[0].ts
-        t = max(hits[0].ts, self.now or hits[0].ts)  # a late row is evaluated now
-        self._timers_until(t, inclusive=False)
-        touched = set()
-        for hit in hits:
-            self._add(hit)
-            touched.add(hit.group)
-        while self.heap and self.heap[0][0] == t:
-            _, name = heapq.heappop(self.heap)
-            if name in self.groups and self.groups[name].wake == t:
-                touched.add(name)
-        self.now = t
-        for name in sorted(touched):
-            self.groups[name].wake = None
-            self._evaluate(name, self.groups[name], t)
+    def _emit(self, status: str, name: str, g: Group, t: int, value: Any) -> None:
+        self.out.append(Transition(self.rule.name, status, name, g.alert_id, g.fired_at, t, value))
 
 
-def _line(hit: Hit) -> dict[str, Any]:
-    return {
-        "ts_us": hit.ts,
-        "text": hit.text[:1000],
-        "file_id": hit.file_id,
-        "file_offset": hit.file_offset,
-    }
+def _aggregate_holds(
+    function: str, threshold: float, v: np.ndarray, lo: np.ndarray, hi: np.ndarray, ok: np.ndarray
+) -> np.ndarray:
+    """Whether `function` of each window `v[lo:hi]` reaches the threshold, for all at once."""
+    n = hi - lo
+    if function in ("avg", "sum"):
+        sums = np.concatenate([[0.0], np.cumsum(v)])
+        total = sums[hi] - sums[lo]
+        value = total / np.maximum(n, 1) if function == "avg" else total
+        return np.asarray(ok & (value >= threshold))
+    below = np.concatenate([[0], np.cumsum(v < threshold)])
+    k = below[hi] - below[lo]  # values under the threshold in each window
+    if function == "max":
+        return np.asarray(ok & (k < n))
+    if function == "min":
+        return np.asarray(ok & (k == 0) & (n > 0))
+    rank = (n - 1) * int(function[1:]) / 100
+    low = np.floor(rank).astype(np.int64)
+    high = np.minimum(low + 1, n - 1)
+    holds = ok & (low >= k)  # the lower closest rank already reaches it
+    edge = np.flatnonzero(ok & (low == k - 1) & (high == k))
+    for i in edge.tolist():  # between the two closest ranks: interpolate as `aggregate` does
+        holds[i] = aggregate(function, v[lo[i] : hi[i]].tolist()) >= threshold
+    return np.asarray(holds)
 
 
 def aggregate(function: str, values: list[float]) -> float:

@@ -1,8 +1,10 @@
--- An alert rule's rows in event-time order: the time, the group key, the numeric value
--- (aggregate), the term (new_term), the raw entry and its text. {group}, {value}, {term}
--- and {text} are whitelisted expressions (alerts/rules.field_sql); values are bound.
-SELECT epoch_us(ts) AS ts_us, {group} AS grp, {value} AS val, {term} AS term,
-       file_id, file_offset, {text} AS text
-FROM {stream}
-{where}
-ORDER BY ts, file_id, file_offset
+-- An alert rule's rows, by group and then event time: the time and the numeric value
+-- (aggregate). {group} and {value} are whitelisted expressions (alerts/fields.field_sql);
+-- values are bound. alert_groups.sql counts the same rows per group in the same order.
+SELECT ts_us, val
+FROM (
+    SELECT {group} AS grp, epoch_us(ts) AS ts_us, {value} AS val
+    FROM {stream}
+    {where}
+)
+ORDER BY grp, ts_us
