@@ -188,12 +188,13 @@ def advance(
     else:
         found = run.run(rule_rows(cur, rule, marks, span), clock, start)
     window = rule.condition.window_us
-    return [
-        replace(t, lines=tuple(rule_lines(cur, rule, t.group, t.at - window, t.at)))
-        if t.status == "firing"
-        else t
-        for t in found
-    ]
+    fired = [i for i, t in enumerate(found) if t.status == "firing"]
+    lines = rule_lines(
+        cur, rule, [(found[i].group, found[i].at - window, found[i].at) for i in fired]
+    )
+    for i, some in zip(fired, lines, strict=True):
+        found[i] = replace(found[i], lines=tuple(some))
+    return found
 
 
 def try_rule(

@@ -9,6 +9,7 @@ back as numpy columns (times, values, each group's slice), never one Python obje
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from loglake.alerts.fields import field_sql
 from loglake.alerts.rules import ConditionType, Rule
 from loglake.analytics import sql
 from loglake.analytics.filters import where
-from loglake.schema import Stream
+from loglake.schema import PARTITION_COLUMN, Stream
 
 Marks = dict[str, int]  # file_id -> the offset the next evaluation starts at
 _AFTER_MARK = (
@@ -106,16 +107,32 @@ def rule_terms(
     return [(g, t, int(first)) for g, t, first in rows if t is not None]
 
 
-def rule_lines(cur: Any, rule: Rule, group: str, low_us: int, high_us: int) -> list[dict[str, Any]]:
-    """The newest `rule.lines` rows of a group with `low_us < ts <= high_us`, oldest first."""
-    if not rule.lines:
-        return []
+def rule_lines(
+    cur: Any, rule: Rule, windows: list[tuple[str, int, int]]
+) -> list[list[dict[str, Any]]]:
+    """For each (group, low_us, high_us): the newest `rule.lines` rows of the group with
+    `low_us < ts <= high_us`, oldest first (one query for all of them)."""
+    if not rule.lines or not windows:
+        return [[] for _ in windows]
     expr, group_values = _group(rule)
-    extra = f"{expr} = ? AND epoch_us(ts) > ? AND epoch_us(ts) <= ?"
-    params = rule.params()
-    clause, values = where(rule.stream, params, extra, (*group_values, group, low_us, high_us))
+    low, high = min(w[1] for w in windows), max(w[2] for w in windows)
+    extra = f"{PARTITION_COLUMN} >= CAST(? AS DATE) AND {PARTITION_COLUMN} <= CAST(? AS DATE)"
+    days = (_day(low), _day(high))
+    clause, values = where(rule.stream, rule.params(), extra, days)
     text = sql.render(
-        "alert_lines", text=_TEXT[rule.stream], stream=rule.stream.value, where=clause
-    )
-    rows = sql.fetch(cur, text, [*values, rule.lines])
-    return [{**r, "text": (r["text"] or "")[:1000]} for r in reversed(rows)]
+        "alert_lines", group=expr, text=_TEXT[rule.stream], stream=rule.stream.value,
+        where=clause,
+    )  # fmt: skip
+    lists = [[w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]]
+    bound = [*lists, len(windows), *group_values, *values, rule.lines]
+    out: list[list[dict[str, Any]]] = [[] for _ in windows]
+    for i, ts_us, file_id, file_offset, line in cur.execute(text, bound).fetchall():
+        out[i].append({
+            "ts_us": ts_us, "file_id": file_id, "file_offset": file_offset,
+            "text": (line or "")[:1000],
+        })  # fmt: skip
+    return out
+
+
+def _day(us: int) -> dt.date:
+    return (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=us)).date()
