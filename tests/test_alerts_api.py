@@ -132,3 +132,29 @@ def test_cli_test_list_and_ack(lake, runner, tmp_path) -> None:
     broken = runner.run("ingest", str(growing), "--data", root, "--alerts", str(path))
     assert broken.exit_code == 1 and "condition" in broken.output
     assert len(store.records(settings.root)) >= len(listed)
+
+
+def test_the_alerts_page_lists_alerts_with_a_timeline_and_acks(lake, tmp_path) -> None:
+    settings, growing, rows = lake
+    path = tmp_path / "alerts.yaml"
+    path.write_text(yaml.safe_dump({"rules": [RULE]}))
+    settings = settings.with_options(alert_rules=str(path))
+    ingest([str(growing)], settings, listeners=after_commit(settings))
+    app = create_app(settings)
+    client = app.test_client()
+    page = client.get("/alerts").get_data(as_text=True)
+    expected = oracle(SPEC, rows)
+    firing = [e for e in expected if e[0] == "firing"]
+    assert page.count('<tr data-alert="') == len(firing) == page.count('<rect class="sev-bar')
+    assert 'href="/alerts"' in page  # in the menu
+    assert "/api/detail?file_id=" in page and "upstream failed" in page
+    resolved = client.get("/alerts?status=resolved").get_data(as_text=True)
+    assert resolved.count('<tr data-alert="') == len([e for e in expected if e[0] == "resolved"])
+    first = client.get("/api/alerts").json["alerts"][0]["id"]
+    refused = client.post(f"/alerts/{first}/ack", data={})
+    assert refused.status_code == 403  # no CSRF token
+    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    done = client.post(f"/alerts/{first}/ack", data={"csrf_token": token})
+    assert done.status_code == 303 and done.headers["Location"].startswith("/alerts")
+    assert client.get("/api/alerts").json["alerts"][0]["acked"] is True
+    assert "<td>acked</td>" in client.get("/alerts").get_data(as_text=True)
