@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
     ("cli", "generate"),  # generate/: the sample-log generator, a command of its own
     ("web", "lake"),  # lake.py: the Python API (`loglake.Lake`), a caller like the web
+    ("alerts",),  # alert rules: read the lake through analytics, run after its commits
     ("advisor",),
     ("analytics",),
     ("ingest",),

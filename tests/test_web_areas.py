@@ -36,23 +36,24 @@ def test_the_menu_lists_every_page_by_section(app: Flask) -> None:
         ("Queries", ["Slow queries", "Query trend", "Slow-query analysis", "Workload",
                      "Index suggestions"]),
         ("PostgreSQL", ["Statements", "Locks, vacuum, sessions"]),
-        ("Logs", ["Discover", "Search logs", "Authentication", "Connections", "Templates"]),
+        ("Logs", ["Discover", "Search logs", "Authentication", "Connections", "Templates",
+                      "Alerts"]),
         ("Tools", ["Current op", "Upload", "Processing status"]),
     ]  # fmt: skip
 
 
 def alerts_area(folder: Path) -> Area:
-    """A new area, as the alerts issue would add it: a blueprint, a route, a template."""
-    (folder / "alerts").mkdir(parents=True)
-    (folder / "alerts" / "_rules.html").write_text(
+    """A new area, as an issue would add it: a blueprint, a route, a template."""
+    (folder / "watch").mkdir(parents=True)
+    (folder / "watch" / "_rules.html").write_text(
         '<div class="page-head"><h1>Alert rules</h1></div>\n'
         '<p id="rules">{{ rules|length }} rules, e.g. {{ rules[0] }}</p>\n'
     )
-    area = Area("alerts", __name__, "Alerts", template_folder=str(folder))
+    area = Area("watch", __name__, "Watch", template_folder=str(folder))
 
-    @area.page("/alerts", "Alert rules")
+    @area.page("/watch", "Alert rules")
     def rules() -> Response:
-        return render("alerts/rules", time_picker=False, rules=["p95 > 1 s", "<auth> failures"])
+        return render("watch/rules", time_picker=False, rules=["p95 > 1 s", "<auth> failures"])
 
     return area
 
@@ -61,19 +62,19 @@ def test_a_registered_area_is_in_the_menu_of_every_page(app: Flask, tmp_path: Pa
     app.register_blueprint(alerts_area(tmp_path / "templates"))
     client = app.test_client()
 
-    page = client.get("/alerts")
+    page = client.get("/watch")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<title>Alert rules · loglake</title>" in html
     assert '<p id="rules">2 rules, e.g. p95 &gt; 1 s</p>' in html  # escaped like every page
-    assert 'href="/alerts" class="active" aria-current="page">Alert rules</a>' in html
-    fragment = client.get("/alerts", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'href="/watch" class="active" aria-current="page">Alert rules</a>' in html
+    fragment = client.get("/watch", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.startswith('<div class="page-head"><h1>Alert rules</h1>')
     assert "<nav" not in fragment
 
     with app.test_request_context():
         urls = [url_for(e) for _, entries in navigation(app) for e, _ in entries]
-    assert len(urls) == 18 and urls[-1] == "/alerts"
+    assert len(urls) == 19 and urls[-1] == "/watch"
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -85,10 +86,10 @@ def test_a_registered_area_is_in_the_menu_of_every_page(app: Flask, tmp_path: Pa
             "PostgreSQL",
             "Logs",
             "Tools",
-            "Alerts",
+            "Watch",
         ]
-        assert sections[-1] == ("Alerts", [("/alerts", "Alert rules")]), url
-        assert sum(len(links) for _, links in sections) == 18, url
+        assert sections[-1] == ("Watch", [("/watch", "Alert rules")]), url
+        assert sum(len(links) for _, links in sections) == 19, url
 
 
 def test_every_template_and_static_file_is_in_the_package_data() -> None:

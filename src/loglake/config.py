@@ -50,6 +50,10 @@ _ENV: dict[str, tuple[str, ...]] = {
     "push_batch_records": ("LOGLAKE_PUSH_BATCH_RECORDS",),
     "push_batch_ms": ("LOGLAKE_PUSH_BATCH_MS",),
     "max_push_mb": ("LOGLAKE_MAX_PUSH_MB",),
+    "alert_rules": ("LOGLAKE_ALERT_RULES",),
+    "alert_webhook_timeout_ms": ("LOGLAKE_ALERT_WEBHOOK_TIMEOUT_MS",),
+    "alert_webhook_attempts": ("LOGLAKE_ALERT_WEBHOOK_ATTEMPTS",),
+    "alert_webhook_backoff_ms": ("LOGLAKE_ALERT_WEBHOOK_BACKOFF_MS",),
 }
 
 
@@ -158,6 +162,10 @@ class Settings:
     push_batch_records: int = 10_000  # POST /api/ingest commits once this many records wait
     push_batch_ms: int = 200  # ... or once the oldest waiting push has waited this long
     max_push_mb: int = 64  # the largest push body accepted (after gzip decompression)
+    alert_rules: str = ""  # a YAML rules file evaluated after every commit (alerts/rules.py)
+    alert_webhook_timeout_ms: int = 5000  # one webhook attempt
+    alert_webhook_attempts: int = 3  # tries of a webhook before its failure is recorded
+    alert_webhook_backoff_ms: int = 500  # the wait before the second try, doubled after
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path) or "://" in str(self.root):
@@ -184,6 +192,12 @@ class Settings:
             raise ConfigError(f"workers must be 0 (all cores) or more, not {self.workers}")
         if self.pattern:
             _check_pattern(self.pattern)
+        if min(self.alert_webhook_timeout_ms, self.alert_webhook_attempts) < 1:
+            raise ConfigError(
+                "alert_webhook_timeout_ms and alert_webhook_attempts must be 1 or more"
+            )
+        if self.alert_webhook_backoff_ms < 0:
+            raise ConfigError("alert_webhook_backoff_ms must be 0 or more")
 
     def memory_limit_invalid(self) -> bool:
         """True when the DuckDB memory limit is set but not a size such as 4GB."""

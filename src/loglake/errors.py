@@ -29,3 +29,7 @@ class NotFoundError(LoglakeError):
 
 class TaskError(LoglakeError):
     """An ingest task failed on every attempt on a cluster (the dataset was not changed)."""
+
+
+class AlertError(LoglakeError):
+    """Alert rules could not be evaluated (the commit they follow stands)."""

@@ -74,3 +74,9 @@ def cold_raw_relpath(file_id: str, archive_id: str) -> str:
 def templates_relpath(ingest_id: str) -> str:
     """The templates table an ingest committed, relative to the root."""
     return f"{TEMPLATES_DIR}/templates-{ingest_id}.parquet"
+
+
+ALERTS = "alerts"  # alert rules added through the API, evaluation state, the alert log
+ALERT_RULES = "alerts/rules.json"
+ALERT_STATE = "alerts/state.json"
+ALERT_LOG = "alerts/log"  # write-once JSONL files, one per evaluation, ack or delivery

@@ -8,15 +8,28 @@ the web upload job, `loglake compact` and `loglake clean` pass down to the chang
 
 from __future__ import annotations
 
+import importlib
+
 from loglake.analytics import summaries
 from loglake.analytics.precompute import PrecomputeAnswers
 from loglake.analytics.rollup_writer import WriteRollups
 from loglake.config import Settings
 from loglake.store.listeners import Listener
 
+# modules above analytics with a `listeners(settings) -> list[Listener]` hook, run after
+# the built-ins (so analytics never imports them): alert evaluation reads the answers' lake
+PLUGINS = ("loglake.alerts.evaluate",)
+
 
 def after_commit(settings: Settings) -> list[Listener]:
     """The listeners to run after each commit to `settings.root`, in order."""
     # summaries first: they are what `loglake summaries` reads, and cheaper than the answers;
     # the rollups before the answers, which are then computed from them
-    return [summaries.on_commit, WriteRollups(settings), PrecomputeAnswers(settings)]
+    found: list[Listener] = [
+        summaries.on_commit,
+        WriteRollups(settings),
+        PrecomputeAnswers(settings),
+    ]
+    for name in PLUGINS:
+        found.extend(importlib.import_module(name).listeners(settings))
+    return found

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loglake import __version__
+from loglake.cli.alerts import ALERTS_OPTION
 from loglake.cli.common import data_option, err, handle_errors, warn
 from loglake.config import COMPRESSIONS, Settings, load_settings
 from loglake.errors import ConfigError
@@ -142,6 +143,7 @@ def cli(debug: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@ALERTS_OPTION
 @handle_errors
 def ingest(
     paths: tuple[str, ...],
@@ -162,6 +164,7 @@ def ingest(
     hooks: tuple[str, ...],
     as_json: bool,
     quiet: bool,
+    alert_rules: str | None,
 ) -> None:
     """Ingest log files (files, directories, globs, .gz, s3:// prefixes/objects, or - for stdin).
 
@@ -183,7 +186,12 @@ def ingest(
         pattern=pattern,
         pg_prefix=pg_prefix,
         hooks=",".join(hooks) if hooks else None,
+        alert_rules=alert_rules,
     )
+    if settings.alert_rules:  # a broken rules file stops here, before anything is read
+        from loglake.alerts.evaluate import file_rules
+
+        file_rules(settings)
     if settings.pattern and fmt is None:
         fmt = "pattern"
     from loglake.cli.render import print_ingest_report
@@ -285,6 +293,7 @@ def summaries(root: str | None, as_json: bool) -> None:
 
 def _add_commands() -> None:
     from loglake.cli.advisor_ask import COMMANDS as ASK_COMMANDS
+    from loglake.cli.alerts import alerts
     from loglake.cli.analytics import COMMANDS
     from loglake.cli.generate import generate
     from loglake.cli.logs import logs_command
@@ -300,6 +309,7 @@ def _add_commands() -> None:
         generate,
         logs_command(),
         report,
+        alerts,
     ):
         cli.add_command(command)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from loglake.cli.alerts import ALERTS_OPTION
 from loglake.cli.common import data_option, err, handle_errors
 from loglake.config import load_settings
 
@@ -30,6 +31,7 @@ from loglake.config import load_settings
     multiple=True,
     help="A pre-ingest hook for pushed records, module:function (repeatable; LOGLAKE_HOOKS).",
 )
+@ALERTS_OPTION
 @handle_errors
 def serve(
     root: str | None,
@@ -40,6 +42,7 @@ def serve(
     older_than: str,
     to: str | None,
     hooks: tuple[str, ...],
+    alert_rules: str | None,
 ) -> None:
     """Serve the web UI and the JSON API over a dataset.
 
@@ -59,6 +62,7 @@ def serve(
         port=port,
         server_threads=threads,
         hooks=",".join(hooks) if hooks else None,
+        alert_rules=alert_rules,
     )
     check_exposure(settings)
     app = create_app(settings)

@@ -33,6 +33,7 @@ def create_app(settings: Settings) -> Flask:
     from loglake.analytics.listeners import after_commit
     from loglake.analytics.metrics import Metrics
     from loglake.ingest.batcher import PushBatcher
+    from loglake.web.alerts_api import alerts_api
     from loglake.web.api import api
     from loglake.web.blueprints import BLUEPRINTS
     from loglake.web.metrics import ops
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(ops)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(upload)
+    app.register_blueprint(alerts_api)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     setup_templating(app)
