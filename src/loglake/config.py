@@ -46,6 +46,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "pattern": ("LOGLAKE_PATTERN",),
     "pg_prefix": ("LOGLAKE_PG_PREFIX",),
     "cold_root": ("LOGLAKE_COLD_ROOT",),
+    "interaction_profile": ("LOGLAKE_INTERACTION_PROFILE",),
 }
 
 
@@ -150,6 +151,9 @@ class Settings:
     pattern: str = ""
     pg_prefix: str = ""  # PostgreSQL log_line_prefix (% escapes) for stderr logs; empty = detect
     cold_root: str = ""  # where `loglake archive` moves old partitions: s3://bucket/prefix, a path
+    # chatbot interactions: `question=prompt,subject=dealId` (or a profile file) overrides the
+    # fields detected by common names (analytics/interaction_profile.py)
+    interaction_profile: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path) or "://" in str(self.root):

@@ -9,6 +9,7 @@ the web upload job, `loglake compact` and `loglake clean` pass down to the chang
 from __future__ import annotations
 
 from loglake.analytics import summaries
+from loglake.analytics.interactions_derive import DeriveInteractions
 from loglake.analytics.precompute import PrecomputeAnswers
 from loglake.analytics.rollup_writer import WriteRollups
 from loglake.config import Settings
@@ -18,5 +19,11 @@ from loglake.store.listeners import Listener
 def after_commit(settings: Settings) -> list[Listener]:
     """The listeners to run after each commit to `settings.root`, in order."""
     # summaries first: they are what `loglake summaries` reads, and cheaper than the answers;
-    # the rollups before the answers, which are then computed from them
-    return [summaries.on_commit, WriteRollups(settings), PrecomputeAnswers(settings)]
+    # the rollups before the answers, which are then computed from them; the interactions
+    # first of all: they commit a version of their own, which the others then see
+    return [
+        DeriveInteractions(settings),
+        summaries.on_commit,
+        WriteRollups(settings),
+        PrecomputeAnswers(settings),
+    ]
