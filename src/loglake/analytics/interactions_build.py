@@ -6,8 +6,9 @@ opens an interaction; one carrying the question with an answer or a response tim
 *completion* and closes the latest open interaction of the same question text (with none
 open, it is an interaction of its own whose arrival was not logged); a rating is given to
 the latest interaction of its question (of the correlation id when it names none); every
-other record (context fetched, model called, an error) belongs to the latest open one, or
-to none (an application error). Several questions may share one id: the question text and
+other record (context fetched, model called, an error) belongs to the question that arrived
+last while it is still open, or to none (an application error; an abandoned question does
+not collect the errors of later ones). Several questions may share one id: the question text and
 the order keep them apart. An interaction failed when one of its records is at level ERROR
 or above (`error_level`) or has an error field (`error_field`), or when it never completed
 (`no_completion`).
@@ -148,10 +149,12 @@ def interactions(records: list[Record]) -> Iterator[_Open]:
     records.sort(key=lambda r: (r.ts_us, r.phase, r.file_id, r.file_offset))
     opened: list[_Open] = []
     done: list[_Open] = []
+    latest: Record | None = None  # the last question that arrived
     for record in records:
         phase = record.phase
         if phase == 0:
             opened.append(_Open(record, [record]))
+            latest = record
         elif phase == 2:
             # the latest open one of the same text: a question asked again answers the retry
             match = next((o for o in reversed(opened) if o.first.question == record.question), None)
@@ -172,7 +175,7 @@ def interactions(records: list[Record]) -> Iterator[_Open]:
             if target is not None:
                 target.records.append(record)
                 target.rating = record
-        elif opened:
+        elif opened and opened[-1].first is latest:
             opened[-1].records.append(record)
     yield from done
     yield from opened
