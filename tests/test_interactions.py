@@ -173,7 +173,7 @@ def test_the_list_pages_through_every_interaction_once_with_filters(
 
 def test_an_interaction_opens_with_every_record_in_order(service: Analytics) -> None:
     row = service.ask("interactions", {"outcome": "answered", "limit": "1"})["rows"][0]
-    got = service.ask("interactions_detail", {"id": row["interaction_id"]})
+    got = service.ask("interactions_detail", {"interaction_id": row["interaction_id"]})
     records = [r["record"] for r in got["records"]]
     assert len(records) == got["interaction"]["records"] >= 4
     assert records[0]["message"] == "Chat question received"
@@ -214,7 +214,7 @@ def test_the_api_and_the_cli_answer_in_the_documented_shapes(
     assert client.get("/api/interactions/failures").status_code == 200
     assert client.get("/api/interactions?limit=5").get_json()["total"] == truth["interactions"]
     assert client.get("/api/interactions/counts?interval=year").status_code == 400
-    assert client.get("/api/interactions/detail?id=nope").status_code == 404
+    assert client.get("/api/interactions/detail?interaction_id=nope").status_code == 404
     paths = client.get("/api/openapi.json").get_json()["paths"]
     assert {"/interactions", "/interactions/summary", "/interactions/topics"} <= set(paths)
     result = runner.run("interactions", "summary", "--json", "--data", str(chat_lake.root))

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from conftest import TEST_DATA, query
 from loglake.analytics import sql
 from loglake.analytics.filters import where
+from loglake.analytics.interactions_derive import DeriveInteractions
 from loglake.analytics.params import FROM, TO, limit
 from loglake.analytics.precompute import answers_path, dashboard, write_answers
 from loglake.analytics.registry import QUESTIONS, Cli, Question
@@ -37,6 +38,7 @@ LOGS = [
     *sorted((TEST_DATA / "advisor").glob("*.log")),
     TEST_DATA / "mongod-4.4-auth.log",
     TEST_DATA / "mongod-6.0-setup.log",
+    *sorted((TEST_DATA / "interactions").glob("*.json")),  # an assistant's: interactions
 ]
 
 
@@ -44,7 +46,7 @@ LOGS = [
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A lake of every stream: the crafted advisor logs, an auth log, a setup log."""
     settings = Settings(root=tmp_path_factory.mktemp("registry") / "lake", workers=1)
-    ingest([str(p) for p in LOGS], settings)
+    ingest([str(p) for p in LOGS], settings, listeners=[DeriveInteractions(settings)])
     return settings
 
 
@@ -55,8 +57,10 @@ def client(settings: Settings) -> Any:
 
 
 def _args(client: Any, question: Question) -> dict[str, Any]:
-    """Values for a question's required parameters: the locators of a slow query's row."""
+    """Values for a question's required parameters: the locators of a slow query's row (an
+    interaction's id from an interaction's row)."""
     row = client.get("/api/slow-queries?limit=1").get_json()["rows"][0]
+    row = {**client.get("/api/interactions?limit=1").get_json()["rows"][0], **row}
     return {p.name: row[p.name] for p in question.params if p.required}
 
 

@@ -163,9 +163,11 @@ def listing(cur: Any, params: Params) -> Answer:
 def detail(session: DuckSession, params: Params) -> Answer:
     """One interaction and every record of it in order, raw entries included."""
     with session.snapshot() as cur:
-        rows = sql.fetch(cur, sql.load("interactions_detail"), [params["id"]])
+        rows = sql.fetch(cur, sql.load("interactions_detail"), [params["interaction_id"]])
     if not rows:
-        raise NotFoundError(f"no interaction {params['id']!r}; ids come from /api/interactions")
+        raise NotFoundError(
+            f"no interaction {params['interaction_id']!r}; ids come from /api/interactions"
+        )
     row = rows[0]
     refs = orjson.loads(row.pop("record_refs") or "[]")
     row.pop("ts_us")
@@ -256,7 +258,7 @@ QUESTIONS = (
     Question(
         "interactions_detail",
         "One assistant question and every record of it in order, raw entries included",
-        (Param("id", "str", "interaction_id (from /api/interactions)", required=True),),
+        (Param("interaction_id", "str", "the id (from /api/interactions)", required=True),),
         duckdb=on_session("loglake.analytics.interactions:detail"),
         route="/interactions/detail",
         streams=(Stream.INTERACTIONS, Stream.EVENTS),

@@ -111,8 +111,8 @@ def _records(con: Any, profile: Profile, low: str, high: str) -> dict[str, list[
         values.extend(bound)
     corr, corr_values = _corr(profile)
     text = sql.render("interactions_records", corr=corr, **fragments)
-    # the select list (corr first), then the window, then corr again in the WHERE
-    rows = con.execute(text, [*corr_values, *values, low, high, *corr_values]).fetchall()
+    # the select list (corr first), then the window
+    rows = con.execute(text, [*corr_values, *values, low, high]).fetchall()
     grouped: dict[str, list[Record]] = defaultdict(list)
     for r in rows:
         record = Record(
