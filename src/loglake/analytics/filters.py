@@ -47,6 +47,7 @@ _COMPARE: dict[str, tuple[str, str]] = {
     "subject": ("subject", "eq"),
     "outcome": ("outcome", "eq"),
     "topic": ("topics", "has_topic"),
+    "group": ("question_group", "eq"),
 }
 
 # filters a stream without their column answers through its source file: a record's engine

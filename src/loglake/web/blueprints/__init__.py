@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from loglake.web.blueprints import logs, overview, postgres, queries, templates, tools
+from loglake.web.blueprints import (
+    interactions,
+    logs,
+    overview,
+    postgres,
+    queries,
+    templates,
+    tools,
+)
 from loglake.web.blueprints.common import common
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -18,6 +26,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     postgres.area,
     logs.area,
     templates.area,
+    interactions.area,
     tools.area,
 )
 
