@@ -56,9 +56,8 @@ def overview() -> Response:
     the usage trend, the most common questions and topics, and what went wrong."""
 
     def build() -> dict[str, Any]:
-        interval = (
-            request.args.get("interval") if request.args.get("interval") in INTERVALS else "day"
-        )
+        asked = request.args.get("interval") or "day"
+        interval = asked if asked in INTERVALS else "day"
         summary = ask("interactions_summary")
         latest = (summary["last_ts"] or "")[:10]
         day = ask("interactions_summary", **_day_range(latest)) if latest else None
