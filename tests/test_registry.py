@@ -57,10 +57,8 @@ def client(settings: Settings) -> Any:
 
 
 def _args(client: Any, question: Question) -> dict[str, Any]:
-    """Values for a question's required parameters: the locators of a slow query's row (an
-    interaction's id from an interaction's row)."""
+    """Values for a question's required parameters: the locators of a slow query's row."""
     row = client.get("/api/slow-queries?limit=1").get_json()["rows"][0]
-    row = {**client.get("/api/interactions?limit=1").get_json()["rows"][0], **row}
     return {p.name: row[p.name] for p in question.params if p.required}
 
 

@@ -162,8 +162,14 @@ def listing(cur: Any, params: Params) -> Answer:
 
 
 def detail(session: DuckSession, params: Params) -> Answer:
-    """One interaction and every record of it in order, raw entries included."""
+    """One interaction (the newest without an id) and every record of it in order, raw
+    entries included."""
     with session.snapshot() as cur:
+        if params.get("interaction_id") is None:  # the newest one
+            newest = sql.fetch(cur, sql.render("interactions_list", where=""), [1])
+            if not newest:
+                return {"interaction": None, "records": []}
+            params = {**params, "interaction_id": newest[0]["interaction_id"]}
         rows = sql.fetch(cur, sql.load("interactions_detail"), [params["interaction_id"]])
     if not rows:
         raise NotFoundError(
@@ -259,7 +265,7 @@ QUESTIONS = (
     Question(
         "interactions_detail",
         "One assistant question and every record of it in order, raw entries included",
-        (Param("interaction_id", "str", "the id (from /api/interactions)", required=True),),
+        (Param("interaction_id", "str", "the id (from /api/interactions); none: the newest"),),
         duckdb=on_session("loglake.analytics.interactions:detail"),
         route="/interactions/detail",
         streams=(Stream.INTERACTIONS, Stream.EVENTS),
