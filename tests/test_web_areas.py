@@ -37,6 +37,7 @@ def test_the_menu_lists_every_page_by_section(app: Flask) -> None:
                      "Index suggestions"]),
         ("PostgreSQL", ["Statements", "Locks, vacuum, sessions"]),
         ("Logs", ["Discover", "Search logs", "Authentication", "Connections", "Templates"]),
+        ("Assistant", ["Questions", "Conversations"]),
         ("Tools", ["Current op", "Upload", "Processing status"]),
     ]  # fmt: skip
 
@@ -73,7 +74,7 @@ def test_a_registered_area_is_in_the_menu_of_every_page(app: Flask, tmp_path: Pa
 
     with app.test_request_context():
         urls = [url_for(e) for _, entries in navigation(app) for e, _ in entries]
-    assert len(urls) == 18 and urls[-1] == "/alerts"
+    assert len(urls) == 20 and urls[-1] == "/alerts"
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -84,11 +85,12 @@ def test_a_registered_area_is_in_the_menu_of_every_page(app: Flask, tmp_path: Pa
             "Queries",
             "PostgreSQL",
             "Logs",
+            "Assistant",
             "Tools",
             "Alerts",
         ]
         assert sections[-1] == ("Alerts", [("/alerts", "Alert rules")]), url
-        assert sum(len(links) for _, links in sections) == 18, url
+        assert sum(len(links) for _, links in sections) == 20, url
 
 
 def test_every_template_and_static_file_is_in_the_package_data() -> None:
