@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 from loglake.analytics import sql
 from loglake.analytics.engine import view_sql
-from loglake.analytics.interaction_profile import Profile, detect, parse_profile
+from loglake.analytics.interaction_profile import ROLES, Profile, detect, parse_profile
 from loglake.analytics.interactions_build import Record, interactions, row_of, vocabulary
 from loglake.config import Settings
 from loglake.errors import StoreError
@@ -94,8 +95,11 @@ def _profile(con: Any, manifest: Manifest, low: str, high: str, settings: Settin
         for role, entry in _state(manifest)["profile"].items()
         if entry.get("how") == "detected" and entry.get("field")
     }
-    found = con.execute(sql.load("interactions_presence"), [low, high]).fetchall()
-    present = {row[0] for row in found}
+    names = sorted({n for names in ROLES.values() for n in names if "." not in n})
+    pattern = '"(' + "|".join(re.escape(n) for n in names) + r')"\s*:'
+    found = con.execute(sql.load("interactions_presence"), [low, high, pattern]).fetchall()
+    # a question is text: a MongoDB command's `query` object is not one
+    present = {name for name, text in found if text or name not in ROLES["question"]}
     files = manifest.data["files"].values()
     mapped = {name for entry in files for name in entry.get("fields", {}).values()}
     return detect(present, mapped, override, before)
@@ -163,15 +167,19 @@ def _stale(
 
 
 def _derive_days(
-    manifest: Manifest, settings: Settings, stale: list[str], existing: dict[str, list[Location]]
+    manifest: Manifest,
+    settings: Settings,
+    stale: list[str],
+    existing: dict[str, list[Location]],
+    looked_at: tuple[str, str],
 ) -> tuple[Profile, dict[str, list[dict[str, Any]]]]:
-    """The profile, and the rows of the stale days (all days when the profile changed)."""
+    """The profile (detected in the days `looked_at`), and the rows of the stale days (all
+    days when the profile changed)."""
     import duckdb
 
     con = _connect(manifest.locations(_EVENTS))  # partition filters prune the files read
     try:
-        low, high = _day(stale[0], -1), _day(stale[-1], 1)
-        profile = _profile(con, manifest, low, high, settings)
+        profile = _profile(con, manifest, *looked_at, settings)
         known = _state(manifest)["profile"]
         if known and profile.as_dict() != known:  # a role names another field now
             stale = _stale(_digests(manifest, "changed"), existing, {})
@@ -183,8 +191,11 @@ def _derive_days(
     return profile, rows
 
 
-def derive(manifest: Manifest, settings: Settings) -> Manifest | None:
-    """Derive the stale days' interactions and commit them; None when nothing changed."""
+def derive(manifest: Manifest, settings: Settings, ingest_id: str | None) -> Manifest | None:
+    """Derive the stale days' interactions and commit them; None when nothing changed.
+
+    Until a lake has interactions, only the days an ingest (`ingest_id`) wrote are looked
+    at for a question field, so a database's lake pays one small scan per ingest."""
     from loglake.ingest.writer import file_digest
 
     profile_key = f"v{VERSION}:{sorted(parse_profile(settings.interaction_profile).items())}"
@@ -192,10 +203,17 @@ def derive(manifest: Manifest, settings: Settings) -> Manifest | None:
     existing: dict[str, list[Location]] = defaultdict(list)
     for loc in manifest.locations(_OUT):
         existing[loc.date].append(loc)
-    stale = _stale(digests, existing, _state(manifest)["dates"])
+    done = _state(manifest)["dates"]
+    stale = _stale(digests, existing, done)
     if not stale:
         return None
-    profile, days = _derive_days(manifest, settings, stale, existing)
+    looked_at = (_day(stale[0], -1), _day(stale[-1], 1))
+    if not done:  # never derived: is this ingest an assistant's? (not the whole lake again)
+        new = sorted(loc.date for loc in manifest.locations(_EVENTS) if loc.ingest_id == ingest_id)
+        if not new:
+            return None
+        looked_at = (new[0], new[-1])
+    profile, days = _derive_days(manifest, settings, stale, existing, looked_at)
     doomed = [loc.key for d in days for loc in existing.get(d, ())]
     if not doomed and not any(days.values()):
         return None  # not an assistant's logs: no version of its own
@@ -235,5 +253,5 @@ class DeriveInteractions:
 
     def __call__(self, commit_: Commit) -> Commit | None:
         """Derive and commit; the listeners after this one get the new commit."""
-        derived = derive(commit_.manifest, self.settings)
+        derived = derive(commit_.manifest, self.settings, commit_.ingest_id)
         return Commit(derived, commit_.ingest_id) if derived is not None else None
