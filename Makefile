@@ -56,10 +56,12 @@ demo: install
 	@test -f $(DEMO_DATA)/mongod.log || $(BIN)/python -m loglake.generate --size $(DEMO_SIZE) \
 		--seed 7 --tz +00:00,+02:00 -o $(DEMO_DATA)/mongod.log
 	@test -f $(DEMO_DATA)/app/truth.json || $(BIN)/loglake generate app --seed 7 -o $(DEMO_DATA)/app
+	@test -f $(DEMO_DATA)/chat/truth.json || $(BIN)/loglake generate interactions --seed 7 \
+		-o $(DEMO_DATA)/chat
 	@test -f $(DEMO_DATA)/postgresql.log || { if [ -f $(PG_DEMO_LOG) ]; then bzcat $(PG_DEMO_LOG); \
 		else cat tests/data/postgres/pg15-live.log; fi; } > $(DEMO_DATA)/postgresql.log
 	$(BIN)/loglake ingest $(DEMO_DATA)/mongod.log $(DEMO_DATA)/postgresql.log $(DEMO_DATA)/app \
-		--out $(DEMO_DATA)/lake
+		$(DEMO_DATA)/chat/chat --out $(DEMO_DATA)/lake
 	$(BIN)/loglake summaries --data $(DEMO_DATA)/lake
 	$(BIN)/loglake report --data $(DEMO_DATA)/lake --out $(DEMO_DATA)/report.html
 	$(BIN)/loglake serve --data $(DEMO_DATA)/lake --port $(PORT)

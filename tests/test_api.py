@@ -54,6 +54,16 @@ EXPECTED_KEYS = {
                        "by_pattern", "bucket_seconds", "threshold"},
     "/api/logs": {"rows", "total", "next_cursor"},
     "/api/logs/aggregate": {"total", "groups", "facets", "histogram", "stats"},
+    # an assistant's questions (analytics/interactions.py); numbers in test_interactions*.py
+    "/api/interactions/summary": {"interactions", "users", "failed", "low_satisfaction",
+                                  "response_ms"},
+    "/api/interactions/counts": {"rows", "interval", "tz"},
+    "/api/interactions/top-questions": {"rows", "groups"},
+    "/api/interactions/topics": {"rows"},
+    "/api/interactions/failures": {"total", "reasons", "rows"},
+    "/api/interactions/by": {"rows", "by", "groups"},
+    "/api/interactions": {"rows", "total", "next_cursor"},
+    "/api/interactions/detail": {"interaction", "records"},
     "/api/status": {"engine", "degraded", "dataset"},
     # the PostgreSQL questions (analytics/postgres.py); numbers in test_pg_live/test_pg_questions
     "/api/pg/top-queries": {"count", "total_ms", "normalized", "rows", "sort"},

@@ -30,7 +30,9 @@ def test_ingest_json_report_has_the_documented_keys(tmp_path: Path, runner: Runn
         "bad_lines",
         "files",
     ]
-    assert set(report["rows"]) == {"slow_queries", "authentications", "connections", "events"}
+    assert set(report["rows"]) == {
+        "slow_queries", "authentications", "connections", "events", "interactions"
+    }  # fmt: skip
     assert report["rows"]["events"] == 225 + 459
     assert report["rows"]["authentications"] == 14
     assert report["bad_lines"] == {"total": 0}

@@ -488,6 +488,10 @@ def test_degraded_questions(engines: Engines) -> None:
     assert engines.duck.degraded == []
     degraded = ["analysis", "anomalies", "heatmap", "index_suggestions", "logs", "logs_aggregate"]
     degraded += ["search", "templates", "trend"]
+    # the assistant's questions (analytics/interactions.py) are DuckDB-only
+    degraded += ["interactions", "interactions_by", "interactions_counts", "interactions_detail"]
+    degraded += ["interactions_failures", "interactions_summary", "interactions_top_questions"]
+    degraded += ["interactions_topics"]
     # the PostgreSQL questions (analytics/postgres.py) are DuckDB-only
     postgres = ["autovacuum", "checkpoints", "errors", "lock_waits", "sessions", "temp_files",
                 "time_per_hour", "top_queries"]  # fmt: skip

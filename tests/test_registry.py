@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from conftest import TEST_DATA, query
 from loglake.analytics import sql
 from loglake.analytics.filters import where
+from loglake.analytics.interactions_derive import DeriveInteractions
 from loglake.analytics.params import FROM, TO, limit
 from loglake.analytics.precompute import answers_path, dashboard, write_answers
 from loglake.analytics.registry import QUESTIONS, Cli, Question
@@ -37,6 +38,7 @@ LOGS = [
     *sorted((TEST_DATA / "advisor").glob("*.log")),
     TEST_DATA / "mongod-4.4-auth.log",
     TEST_DATA / "mongod-6.0-setup.log",
+    *sorted((TEST_DATA / "interactions").glob("*.json")),  # an assistant's: interactions
 ]
 
 
@@ -44,7 +46,7 @@ LOGS = [
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A lake of every stream: the crafted advisor logs, an auth log, a setup log."""
     settings = Settings(root=tmp_path_factory.mktemp("registry") / "lake", workers=1)
-    ingest([str(p) for p in LOGS], settings)
+    ingest([str(p) for p in LOGS], settings, listeners=[DeriveInteractions(settings)])
     return settings
 
 

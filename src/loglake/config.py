@@ -54,6 +54,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "alert_webhook_timeout_ms": ("LOGLAKE_ALERT_WEBHOOK_TIMEOUT_MS",),
     "alert_webhook_attempts": ("LOGLAKE_ALERT_WEBHOOK_ATTEMPTS",),
     "alert_webhook_backoff_ms": ("LOGLAKE_ALERT_WEBHOOK_BACKOFF_MS",),
+    "interaction_profile": ("LOGLAKE_INTERACTION_PROFILE",),
 }
 
 
@@ -166,6 +167,9 @@ class Settings:
     alert_webhook_timeout_ms: int = 5000  # one webhook attempt
     alert_webhook_attempts: int = 3  # tries of a webhook before its failure is recorded
     alert_webhook_backoff_ms: int = 500  # the wait before the second try, doubled after
+    # chatbot interactions: `question=prompt,subject=dealId` (or a profile file) overrides the
+    # fields detected by common names (analytics/interaction_profile.py)
+    interaction_profile: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path) or "://" in str(self.root):

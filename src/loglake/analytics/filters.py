@@ -43,6 +43,11 @@ _COMPARE: dict[str, tuple[str, str]] = {
     "request_id": ("request_id", "eq"),
     "tag": ("attrs", "has_tag"),
     "engine": ("engine", "eq"),
+    # interactions (`/api/interactions`): their own fields
+    "subject": ("subject", "eq"),
+    "outcome": ("outcome", "eq"),
+    "topic": ("topics", "has_topic"),
+    "group": ("question_group", "eq"),
 }
 
 # filters a stream without their column answers through its source file: a record's engine
@@ -96,6 +101,7 @@ COMPARISONS = {
     "level": "(upper(?) = {} OR trim(severity) = ?)",
     "at_least": _ORDER.format("{}") + " >= " + _ORDER.format("upper(?)"),
     "has_tag": "list_contains(json_extract_string({}, '$.tags[*]'), ?)",
+    "has_topic": "list_contains(json_extract_string({}, '$[*]'), ?)",
     "file_engine": "{} IN (SELECT file_id FROM lake_files WHERE engine = ?)",
 }
 

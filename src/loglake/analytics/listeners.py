@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from loglake.analytics import summaries
+from loglake.analytics.interactions_derive import DeriveInteractions
 from loglake.analytics.precompute import PrecomputeAnswers
 from loglake.analytics.rollup_writer import WriteRollups
 from loglake.config import Settings
@@ -24,8 +25,10 @@ PLUGINS = ("loglake.alerts.evaluate",)
 def after_commit(settings: Settings) -> list[Listener]:
     """The listeners to run after each commit to `settings.root`, in order."""
     # summaries first: they are what `loglake summaries` reads, and cheaper than the answers;
-    # the rollups before the answers, which are then computed from them
+    # the rollups before the answers, which are then computed from them; the interactions
+    # first of all: they commit a version of their own, which the others then see
     found: list[Listener] = [
+        DeriveInteractions(settings),
         summaries.on_commit,
         WriteRollups(settings),
         PrecomputeAnswers(settings),

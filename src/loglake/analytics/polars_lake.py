@@ -60,6 +60,7 @@ COMPARISONS: dict[str, Callable[[pl.Expr, Any], pl.Expr]] = {
     "has_tag": lambda col, value: (
         col.str.json_path_match("$.tags").str.json_decode(pl.List(pl.String)).list.contains(value)
     ),
+    "has_topic": lambda col, value: col.str.json_decode(pl.List(pl.String)).list.contains(value),
     # the value is the file ids of the engine (`Snapshot.engines`), as SQL's `lake_files`
     "file_engine": lambda col, value: col.is_in(value),
 }

@@ -42,6 +42,7 @@ PolarsAnswer = Callable[["PolarsSession", Params], Answer]
 PLUGINS = (
     "loglake.analytics.questions",
     "loglake.analytics.postgres",
+    "loglake.analytics.interactions",
     "loglake.advisor.questions",
 )
 

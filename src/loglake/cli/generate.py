@@ -50,3 +50,30 @@ def app(
     events = sum(f["events"] for f in truth["files"].values())
     err(f"wrote {truth['requests']:,} requests, {events:,} events in {len(truth['files'])} logs")
     err(f"to {output} (exact counts: {output / 'truth.json'})")
+
+
+@generate.command("interactions")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Folder to write."
+)
+@click.option("--interactions", "count", type=int, default=2000, show_default=True,
+              help="Questions asked.")  # fmt: skip
+@click.option("--users", type=int, default=120, show_default=True, help="Distinct users.")
+@click.option("--days", type=int, default=2, show_default=True, help="Days of traffic.")
+@click.option("--start", default="2026-11-28", show_default=True, help="First day, UTC.")
+@click.option("--seed", type=int, default=14, show_default=True, help="Random seed.")
+@click.option("--ndjson", is_flag=True, help="One record per line instead of JSON arrays.")
+@handle_errors
+def interactions(
+    output: Path, count: int, users: int, days: int, start: str, seed: int, ndjson: bool
+) -> None:
+    """An investment app's assistant (chatbot) logs, pino-style, one JSON array file per
+    minute named by time, with truth.json: questions, failures, ratings, response times."""
+    from loglake.generate.interactions import InteractionSpec, generate_interactions
+
+    spec = InteractionSpec(
+        seed=seed, interactions=count, users=users, days=days, start=start, ndjson=ndjson
+    )
+    truth = generate_interactions(spec, output)
+    err(f"wrote {truth['interactions']:,} questions, {truth['records']:,} records")
+    err(f"in {truth['files']:,} files to {output / 'chat'} (exact counts: {output / 'truth.json'})")

@@ -296,6 +296,7 @@ def _add_commands() -> None:
     from loglake.cli.alerts import alerts
     from loglake.cli.analytics import COMMANDS
     from loglake.cli.generate import generate
+    from loglake.cli.interactions import interactions
     from loglake.cli.logs import logs_command
     from loglake.cli.maintenance import COMMANDS as MAINTENANCE
     from loglake.cli.report import report
@@ -307,6 +308,7 @@ def _add_commands() -> None:
         *MAINTENANCE,
         serve,
         generate,
+        interactions,
         logs_command(),
         report,
         alerts,

@@ -146,6 +146,12 @@ def print_status(info: dict[str, Any]) -> None:
         )
     _console.print(files)
     _print_fields(info["files"])
+    profile = (info.get("interactions") or {}).get("profile")
+    if profile:
+        roles = Table("role", "field", "how", title="Assistant interactions: fields by role")
+        for role, entry in profile.items():
+            roles.add_row(role, str(entry["field"] or "-"), entry["how"])
+        _console.print(roles)
     ingests = Table("ingest", "finished", "size", "seconds", "events", "bad", title="Ingests")
     for ing in info["ingests"]:
         timings = ing.get("timings") or {}

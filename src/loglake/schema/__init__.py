@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
-from loglake.schema import authentications, connections, events, slow_queries
+from loglake.schema import authentications, connections, events, interactions, slow_queries
 from loglake.schema.base import SQL_TYPES, Backfill, Column, StreamSpec
 
 if TYPE_CHECKING:
@@ -41,11 +41,18 @@ class Stream(StrEnum):
     AUTHENTICATIONS = "authentications"
     CONNECTIONS = "connections"
     EVENTS = "events"
+    INTERACTIONS = "interactions"  # derived from events after each commit
 
 
 STREAMS: dict[Stream, StreamSpec] = {
     Stream(spec.name): spec
-    for spec in (slow_queries.SPEC, authentications.SPEC, connections.SPEC, events.SPEC)
+    for spec in (
+        slow_queries.SPEC,
+        authentications.SPEC,
+        connections.SPEC,
+        events.SPEC,
+        interactions.SPEC,
+    )
 }
 COLUMNS: dict[Stream, tuple[Column, ...]] = {s: spec.columns for s, spec in STREAMS.items()}
 PARTITION_COLUMN = "date"

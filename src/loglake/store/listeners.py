@@ -24,13 +24,18 @@ class Commit:
     ingest_id: str | None = None  # None for compaction and retention
 
 
-Listener = Callable[[Commit], None]
+# a listener that commits derived rows itself (the interactions) returns its commit, which
+# the listeners after it are given instead
+Listener = Callable[[Commit], "Commit | None"]
 
 
 def notify(listeners: Sequence[Listener], commit: Commit, warn: Callable[[str], None]) -> None:
     """Run every listener in order; one that fails is reported, the commit stands."""
     for listener in listeners:
         try:
-            listener(commit)
+            followed = listener(commit)
         except LoglakeError as exc:
             warn(f"after the commit of version {commit.manifest.version}: {exc}")
+            continue
+        if isinstance(followed, Commit):
+            commit = followed

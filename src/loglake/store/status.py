@@ -33,6 +33,8 @@ def dataset_status(root: Path) -> dict[str, Any]:
         "dataset_version": data["dataset_version"],
         "updated": data["updated"],
         "tiers": tier_status(manifest),
+        # which fields an assistant's records fill each role from (analytics/interaction_profile)
+        "interactions": {"profile": data.get("derived", {}).get("interactions", {}).get("profile")},
         "streams": {
             name: {
                 "rows": entry["rows"],

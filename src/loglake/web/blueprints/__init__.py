@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from loglake.web.blueprints import alerts, logs, overview, postgres, queries, templates, tools
+from loglake.web.blueprints import (
+    alerts,
+    interactions,
+    logs,
+    overview,
+    postgres,
+    queries,
+    templates,
+    tools,
+)
 from loglake.web.blueprints.common import common
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -19,6 +28,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     logs.area,
     templates.area,
     alerts.area,
+    interactions.area,
     tools.area,
 )
 

@@ -1,0 +1,2 @@
+-- How many interactions the filters select.
+SELECT count(*) AS total FROM interactions {where}
