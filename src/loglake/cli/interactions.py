@@ -49,16 +49,6 @@ _COMMANDS: dict[str, tuple[str, str, Sequence[tuple[str, str]]]] = {
 }  # fmt: skip
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
 def _view(title: str, columns: Sequence[tuple[str, str]], doc: str) -> View:
     def show(answer: dict[str, Any], as_json: bool) -> None:
         if as_json or not columns:
@@ -67,11 +57,13 @@ def _view(title: str, columns: Sequence[tuple[str, str]], doc: str) -> View:
         from rich.console import Console
         from rich.table import Table
 
+        from loglake.cli.render import metric_cell
+
         table = Table(title=title)
         for i, (heading, _) in enumerate(columns):
             table.add_column(heading, overflow="fold", ratio=1 if i == 0 else None)
         for row in answer.get("rows") or []:
-            table.add_row(*(_cell(row.get(key)) for _, key in columns))
+            table.add_row(*(metric_cell(row.get(key)) for _, key in columns))
         Console().print(table)
 
     show.__doc__ = doc

@@ -13,16 +13,6 @@ from loglake.cli.questions import View
 Columns = Sequence[tuple[str, str]]  # (heading, key of a row)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
 def _table(title: str, rows_key: str, columns: Columns, totals: Columns, doc: str) -> View:
     """A view printing an answer's totals and its rows as a table (or JSON with --json)."""
 
@@ -33,7 +23,9 @@ def _table(title: str, rows_key: str, columns: Columns, totals: Columns, doc: st
         from rich.console import Console
         from rich.table import Table
 
-        head = ", ".join(f"{label} {_cell(answer.get(key))}" for label, key in totals)
+        from loglake.cli.render import metric_cell
+
+        head = ", ".join(f"{label} {metric_cell(answer.get(key))}" for label, key in totals)
         table = Table(title=f"{title} ({head})" if head else title)
         for i, (heading, _) in enumerate(columns):  # the first column (text) takes the room
             if i == 0:
@@ -41,7 +33,7 @@ def _table(title: str, rows_key: str, columns: Columns, totals: Columns, doc: st
             else:
                 table.add_column(heading, overflow="fold", max_width=40)
         for row in answer.get(rows_key) or []:
-            table.add_row(*(_cell(row.get(key)) for _, key in columns))
+            table.add_row(*(metric_cell(row.get(key)) for _, key in columns))
         Console().print(table)
 
     show.__doc__ = doc

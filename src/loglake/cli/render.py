@@ -40,6 +40,17 @@ def _cell(value: Any, pretty: bool = True) -> str:
     return str(value)
 
 
+def metric_cell(value: Any) -> str:
+    """A metric's text in a question's table: thousands separators, one decimal."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def print_table(title: str, columns: Sequence[Col], rows: Sequence[Sequence[Any]]) -> None:
     """A table as wide as the terminal, or, when piped, a header and one tab-separated line
     per row (tabs and line breaks in cells become spaces), ready for cut, sort and awk."""
