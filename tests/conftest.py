@@ -7,6 +7,7 @@ settings of its own); `analytics`, `app`, `client` and `server` then serve that 
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
 import os
@@ -87,6 +88,8 @@ def shared(*parts: str) -> Path:
 def read_source(path: Path) -> bytes:
     """The (decompressed) bytes of a log file."""
     data = path.read_bytes()
+    if data[:3] == b"BZh":
+        return bz2.decompress(data)
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 

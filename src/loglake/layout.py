@@ -31,9 +31,10 @@ def manifest_version_relpath(version: int) -> str:
     return f"{MANIFESTS}/{version:012d}.json"
 
 
-def gz_index_relpath(file_id: str) -> str:
-    """The seek index of a gzip source, relative to the root."""
-    return f"{GZ_INDEX_DIR}/{file_id}.gzidx"
+def gz_index_relpath(file_id: str, compression: str = "gzip") -> str:
+    """The seek index of a compressed source (gzip, bzip2), relative to the root."""
+    suffix = ".bz2idx" if compression == "bzip2" else ".gzidx"
+    return f"{GZ_INDEX_DIR}/{file_id}{suffix}"
 
 
 def staging_area(root: Path) -> Path:

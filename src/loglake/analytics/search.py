@@ -31,6 +31,7 @@ from loglake.analytics.filters import engine_of, where
 from loglake.analytics.scan import Matcher, case_sensitive, compile_query, scan_files
 from loglake.errors import InputError, LoglakeError, StoreError
 from loglake.schema import PARTITION_COLUMN, Stream
+from loglake.sources.compression import entry_codec
 from loglake.store.fs import local_path
 from loglake.store.raw import load_file_map, open_source, source_location
 
@@ -78,7 +79,7 @@ def _ranges(lake: Lake, cur: Any, params: dict[str, Any]) -> dict[str, tuple[int
         return {f: (lo, hi) for f, lo, hi in sorted(rows)}
     engine = params.get("engine")  # every line of that engine's files, bad lines included
     return {
-        f: (0, None if entry.get("gzip") else entry.get("ingested_bytes"))
+        f: (0, None if entry_codec(entry) else entry.get("ingested_bytes"))
         for f, entry in sorted(listed.items())
         if file_id in (None, f) and engine in (None, engine_of(entry.get("format")))
     }
@@ -87,7 +88,7 @@ def _ranges(lake: Lake, cur: Any, params: dict[str, Any]) -> dict[str, tuple[int
 def _source(root: Path, entry: dict[str, Any]) -> Any:
     """An open source; plain files stay mapped between searches, as long as they are unchanged."""
     location = source_location(root, entry)
-    if entry.get("gzip") or local_path(location) is None:  # streamed: a .gz, or an s3:// object
+    if entry_codec(entry) or local_path(location) is None:  # streamed: compressed, or an object
         return open_source(root, entry)
     path = Path(location)  # a local file: mapped (search reads all of it)
     try:

@@ -309,7 +309,8 @@ def _update_manifest(
             {
                 "path": None if item.display_path.startswith("<") else item.source.location,
                 "size": item.source.size,
-                "gzip": item.source.gzip,
+                "gzip": item.source.compression == "gzip",
+                **({"compression": item.source.compression} if item.source.compressed else {}),
                 "format": item.format,
                 "ingested_bytes": item.source.size,
                 "lines": entry.get("lines", 0) + sum(r.lines for r in mine),
@@ -317,8 +318,8 @@ def _update_manifest(
                 **item.entry,
             }
         )
-        if item.source.gzip:
-            entry["gz_index"] = gz_index_relpath(item.file_id)
+        if item.source.compressed:
+            entry["gz_index"] = gz_index_relpath(item.file_id, item.source.compression)
     first = [r.first_ts for r in results if r.first_ts is not None]
     last = [r.last_ts for r in results if r.last_ts is not None]
     manifest["dataset_version"] += 1

@@ -93,7 +93,7 @@ def plan_file(
     else:
         source = open_source(path)
         print_path = display or str(path)
-    if complete_only and not source.gzip and not source.url:
+    if complete_only and not source.compressed and not source.url:
         source = replace(source, size=last_line_end(source, source.size))
         if source.size == 0:
             return PlannedFile("", source, print_path, WAITING)
@@ -105,7 +105,7 @@ def plan_file(
     heads: dict[int, str] = {}  # our head digest over the length each candidate had
     for file_id, entry in files.items():
         done = int(entry.get("ingested_bytes", 0))
-        if source.gzip or not 0 < done < source.size:
+        if source.compressed or not 0 < done < source.size:
             continue
         if done not in heads:
             heads[done] = head_digest(source, done)
@@ -180,7 +180,7 @@ def plan_inputs(
             source = (
                 replace(path, size=0)
                 if isinstance(path, SourceFile)
-                else SourceFile(path=path, size=0, gzip=False, mtime=0.0)
+                else SourceFile(path=path, size=0, compression="", mtime=0.0)
             )
             reason = f"skipped: {str(exc).split(': ', 1)[-1]}"
             item = PlannedFile("", source, source.location, reason)
@@ -202,7 +202,7 @@ def plan_inputs(
 
 def copy_source(item: PlannedFile, staging: Path) -> None:
     """Keep a managed copy of a source under <root>/source/ (--copy-source)."""
-    suffix = ".gz" if item.source.gzip else ".log"
+    suffix = {"gzip": ".gz", "bzip2": ".bz2"}.get(item.source.compression, ".log")
     relpath = f"{SOURCE_DIR}/{item.file_id}{suffix}"
     target = staging / relpath
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -262,7 +262,7 @@ def build_tasks(
     if spec.describe is not None:
         item.entry["fields"] = spec.describe(head, ctx)
     splittable = spec.can_split(head)
-    if item.source.gzip:
+    if item.source.compressed:
         ranges: list[tuple[int, int | None]] = [(0, None)]
     elif splittable:
         ranges = list(
@@ -272,9 +272,13 @@ def build_tasks(
         )
     else:
         ranges = [(item.start, None)]
-    gz_index = staging / gz_index_relpath(item.file_id) if item.source.gzip else None
+    gz_index = (
+        staging / gz_index_relpath(item.file_id, item.source.compression)
+        if item.source.compressed
+        else None
+    )
     fan_out = (
-        item.source.gzip
+        item.source.compressed
         and splittable
         and spec.framing is Framing.LINE  # chunks are dealt out cut at line endings
         and not spec.warmup_bytes  # a dealt-out chunk has nothing before it

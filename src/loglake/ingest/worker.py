@@ -293,8 +293,8 @@ def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskRes
     stream, position = open_stream(task.source, task.gz_index)
     if task.start > 0:
         stream.seek(task.start - 1)
-    stop = task.end if task.end is not None and not task.source.gzip else None
-    read_so_far = [position() if task.source.gzip else task.start]
+    stop = task.end if task.end is not None and not task.source.compressed else None
+    read_so_far = [position() if task.source.compressed else task.start]
 
     def on_block(_size: int) -> None:
         now = position() if stop is None else min(position(), stop)
@@ -308,7 +308,7 @@ def run_task(task: Task, report: Callable[[int], None] = _unreported) -> TaskRes
         result.templates = miner.report()
     finally:
         on_block(0)
-        result.bytes = read_so_far[0] - (0 if task.source.gzip else task.start)
+        result.bytes = read_so_far[0] - (0 if task.source.compressed else task.start)
         finish_stream(stream)
     result.seconds = time.perf_counter() - started
     return result

@@ -1,4 +1,4 @@
-"""Where bytes come from: local files, `.gz` files, directories, globs, stdin and objects.
+"""Where bytes come from: local files, `.gz`/`.bz2` files, directories, globs, stdin and objects.
 
 Objects on object storage (`s3://…`, `objects.py`) are `SourceFile`s too, with a `url`:
 every reader here opens a source through `open_raw`, so nothing else tells them apart.
@@ -11,7 +11,6 @@ source and `line_length` its length without the line ending (`\\n` or `\\r\\n`).
 from __future__ import annotations
 
 import glob
-import gzip
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -19,10 +18,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from loglake.errors import InputError
+from loglake.sources import compression
 
 BLOCK_BYTES = 8 * 1024 * 1024
 _FINGERPRINT_BYTES = 1024 * 1024
-_GZIP_MAGIC = b"\x1f\x8b"
 HEAD_BYTES = 256 * 1024
 
 
@@ -32,10 +31,15 @@ class SourceFile:
 
     path: Path  # a local file; for an object, its key (never opened: `url` is where it is)
     size: int
-    gzip: bool
+    compression: str  # a codec of sources/compression.py, "" when not compressed
     mtime: float
     url: str = ""  # an object's URL (s3://bucket/key); empty for a local file
     etag: str = ""  # an object's ETag, which tells a rewritten object apart
+
+    @property
+    def compressed(self) -> bool:
+        """Whether the bytes are compressed: read as one stream, offsets decompressed."""
+        return bool(self.compression)
 
     @property
     def location(self) -> str:
@@ -44,7 +48,7 @@ class SourceFile:
 
 
 def open_raw(source: SourceFile) -> BinaryIO:
-    """The source's bytes as they are stored (compressed for .gz), seekable."""
+    """The source's bytes as they are stored (compressed for .gz/.bz2), seekable."""
     if source.url:
         from loglake.sources.objects import open_object
 
@@ -59,7 +63,7 @@ def object_source(url: str, info: dict[str, Any]) -> SourceFile:
     return SourceFile(
         path=Path(url.split("://", 1)[1]),
         size=int(info.get("size") or 0),
-        gzip=False,
+        compression="",
         mtime=mtime_of(info),
         url=url,
         etag=etag_of(info),
@@ -72,12 +76,12 @@ def checked_object(source: SourceFile) -> SourceFile:
         raise InputError(f"{source.url}: the object is empty")
     try:
         with open_raw(source) as f:
-            magic = f.read(2)
+            magic = f.read(compression.MAGIC_BYTES)
     except PermissionError:
         raise InputError(f"{source.url}: access denied") from None
     except OSError as exc:
         raise InputError(f"{source.url}: cannot read ({exc})") from None
-    return replace(source, gzip=magic == _GZIP_MAGIC)
+    return replace(source, compression=compression.detect(magic))
 
 
 def expand_inputs(args: list[str]) -> list[tuple[Path, bool]]:
@@ -122,14 +126,16 @@ def open_source(path: Path) -> SourceFile:
     try:
         st = path.stat()
         with path.open("rb") as f:
-            magic = f.read(2)
+            magic = f.read(compression.MAGIC_BYTES)
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     if st.st_size == 0:
         raise InputError(f"{path}: the file is empty")
-    return SourceFile(path=path, size=st.st_size, gzip=magic == _GZIP_MAGIC, mtime=st.st_mtime)
+    return SourceFile(
+        path=path, size=st.st_size, compression=compression.detect(magic), mtime=st.st_mtime
+    )
 
 
 def fingerprint(source: SourceFile, size: int, length: int | None = None) -> str:
@@ -169,16 +175,15 @@ def last_line_end(source: SourceFile, size: int) -> int:
 
 
 def head_lines(source: SourceFile, start: int = 0, max_bytes: int = HEAD_BYTES) -> list[bytes]:
-    """The first complete lines from `start` (decompressed for .gz), for sniffing."""
+    """The first complete lines from `start` (decompressed for .gz/.bz2), for sniffing."""
     try:
         with open_raw(source) as f:
-            if source.gzip:
-                with gzip.open(f, "rb") as g:
-                    data = g.read(max_bytes)
+            if source.compressed:
+                data = compression.decompressed_head(f, source.compression, max_bytes)
             else:
                 f.seek(start)
                 data = f.read(max_bytes)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, compression.BadCompressedFile) as exc:
         raise InputError(f"{source.location}: cannot read ({exc})") from None
     lines = data.split(b"\n")
     if len(lines) > 1 and len(data) == max_bytes:
@@ -187,8 +192,8 @@ def head_lines(source: SourceFile, start: int = 0, max_bytes: int = HEAD_BYTES) 
 
 
 def tail_lines(source: SourceFile, max_bytes: int = 64 * 1024) -> list[bytes]:
-    """The last complete lines of a plain file (empty for .gz)."""
-    if source.gzip:
+    """The last complete lines of a plain file (empty for a compressed one)."""
+    if source.compressed:
         return []
     with open_raw(source) as f:
         f.seek(max(0, source.size - max_bytes))
@@ -213,32 +218,59 @@ def split_ranges(start: int, size: int, range_bytes: int, workers: int) -> list[
 def open_stream(source: SourceFile, index_path: Path | None) -> tuple[BinaryIO, Callable[[], int]]:
     """A readable stream of the decompressed bytes, and a function giving input bytes read.
 
-    For `.gz` the stream builds a seek index as it goes, exported to `index_path` by
-    `finish_stream` so raw lines can later be read without decompressing from the start.
+    For a compressed source the stream builds a seek index as it goes, exported to
+    `index_path` by `finish_stream` so raw lines can later be read without decompressing
+    from the start.
     """
     raw = open_raw(source)
-    if not source.gzip:
+    if not source.compressed:
         return raw, raw.tell
-    import indexed_gzip
+    codec = compression.codec(source.compression)
+    return _Indexing(codec.indexing(raw), raw, codec, index_path), raw.tell  # type: ignore[return-value]
 
-    stream = indexed_gzip.IndexedGzipFile(fileobj=raw, spacing=4 * 1024 * 1024)
-    stream.index_path = index_path  # type: ignore[attr-defined]
-    stream.raw_file = raw  # type: ignore[attr-defined]
-    return stream, raw.tell
+
+class _Indexing:
+    """A decompressing stream that remembers where its seek index goes."""
+
+    def __init__(
+        self, stream: Any, raw: BinaryIO, codec: compression.Codec, index_path: Path | None
+    ) -> None:
+        self.stream, self.raw, self.codec, self.index_path = stream, raw, codec, index_path
+        self.done = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Decompressed bytes (InputError when the stream is damaged or cut short)."""
+        try:
+            data: bytes = self.stream.read(size)
+        except (OSError, EOFError, RuntimeError) as exc:  # indexed_bzip2 raises RuntimeError
+            name = getattr(self.raw, "name", "the source")
+            where = f" after {self.done:,} decompressed bytes" if self.done else ""
+            raise InputError(
+                f"{name}: the {self.codec.name} stream is damaged or cut short{where} "
+                f"({exc or type(exc).__name__}); copy the file again, or ingest what can "
+                "be decompressed of it"
+            ) from None
+        self.done += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move in the decompressed bytes."""
+        return int(self.stream.seek(offset, whence))
+
+    def close(self) -> None:
+        """Write the seek index (when asked for) and close both streams."""
+        try:
+            if self.index_path is not None:
+                self.index_path.parent.mkdir(parents=True, exist_ok=True)
+                self.codec.export(self.stream, self.index_path)
+        finally:
+            self.stream.close()
+            self.raw.close()
 
 
 def finish_stream(stream: BinaryIO) -> None:
-    """Export a gzip stream's seek index (if any) and close it."""
-    index_path = getattr(stream, "index_path", None)
-    raw = getattr(stream, "raw_file", None)
-    try:
-        if index_path is not None:
-            index_path.parent.mkdir(parents=True, exist_ok=True)
-            stream.export_index(str(index_path))  # type: ignore[attr-defined]
-    finally:
-        stream.close()
-        if raw is not None:
-            raw.close()
+    """Close a stream `open_stream` gave (a compressed one exports its seek index first)."""
+    stream.close()
 
 
 def lines_in_range(

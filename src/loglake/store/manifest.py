@@ -169,7 +169,16 @@ def file_map_of(manifest: dict[str, Any]) -> dict[str, Any]:
         file_id: {
             **{
                 k: entry.get(k)
-                for k in ("path", "copy", "size", "gzip", "gz_index", "format", "fingerprint")
+                for k in (
+                    "path",
+                    "copy",
+                    "size",
+                    "gzip",
+                    "compression",
+                    "gz_index",
+                    "format",
+                    "fingerprint",
+                )
             },
             # the raw segments an archive copied, read where the hot source is gone
             "cold": {**entry["cold"], "root": cold_root} if entry.get("cold") else None,

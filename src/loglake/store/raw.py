@@ -3,9 +3,9 @@
 Only files listed in the dataset's file map can be read: a file_id is the only handle a
 caller has, never a path. Local plain files are memory-mapped (the fast path); a source
 elsewhere is read through the filesystem seam (`store/fs.py`: range reads on object
-storage); `.gz` files are read through the seek index built during ingest, so a lookup never
-decompresses from the start. `load_file_map`, `source_location` and `open_source` are shared
-with search, which scans whole sources.
+storage); `.gz` and `.bz2` files are read through the seek index built during ingest, so a
+lookup never decompresses from the start. `load_file_map`, `source_location` and
+`open_source` are shared with search, which scans whole sources.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from loglake.config import is_remote
 from loglake.errors import InputError, StoreError
 from loglake.layout import FILE_MAP
+from loglake.sources.compression import Codec, entry_codec
 from loglake.store.coldraw import ColdSource
 from loglake.store.fs import LakeFS, Stamp, local_path, open_location, replace_atomic
 
@@ -110,8 +111,9 @@ def open_hot_source(root: Path, entry: dict[str, Any]) -> Any:
     location = source_location(root, entry)
     local = local_path(location)
     try:
-        if entry.get("gzip"):
-            return _open_gzip(root, entry, location, local)
+        codec = entry_codec(entry)
+        if codec is not None:
+            return _open_compressed(root, entry, codec, location, local)
         if local is None:
             return open_location(location)
         with local.open("rb") as f:
@@ -122,18 +124,18 @@ def open_hot_source(root: Path, entry: dict[str, Any]) -> Any:
         ) from None
 
 
-def _open_gzip(root: Path, entry: dict[str, Any], location: str, local: Path | None) -> Any:
-    import indexed_gzip
-
+def _open_compressed(
+    root: Path, entry: dict[str, Any], codec: Codec, location: str, local: Path | None
+) -> Any:
     index = entry.get("gz_index")
-    kwargs = {"index_file": str(_local_index(root, index))} if index else {}
+    index_file = _local_index(root, index) if index else None
     if local is not None:
-        return indexed_gzip.IndexedGzipFile(str(local), **kwargs)
-    return _RemoteGzip(open_location(location), kwargs)
+        return codec.indexed(local, index_file)
+    return _RemoteCompressed(open_location(location), codec, index_file)
 
 
 def _local_index(root: Path, index: str) -> Path:
-    """A gzip seek index as a local file (indexed_gzip reads a path): the one under a local
+    """A seek index as a local file (the index readers read a path): the one under a local
     root, or a copy of the one on object storage (keyed by its stamp: a grown file's index
     is replaced)."""
     if not is_remote(root):
@@ -146,14 +148,12 @@ def _local_index(root: Path, index: str) -> Path:
     return local
 
 
-class _RemoteGzip:
-    """A `.gz` source read through the seam: closing it closes the remote file too."""
+class _RemoteCompressed:
+    """A compressed source read through the seam: closing it closes the remote file too."""
 
-    def __init__(self, remote: Any, kwargs: dict[str, Any]) -> None:
-        import indexed_gzip
-
+    def __init__(self, remote: Any, codec: Codec, index_file: Path | None) -> None:
         self._remote = remote
-        self._gz = indexed_gzip.IndexedGzipFile(fileobj=remote, **kwargs)
+        self._gz = codec.indexed(remote, index_file)
 
     def seek(self, offset: int) -> int:
         """Move to a decompressed offset (through the seek index)."""

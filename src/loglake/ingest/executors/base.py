@@ -40,6 +40,6 @@ def dealt(tasks: Sequence[Task]) -> Iterator[Task]:
 
 def task_bytes(task: Task) -> int:
     """The input bytes a task reads (for a `.gz`, the compressed size)."""
-    if task.source.gzip or task.end is None:
-        return task.source.size - (0 if task.source.gzip else task.start)
+    if task.source.compressed or task.end is None:
+        return task.source.size - (0 if task.source.compressed else task.start)
     return task.end - task.start
