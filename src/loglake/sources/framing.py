@@ -87,24 +87,27 @@ def records_in_range(
 class _Record:
     """The record being assembled: its lines with their separators, while it fits."""
 
-    __slots__ = ("end", "offset", "parts")
+    __slots__ = ("end", "first", "offset", "parts")
 
     def __init__(self, offset: int, line: bytes | None, length: int) -> None:
         self.offset = offset
         self.end = offset + length
-        self.parts: list[bytes] | None = None if line is None else [line]
+        self.first = line  # most records are one line: no list, no join
+        self.parts: list[bytes] | None = None
 
     def add(self, offset: int, line: bytes | None, length: int, max_record: int) -> None:
+        if self.parts is None and self.first is not None:
+            self.parts = [self.first]
         if self.parts is not None:
             if line is None or offset + length - self.offset > max_record:
-                self.parts = None
+                self.parts = self.first = None
             else:  # the separator is what lies between the lines: 2 bytes are a CRLF
                 self.parts.append(b"\r\n" if offset - self.end == 2 else b"\n")
                 self.parts.append(line)
         self.end = offset + length
 
     def done(self) -> tuple[int, bytes | None, int]:
-        data = None if self.parts is None else b"".join(self.parts)
+        data = self.first if self.parts is None else b"".join(self.parts)
         return self.offset, data, self.end - self.offset
 
 
