@@ -98,6 +98,18 @@ class BlockResult:
     blank: int = 0
 
 
+class BatchParser(Protocol):
+    """A vectorized parser of framed records (any framing), a batch at a time."""
+
+    def parse(self, records: list[tuple[int, bytes, int]]) -> BlockResult:
+        """The rows of (offset, record, length) records, in file order; rows carry offsets."""
+        ...
+
+    def parse_one(self, record: bytes) -> Parsed | BadLine:
+        """One record, as the format's per-record parser reads it (with the same state)."""
+        ...
+
+
 class BlockParser(Protocol):
     """A vectorized parser: blocks of complete lines at a time (LINE framing only)."""
 
@@ -129,6 +141,8 @@ class FormatSpec:
     - `warmup_bytes`: how much of the input before a range its parser reads (and whose
       rows it discards) to learn state.
     - `block_parser(ctx, max_line)`: an optional vectorized parser (LINE framing).
+    - `batch_parser(ctx)`: an optional vectorized parser of framed records (any framing),
+      used by the per-record path in batches when no hook needs each record.
     - `host_of(head)`, `year_hint(head, tail, mtime_year)`: optional hints for the
       `host` column and for formats whose dates carry no year.
     - `describe(head, ctx)`: optional, what the format detected in a file (e.g. which
@@ -147,6 +161,7 @@ class FormatSpec:
     splittable: Callable[[list[bytes]], bool] = every_file
     warmup_bytes: int = 0
     block_parser: Callable[[FileContext, int], BlockParser] | None = None
+    batch_parser: Callable[[FileContext], BatchParser] | None = None
     host_of: Callable[[list[bytes]], str | None] | None = None
     year_hint: Callable[[list[bytes], list[bytes], int], int] | None = None
     describe: Callable[[list[bytes], FileContext], dict[str, str]] | None = None

@@ -22,7 +22,14 @@ from typing import Any, BinaryIO
 
 import pyarrow.compute as pc
 
-from loglake.formats.base import BadLine, BadReason, BlockParser, FileContext, FormatSpec
+from loglake.formats.base import (
+    BadLine,
+    BadReason,
+    BlockParser,
+    BlockResult,
+    FileContext,
+    FormatSpec,
+)
 from loglake.formats.registry import format_spec
 from loglake.ingest.hooks import Hooks, HookStats
 from loglake.ingest.templates import Miner, Template
@@ -38,6 +45,7 @@ from loglake.sources.framing import Records, records_in_range
 
 SAMPLES_PER_REASON = 3
 FAN_OUT_CHUNK = 32 * 1024 * 1024  # the most decompressed bytes a dealt-out chunk holds
+BATCH_RECORDS = 8192  # records a format's batch parser reads at once
 _SAMPLE_CHARS = 200
 
 _PR_SET_PDEATHSIG = 1
@@ -144,8 +152,14 @@ def _parse_records(
     result: TaskResult,
     spec: FormatSpec,
 ) -> None:
-    """The per-record path: one parser call per record (a line, for LINE framing)."""
-    parse = spec.make_parser(task.ctx)
+    """The per-record path: one parser call per record (a line, for LINE framing), or
+    batches of records for a format's batch parser (no hooks: those see every record)."""
+    batch = (
+        spec.batch_parser(task.ctx)
+        if spec.batch_parser is not None and task.vectorized and not task.hooks
+        else None
+    )
+    parse = batch.parse_one if batch is not None else spec.make_parser(task.ctx)
     hooks = Hooks(task.hooks) if task.hooks else None
     if hooks is not None:
         result.hooks = hooks.stats
@@ -167,6 +181,7 @@ def _parse_records(
         stream.seek(span.start - 1)
     add = writer.add
     counts = result.rows
+    batched: list[tuple[int, bytes, int]] = []
     for stream_offset, record, size in records(span.start, span.end, task.resync, on_block):
         offset = stream_offset + span.base
         result.lines += 1
@@ -175,6 +190,12 @@ def _parse_records(
             continue
         if not record.strip():
             result.blank += 1
+            continue
+        if batch is not None:
+            batched.append((offset, record, size))
+            if len(batched) >= BATCH_RECORDS:
+                _take(batch.parse(batched), writer, result)
+                batched = []
             continue
         parsed = parse(record)
         if isinstance(parsed, BadLine):
@@ -195,6 +216,8 @@ def _parse_records(
             counts[name] += 1  # a Stream is its str value, without the cost of `.value`
             if name is Stream.EVENTS and row["ts"] != ts:  # several events in one record
                 _seen_ts(result, row["ts"], row["ts"])
+    if batch is not None and batched:
+        _take(batch.parse(batched), writer, result)
 
 
 def _parse_blocks(
@@ -220,21 +243,28 @@ def _parse_blocks(
             got = parser.parse(block, offset)
             result.lines += got.lines
             result.blank += got.blank
-            for bad_offset, length, reason, line in got.bad:
-                _bad(result, reason, bad_offset, line, length)
-            for name, table in got.tables.items():
-                if table.num_rows:
-                    low, high = pc.min_max(table.column("ts")).values()
-                    _seen_ts(result, _us(low), _us(high))
-                    writer.add_table(name, table)
-                    result.rows[name.value] += table.num_rows
-            for name, row in got.rows:
-                if name is Stream.EVENTS:
-                    _seen_ts(result, row["ts"], row["ts"])
-                writer.add(name, row)
-                result.rows[name.value] += 1
+            _take(got, writer, result)
     finally:
         parser.close()
+
+
+def _take(got: BlockResult, writer: PartitionedWriter, result: TaskResult) -> None:
+    """A block's or a batch's tables, rows and bad lines into the writer and the result
+    (flushed together: their rows are written in file order)."""
+    for bad_offset, length, reason, line in got.bad:
+        _bad(result, reason, bad_offset, line, length)
+    with writer.held():
+        for name, table in got.tables.items():
+            if table.num_rows:
+                low, high = pc.min_max(table.column("ts")).values()
+                _seen_ts(result, _us(low), _us(high))
+                writer.add_table(name, table)
+                result.rows[name.value] += table.num_rows
+        for name, row in got.rows:
+            if name is Stream.EVENTS:
+                _seen_ts(result, row["ts"], row["ts"])
+            writer.add(name, row)
+            result.rows[name.value] += 1
 
 
 def _us(scalar: Any) -> int:

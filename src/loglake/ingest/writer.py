@@ -7,6 +7,8 @@ buffer is written out as a row group, so a worker's memory never depends on inpu
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -70,6 +72,18 @@ class PartitionedWriter:
         self.chunk_rows = chunk_rows
         self._buffers: dict[tuple[Stream, int], _Buffer] = {}
         self._pending = 0
+        self._held = False
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """No flush while adding one block's tables and rows (written in file order)."""
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+        if self._pending >= self.chunk_rows:
+            self.flush()
 
     def add(self, stream: Stream, row: dict[str, Any]) -> None:
         """Buffer one row (which has `ts` and the offset columns)."""
@@ -79,7 +93,7 @@ class PartitionedWriter:
             buf = self._buffers[key] = _Buffer()
         buf.rows.append(row)
         self._pending += 1
-        if self._pending >= self.chunk_rows:
+        if self._pending >= self.chunk_rows and not self._held:
             self.flush()
 
     def add_table(self, stream: Stream, table: pa.Table) -> None:
@@ -93,7 +107,7 @@ class PartitionedWriter:
                 buf = self._buffers[stream, day] = _Buffer()
             buf.tables.append(part.drop_columns(["day"]))
             self._pending += part.num_rows
-        if self._pending >= self.chunk_rows:
+        if self._pending >= self.chunk_rows and not self._held:
             self.flush()
 
     def flush(self) -> None:
@@ -132,6 +146,8 @@ class PartitionedWriter:
         if buf.rows:
             parts.append(rows_to_table(buf.rows, stream, self.constants))
         table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        if buf.tables and buf.rows:  # a block's tables and the rows of its other records:
+            table = table.sort_by("file_offset")  # in file order, as the miner must see them
         if stream is Stream.EVENTS and self.miner is not None:
             table = self.miner.assign(table)
         if buf.writer is None:

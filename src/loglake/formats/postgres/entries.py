@@ -102,6 +102,10 @@ class EntryRows:
         self._methods: dict[int | None, str] = {}
         self._explained: set[int | None] = set()  # pids whose waiting statement a plan ended
 
+    def waiting(self) -> bool:
+        """Whether a statement waits for its duration (the next entries' order matters)."""
+        return bool(self._pending or self._explained)
+
     def parsed(self, e: Entry | None) -> Parsed | BadLine:
         """What a format's parser returns for one read entry: its rows, or the bad line
         (no entry: its timestamp could not be read; one that does not fit: another format)."""

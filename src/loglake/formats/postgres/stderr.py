@@ -17,6 +17,7 @@ from loglake.errors import InputError
 from loglake.formats.base import (
     BadLine,
     BadReason,
+    BatchParser,
     FileContext,
     FormatSpec,
     LineParser,
@@ -281,12 +282,15 @@ def _why(line: str) -> BadReason:
     return classify_garbage(line.encode("utf-8", "surrogateescape"))
 
 
-def make_parser(ctx: FileContext) -> LineParser:
-    """A parser of one stderr file's records."""
-    reader = _Reader(ctx)
-    rows = EntryRows()
+class StderrParser:
+    """The parser of one stderr file's records (its reader and entry state are the file's)."""
 
-    def parse(record: bytes) -> Parsed | BadLine:
+    def __init__(self, ctx: FileContext) -> None:
+        self.reader = _Reader(ctx)
+        self.rows = EntryRows()
+
+    def __call__(self, record: bytes) -> Parsed | BadLine:
+        """One record's rows, or the bad line it is."""
         try:
             text = record.decode("utf-8")
         except UnicodeDecodeError:
@@ -294,12 +298,15 @@ def make_parser(ctx: FileContext) -> LineParser:
         if "\x00" in text:
             return BadLine(BadReason.BINARY)
         lines = text.replace("\r\n", "\n").split("\n") if "\n" in text else [text]
-        got = _assemble(reader, lines)
+        got = _assemble(self.reader, lines)
         if isinstance(got, BadReason):
             return BadLine(got)
-        return rows.parsed(got)
+        return self.rows.parsed(got)
 
-    return parse
+
+def make_parser(ctx: FileContext) -> LineParser:
+    """A parser of one stderr file's records."""
+    return StderrParser(ctx)
 
 
 def check(head: list[bytes], ctx: FileContext) -> None:
@@ -340,6 +347,12 @@ def splittable(head: list[bytes]) -> bool:
     return True
 
 
+def _batch_parser(ctx: FileContext) -> BatchParser:
+    from loglake.formats.postgres.stderr_batch import StderrBatchParser  # imports pyarrow
+
+    return StderrBatchParser(ctx)
+
+
 SPEC = FormatSpec(
     name="postgres-stderr",
     priority=Priority.SPECIFIC,
@@ -352,4 +365,5 @@ SPEC = FormatSpec(
     full_scan_plans=(FULL_SCAN,),
     family="postgres",
     check=check,
+    batch_parser=_batch_parser,
 )
