@@ -146,8 +146,8 @@ class PartitionedWriter:
         if buf.rows:
             parts.append(rows_to_table(buf.rows, stream, self.constants))
         table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
-        if buf.tables and buf.rows:  # a block's tables and the rows of its other records:
-            table = table.sort_by("file_offset")  # in file order, as the miner must see them
+        if stream is Stream.EVENTS and buf.tables and buf.rows:  # a block's tables and the
+            table = _in_file_order(table)  # rows of its other records, as the miner must see
         if stream is Stream.EVENTS and self.miner is not None:
             table = self.miner.assign(table)
         if buf.writer is None:
@@ -173,6 +173,14 @@ class PartitionedWriter:
             for f in schema
         ]
         return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _in_file_order(table: pa.Table) -> pa.Table:
+    """The table sorted by offset (one file's rows), unless it is already."""
+    offsets = table.column("file_offset").to_numpy()
+    if len(offsets) < 2 or bool((offsets[1:] >= offsets[:-1]).all()):
+        return table
+    return table.sort_by("file_offset")
 
 
 @cache

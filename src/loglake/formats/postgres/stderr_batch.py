@@ -59,6 +59,8 @@ def _pattern(matcher: re.Pattern[str]) -> str | None:
     text = matcher.pattern
     if not text.endswith(_SEVERITY_TAIL) or not set(matcher.groupindex) <= _FAST_GROUPS:
         return None
+    if not text.startswith(r"(?P<ts>\d"):  # a line starting with a digit has no envelope
+        return None  # but Heroku's (excluded below); other prefixes: per record
     return "^" + text[: -len(_SEVERITY_TAIL)] + _STATEMENT_TAIL
 
 
@@ -115,21 +117,17 @@ class StderrBatchParser:
         if pc.any(pc.match_substring_regex(text, _PAIRING.pattern)).as_py():
             self.per_record = True
             return None
-        # one line, starting with a digit (no envelope: see stderr._envelope_of)
-        simple = pc.and_(
-            pc.invert(pc.match_substring_regex(text, r"[\r\n\x00]|\[postgres\.")),
-            pc.match_substring_regex(text, r"^[0-9]"),
-        )
-        candidates = pc.indices_nonzero(simple)
-        if len(candidates) == 0:
-            return None
-        got = pc.extract_regex(text.take(candidates), pattern)
+        # one line (the pattern starts with a digit: no envelope but Heroku's, see
+        # stderr._envelope_of), no NUL (a binary line)
+        got = pc.extract_regex(text, pattern)
         matched = pc.is_valid(got)
+        for needle in ("\n", "\x00", "[postgres."):
+            matched = pc.and_not(matched, pc.match_substring(text, needle))
         at = pc.indices_nonzero(matched)
         if len(at) == 0:
             return None
         try:
-            return _Fast.build(got.filter(matched), candidates.take(at), records)
+            return _Fast.build(got.filter(matched), at, records)
         except (pa.ArrowInvalid, OverflowError):  # e.g. a pid beyond 64 bits: per record
             return None
 
