@@ -121,8 +121,11 @@ class StderrBatchParser:
         # stderr._envelope_of), no NUL (a binary line)
         got = pc.extract_regex(text, pattern)
         matched = pc.is_valid(got)
+        data = text.buffers()[2]
+        whole = b"" if data is None else data.to_pybytes()  # most batches hold none of them
         for needle in ("\n", "\x00", "[postgres."):
-            matched = pc.and_not(matched, pc.match_substring(text, needle))
+            if needle.encode() in whole:
+                matched = pc.and_not(matched, pc.match_substring(text, needle))
         at = pc.indices_nonzero(matched)
         if len(at) == 0:
             return None
