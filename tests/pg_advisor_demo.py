@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from loglake.formats.postgres.fingerprint import statement_of
-from loglake.generate.pgdemo import build, run_workload
+from loglake.generate.pgdemo import analyze, build, run_workload
 from pg_server import TEST_ROLE, PgCluster
 
 DEMO_DB = "advisor_demo"
@@ -46,6 +46,8 @@ def demo_database(cluster: PgCluster, seed: int = 7) -> Demo:
         conn.execute(f"GRANT pg_read_all_stats TO {TEST_ROLE}")
     with cluster.connect(DEMO_DB, app="pgdemo") as conn:
         build(conn, seed)
+    with cluster.connect(DEMO_DB, app="pgdemo") as conn:  # the fill's counts are flushed
+        analyze(conn)
     with cluster.connect(DEMO_DB, superuser=True, app="advisor_setup") as conn:
         conn.execute("SELECT pg_stat_statements_reset()")  # the workload's statements only
     with cluster.connect(DEMO_DB, app="pgdemo") as conn:

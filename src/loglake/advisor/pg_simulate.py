@@ -118,6 +118,12 @@ def _hypopg(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
         with conn.transaction(force_rollback=True):
             before = explain(conn, plan)
             if row["type"] == "redundant_index":
+                if not _can_hide(conn):
+                    raise InputError(
+                        "hiding an index needs hypopg 1.4 or later (hypopg_hide_index), and "
+                        "this server's hypopg is older: simulate it with --mode real (sandbox "
+                        "copies)"
+                    )
                 with _hidden(conn, str(row["evidence"]["index"])):
                     after = explain(conn, plan)
             else:
@@ -128,6 +134,11 @@ def _hypopg(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
         if not conn.closed:
             conn.read_only = False
     return {"before": before, "after": after}
+
+
+def _can_hide(conn: Any) -> bool:
+    found = conn.execute("SELECT 1 FROM pg_proc WHERE proname = 'hypopg_hide_index'")
+    return found.fetchone() is not None
 
 
 @contextmanager
@@ -144,35 +155,64 @@ def _hidden(conn: Any, index: str) -> Any:
 
 
 def _real(conn: Any, row: dict[str, Any]) -> dict[str, Any]:
-    """EXPLAIN ANALYZE before and after a real index, on copies in a sandbox schema."""
+    """EXPLAIN ANALYZE before and after the change, on copies in a sandbox schema: a new
+    index is built there; a redundant one is built beside the index covering it, then
+    dropped."""
     from psycopg import sql
 
     from loglake.advisor.pg_columns import usage_of
 
-    if row["op"] != "SELECT" or row["type"] not in _INDEX_TYPES:
-        raise InputError("real mode runs SELECT statements with an index recommendation only")
+    if row["op"] != "SELECT":
+        raise InputError("real mode runs SELECT statements only (EXPLAIN ANALYZE runs them)")
     if _qualified(row["explain_sql"]):
         raise InputError("real mode needs a statement naming its tables without a schema")
     table, cols = _index_of(row)
     schema = f"loglake_sandbox_{uuid.uuid4().hex[:8]}"
     tables = usage_of(row["explain_sql"], {}).tables or [table]
     plan = _planned(row)
+    bare = table.rsplit(".", 1)[-1]
+
+    def build(columns: list[str]) -> None:
+        conn.execute(sql.SQL(index_ddl(f"{schema}.{bare}", columns, False)))  # type: ignore[arg-type]
+
     try:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        for name in {*tables, table}:
-            bare = name.rsplit(".", 1)[-1]
+        copies = {name.rsplit(".", 1)[-1]: name for name in tables}
+        copies[bare] = table  # schema-qualified from the catalog
+        for short, name in copies.items():
             source = sql.Identifier(*name.split("."))
+            copy = sql.Identifier(schema, short)
             conn.execute(sql.SQL("CREATE TABLE {} AS SELECT * FROM {} LIMIT {}").format(
-                sql.Identifier(schema, bare), source, sql.Literal(SANDBOX_ROWS)))  # fmt: skip
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, bare)))
+                copy, source, sql.Literal(SANDBOX_ROWS)))  # fmt: skip
+            conn.execute(sql.SQL("ANALYZE {}").format(copy))
         conn.execute("SELECT set_config('search_path', %s, false)", [schema])
-        before = explain(conn, plan, analyze=True)
-        conn.execute(sql.SQL(index_ddl(f"{schema}.{table.rsplit('.', 1)[-1]}", cols, False)))  # type: ignore[arg-type]
+        if row["type"] == "redundant_index":
+            covering = row["evidence"].get("covered_by_columns")
+            if covering:
+                build([str(c) for c in covering])
+            build(cols)
+            before = explain(conn, plan, analyze=True)
+            conn.execute(
+                sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, _last_index(conn, schema)))
+            )
+        else:
+            before = explain(conn, plan, analyze=True)
+            build(cols)
         after = explain(conn, plan, analyze=True)
     finally:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
         conn.execute("RESET search_path")
     return {"before": before, "after": after, "sandbox": schema}
+
+
+def _last_index(conn: Any, schema: str) -> str:
+    """The index built last in the sandbox (the redundant one)."""
+    found = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind = 'i' ORDER BY c.oid DESC LIMIT 1",
+        [schema],
+    ).fetchone()
+    return str(found[0])
 
 
 def _qualified(text: str) -> bool:

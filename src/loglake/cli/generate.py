@@ -99,10 +99,13 @@ def pg_demo(dsn: str | None, seed: int, scale: float) -> None:
     with known bottlenecks in a PostgreSQL database, and run its workload."""
     from loglake.advisor.pg_connect import connect
     from loglake.config import load_settings
-    from loglake.generate.pgdemo import build, run_workload
+    from loglake.generate.pgdemo import analyze, build, run_workload
 
     settings = load_settings()
-    with connect(dsn or settings.pg_dsn, settings.pg_statement_timeout_ms * 20) as conn:
+    timeout = settings.pg_statement_timeout_ms * 20
+    with connect(dsn or settings.pg_dsn, timeout) as conn:
         build(conn, seed)
+    with connect(dsn or settings.pg_dsn, timeout) as conn:  # the fill's counts are flushed
+        analyze(conn)
         calls = run_workload(conn, seed, scale)
     err(f"built the demo tables and ran {sum(calls.values())} statements: {calls}")

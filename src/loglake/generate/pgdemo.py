@@ -1,8 +1,9 @@
 """A seeded PostgreSQL demo schema and workload with known bottlenecks, for the live advisor.
 
 `build(conn, seed)` creates (replacing) five tables in the `public` schema of the database
-the connection is on and fills them deterministically; `run_workload(conn, seed)` runs the
-statements that hit each bottleneck. `TRUTH` says what the advisor must find:
+the connection is on and fills them deterministically, `analyze(conn)` (on a new connection)
+sets their statistics, and `run_workload(conn, seed)` runs the statements that hit each
+bottleneck. `TRUTH` says what the advisor must find:
 
 - missing index: `orders` filtered by `customer_id` (one customer in 5,000), no index;
 - composite index: `events` filtered on `kind` and `day` (20 x 30 values: 1 in 600) and
@@ -36,15 +37,18 @@ DAYS = 30
 REGIONS = 100
 WAREHOUSES = 40
 
+# autovacuum off: the statistics stay as `analyze` leaves them (inventory's go stale)
 _SCHEMA = """
 DROP TABLE IF EXISTS orders, customers, events, accounts, inventory CASCADE;
 CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL, region int NOT NULL,
-                        created_at timestamptz NOT NULL);
+                        created_at timestamptz NOT NULL) WITH (autovacuum_enabled = false);
 CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL,
-                     total numeric(10, 2) NOT NULL, created_at timestamptz NOT NULL);
-CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, plan text NOT NULL);
+                     total numeric(10, 2) NOT NULL, created_at timestamptz NOT NULL)
+    WITH (autovacuum_enabled = false);
+CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, plan text NOT NULL)
+    WITH (autovacuum_enabled = false);
 CREATE TABLE events (id int PRIMARY KEY, account_id int NOT NULL, kind int NOT NULL,
-                     day int NOT NULL, payload text NOT NULL);
+                     day int NOT NULL, payload text NOT NULL) WITH (autovacuum_enabled = false);
 CREATE TABLE inventory (sku int NOT NULL, warehouse int NOT NULL, qty int NOT NULL)
     WITH (autovacuum_enabled = false);
 CREATE INDEX customers_email_idx ON customers (email);
@@ -89,7 +93,8 @@ CALLS = {"missing_index": 40, "composite_index": 30, "stats": 20, "rewrite": 3, 
 
 
 def build(conn: Any, seed: int = 7) -> None:
-    """Create and fill the demo tables (replacing them); statistics as TRUTH describes."""
+    """Create and fill the demo tables (replacing them); then close the connection and run
+    `analyze` on a new one, so the fill's row counts are flushed before ANALYZE resets them."""
     step = 1 + seed % 97
     with conn.transaction():
         conn.execute(_SCHEMA)
@@ -99,13 +104,15 @@ def build(conn: Any, seed: int = 7) -> None:
                 conn.execute(text, {"s": step})
             else:
                 conn.execute(text.replace("%%", "%"))
-        conn.execute("ANALYZE customers, orders, accounts, events, inventory")
-        # grown after its ANALYZE, autovacuum off: the statistics go stale
-        conn.execute(
-            "INSERT INTO inventory SELECT i, i %% %s, i %% 97"
-            " FROM generate_series(%s::int, %s::int) i",
-            [WAREHOUSES, INVENTORY_ANALYZED + 1, INVENTORY],
-        )
+
+
+def analyze(conn: Any) -> None:
+    """ANALYZE the demo tables, then grow inventory 40x: its statistics are stale (TRUTH)."""
+    conn.execute("ANALYZE customers, orders, accounts, events, inventory")
+    conn.execute(
+        "INSERT INTO inventory SELECT i, i %% %s, i %% 97 FROM generate_series(%s::int, %s::int) i",
+        [WAREHOUSES, INVENTORY_ANALYZED + 1, INVENTORY],
+    )
 
 
 def run_workload(conn: Any, seed: int = 7, scale: float = 1.0) -> dict[str, int]:
