@@ -223,3 +223,22 @@ def test_the_password_never_reaches_the_lake_or_the_output(
     assert TEST_PASSWORD not in page and "CREATE INDEX CONCURRENTLY" in page
     assert TEST_PASSWORD not in repr(settings)
     assert query(settings.root, "pg_statements", "SELECT count(DISTINCT server) FROM t") == [(1,)]
+
+
+def test_analyze_plans_show_a_cardinality_misestimate(demo: Demo, tmp_path: Path) -> None:
+    """With --analyze the SELECTs run (rolled back): estimated vs actual rows give the skew."""
+    settings = Settings(root=tmp_path / "lake", pg_dsn=demo.dsn)
+    collect(settings, explain_top=20, analyze=True)
+    stmts = {s["fingerprint"]: s for s in _rows(settings, "pg_statements")}
+    row = stmts[fingerprint(WORKLOAD["misestimate"])]
+    facts = json.loads(row["plan_facts"])
+    assert facts["actual_rows"] is not None and facts["misestimate"] >= 5
+    table, cols = TRUTH["misestimate"]
+    recs = [r for r in _recs(settings) if r["query_id"] == row["query_id"] and r["type"] == "stats"]
+    assert [r["target"] for r in recs] == [f"{table}(country, city)"]
+    assert recs[0]["ddl"].startswith("CREATE STATISTICS") and f"FROM {table};" in recs[0]["ddl"]
+    assert set(json.loads(recs[0]["evidence"])["columns"]) == cols
+    # an UPDATE or INSERT is never run by --analyze: only SELECTs have actual rows
+    for s in stmts.values():
+        if s["op"] != "SELECT" and s["plan_facts"]:
+            assert json.loads(s["plan_facts"])["actual_rows"] is None

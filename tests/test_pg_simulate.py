@@ -274,3 +274,35 @@ def test_a_regression_between_snapshots_is_an_anomaly(lake: Settings, demo: Demo
     facts = changed.get_json()["facts"]
     assert any(row["query_id"] in f and "→" in f for f in facts), facts
     json.dumps(changed.get_json())
+
+
+def test_a_statement_waiting_on_a_lock_is_tagged_with_its_blocker(
+    lake: Settings, demo: Demo
+) -> None:
+    update = "UPDATE accounts SET plan = plan WHERE id = %s"
+    with demo.cluster.connect(DEMO_DB, app="pgdemo") as conn:
+        conn.execute(update, [1])  # pg_stat_statements knows it
+    holder = demo.cluster.connect(DEMO_DB, app="holder")
+    waiter = demo.cluster.connect(DEMO_DB, app="waiter")
+    try:
+        holder.execute("BEGIN")
+        holder.execute("SELECT * FROM accounts WHERE id = 2 FOR UPDATE")
+        blocked = threading.Thread(target=lambda: waiter.execute(update, [2]))
+        blocked.start()
+        with demo.cluster.connect(DEMO_DB, superuser=True) as watch:
+            deadline = time.monotonic() + 10
+            while not watch.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'waiter' "
+                "AND wait_event_type = 'Lock'"
+            ).fetchone():
+                assert time.monotonic() < deadline, "the update never waited"
+                time.sleep(0.05)
+        report = collect(lake, explain_top=20)
+    finally:
+        holder.execute("ROLLBACK")
+        blocked.join(timeout=10)
+        holder.close()
+        waiter.close()
+    assert report["contention"] == 1
+    row = next(r for r in _bottlenecks(lake)["rows"] if r["fingerprint"] == fingerprint(update))
+    assert "FOR UPDATE" in row["contention"] and "contention suspected" in row["reason"]

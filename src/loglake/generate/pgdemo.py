@@ -10,7 +10,10 @@ bottleneck. `TRUTH` says what the advisor must find:
   joined to `accounts` — either column alone keeps 1 row in 20 or 30;
 - redundant index: `customers_email_idx` is a prefix of `customers_email_region_idx`;
 - stale statistics: `inventory` analyzed at 500 rows, then grown 40x with autovacuum off;
-- correlated subquery: customers with a per-row `(SELECT count(*) FROM orders …)`.
+- correlated subquery: customers with a per-row `(SELECT count(*) FROM orders …)`;
+- cardinality misestimate (seen with `--analyze`): `addresses` filtered on `country` and
+  `city`, where the city decides the country — the planner multiplies their selectivities
+  and expects 10 rows where 100 come back.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ TRUTH: dict[str, Any] = {
     "redundant_index": "public.customers_email_idx",
     "stats": "public.inventory",
     "rewrite": "public.customers",
+    "misestimate": ("public.addresses", {"country", "city"}),
 }
 
 CUSTOMERS = 5_000
@@ -36,10 +40,13 @@ KINDS = 20
 DAYS = 30
 REGIONS = 100
 WAREHOUSES = 40
+ADDRESSES = 50_000
+CITIES = 500
+COUNTRIES = 10
 
 # autovacuum off: the statistics stay as `analyze` leaves them (inventory's go stale)
 _SCHEMA = """
-DROP TABLE IF EXISTS orders, customers, events, accounts, inventory CASCADE;
+DROP TABLE IF EXISTS orders, customers, events, accounts, inventory, addresses CASCADE;
 CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL, region int NOT NULL,
                         created_at timestamptz NOT NULL) WITH (autovacuum_enabled = false);
 CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL,
@@ -50,6 +57,8 @@ CREATE TABLE accounts (id int PRIMARY KEY, name text NOT NULL, plan text NOT NUL
 CREATE TABLE events (id int PRIMARY KEY, account_id int NOT NULL, kind int NOT NULL,
                      day int NOT NULL, payload text NOT NULL) WITH (autovacuum_enabled = false);
 CREATE TABLE inventory (sku int NOT NULL, warehouse int NOT NULL, qty int NOT NULL)
+    WITH (autovacuum_enabled = false);
+CREATE TABLE addresses (id int PRIMARY KEY, country int NOT NULL, city int NOT NULL)
     WITH (autovacuum_enabled = false);
 CREATE INDEX customers_email_idx ON customers (email);
 CREATE INDEX customers_email_region_idx ON customers (email, region);
@@ -67,13 +76,16 @@ _FILL = (
     " FROM generate_series(1, {accounts}) i",
     "INSERT INTO events SELECT i, 1 + (i::bigint * 104729 + %(s)s) %% {accounts},"
     " (i * 31) %% {kinds}, (i / 7) %% {days}, repeat('x', 40) FROM generate_series(1, {events}) i",
+    "INSERT INTO addresses SELECT i, (i %% {cities}) %% {countries}, i %% {cities}"
+    " FROM generate_series(1, {addresses}) i",
     "INSERT INTO inventory SELECT i, i %% {warehouses}, i %% 97"
     " FROM generate_series(1, {inventory_analyzed}) i",
 )
 _SIZES = {
     "customers": CUSTOMERS, "orders": ORDERS, "accounts": ACCOUNTS, "events": EVENTS,
     "kinds": KINDS, "days": DAYS, "regions": REGIONS, "warehouses": WAREHOUSES,
-    "inventory_analyzed": INVENTORY_ANALYZED,
+    "inventory_analyzed": INVENTORY_ANALYZED, "addresses": ADDRESSES, "cities": CITIES,
+    "countries": COUNTRIES,
 }  # fmt: skip
 
 WORKLOAD = {
@@ -88,8 +100,10 @@ WORKLOAD = {
         "FROM customers c WHERE c.region = %s"
     ),
     "email": "SELECT id, region FROM customers WHERE email = %s",
+    "misestimate": "SELECT id FROM addresses WHERE country = %s AND city = %s",
 }
-CALLS = {"missing_index": 40, "composite_index": 30, "stats": 20, "rewrite": 3, "email": 30}
+CALLS = {"missing_index": 40, "composite_index": 30, "stats": 20, "rewrite": 3, "email": 30,
+         "misestimate": 20}  # fmt: skip
 
 
 def build(conn: Any, seed: int = 7) -> None:
@@ -108,11 +122,16 @@ def build(conn: Any, seed: int = 7) -> None:
 
 def analyze(conn: Any) -> None:
     """ANALYZE the demo tables, then grow inventory 40x: its statistics are stale (TRUTH)."""
-    conn.execute("ANALYZE customers, orders, accounts, events, inventory")
+    conn.execute("ANALYZE customers, orders, accounts, events, inventory, addresses")
     conn.execute(
         "INSERT INTO inventory SELECT i, i %% %s, i %% 97 FROM generate_series(%s::int, %s::int) i",
         [WAREHOUSES, INVENTORY_ANALYZED + 1, INVENTORY],
     )
+
+
+def _address(city: int) -> tuple[int, int]:
+    """(country, city) of a city: the country follows from it."""
+    return city % COUNTRIES, city
 
 
 def run_workload(conn: Any, seed: int = 7, scale: float = 1.0) -> dict[str, int]:
@@ -124,6 +143,7 @@ def run_workload(conn: Any, seed: int = 7, scale: float = 1.0) -> dict[str, int]
         "stats": lambda: (rng.randrange(WAREHOUSES),),
         "rewrite": lambda: (rng.randint(1, REGIONS),),
         "email": lambda: (f"user{rng.randint(1, CUSTOMERS)}@example.com",),
+        "misestimate": lambda: _address(rng.randrange(CITIES)),
     }
     done = {}
     for name, text in WORKLOAD.items():
