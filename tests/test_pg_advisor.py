@@ -197,6 +197,12 @@ def test_the_logs_values_plan_the_statements_and_snapshots_accumulate(
         second["snapshot_id"],
     }
     assert second["catalog_cached"] is True  # within the TTL: the catalog was not read again
+    # the log's auto_explain plans (log_analyze) show the misestimate without --analyze
+    skewed = prints[fingerprint(WORKLOAD["misestimate"])]
+    assert json.loads(skewed["plan_facts"])["log_misestimate"] >= 5
+    recs = [r for r in _recs(settings) if r["snapshot_id"] == second["snapshot_id"]
+            and r["query_id"] == skewed["query_id"] and r["type"] == "stats"]  # fmt: skip
+    assert [json.loads(r["evidence"])["from"] for r in recs] == ["the log's auto_explain plans"]
     history = (
         create_app(settings)
         .test_client()

@@ -47,8 +47,9 @@ def reason(stmt: dict[str, Any], top: dict[str, Any] | None) -> str:
         parts.append(f"a subquery runs per row ({facts['subplans']} SubPlan)")
     if facts.get("sort_spill") or facts.get("hash_spill"):
         parts.append("a sort or hash spills to disk")
-    if (facts.get("misestimate") or 1) >= 5:
-        parts.append(f"row estimates off by {facts['misestimate']:.0f}x")
+    skew = max(facts.get("misestimate") or 1, facts.get("log_misestimate") or 1)
+    if skew >= 5:
+        parts.append(f"row estimates off by {skew:.0f}x")
     if stmt.get("contention"):
         parts.append("contention suspected: waited on a lock")
     if not parts and top is not None:

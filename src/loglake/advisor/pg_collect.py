@@ -54,8 +54,9 @@ def _statements(conn: Any, top: int, min_mean_ms: float) -> list[tuple[Any, ...]
 
 
 def log_examples(settings: Settings, fingerprints: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-    """fingerprint -> (executions in the lake, statement text, parameters) of the log's
-    slowest example of each statement (the lake's `slow_queries`, engine postgres)."""
+    """fingerprint -> (executions in the lake, statement text, parameters, worst row skew of
+    its auto_explain plans) of the log's slowest example of each statement (the lake's
+    `slow_queries`, engine postgres)."""
     from loglake.advisor.pg_store import read
     from loglake.store.manifest import load_manifest
 
@@ -65,7 +66,12 @@ def log_examples(settings: Settings, fingerprints: Sequence[str]) -> dict[str, t
     out = {}
     for row in read(settings, "pg_log_examples", [list(fingerprints)]):
         example = row["example"] or {}
-        out[row["shape_hash"]] = (int(row["n"]), example.get("statement"), example.get("params"))
+        out[row["shape_hash"]] = (
+            int(row["n"]),
+            example.get("statement"),
+            example.get("params"),
+            row["skew"],
+        )
     return out
 
 
@@ -106,6 +112,8 @@ def _explain_top(
             continue
         stmt.plan, stmt.facts = doc, facts(doc)
         stmt.facts["subplans"] = orjson.dumps(doc).count(b'"SubPlan')
+        if example and example[3]:  # the log's auto_explain plans had actual rows
+            stmt.facts["log_misestimate"] = round(float(example[3]), 1)
 
 
 def _snapshot(

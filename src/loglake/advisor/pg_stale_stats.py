@@ -3,7 +3,8 @@
 A table the top statements read is stale when many of its rows changed since the last
 ANALYZE (or it was never analyzed), or when the planner's row count (reltuples) is far from
 the live rows: `ANALYZE`. A plan whose estimated rows differ from the actual rows by
-`SKEW`x or more on fresh statistics asks for a finer histogram on the column it filters
+`SKEW`x or more on fresh statistics (`--analyze`'s plans, or the auto_explain plans of the
+same statement in the lake's log) asks for a finer histogram on the column it filters
 (`ALTER TABLE … SET STATISTICS`), or, for two equality columns of one table, extended
 statistics (`CREATE STATISTICS … (dependencies)`).
 """
@@ -38,7 +39,9 @@ def _costliest(ctx: Context, table: str) -> Stmt | None:
 
 
 def _misestimate(ctx: Context, stmt: Stmt) -> Recommendation | None:
-    skew = (stmt.facts or {}).get("misestimate") or 1.0
+    found = stmt.facts or {}
+    # this EXPLAIN ANALYZE's (--analyze), or the log's auto_explain plans of the statement
+    skew = max(found.get("misestimate") or 1.0, found.get("log_misestimate") or 1.0)
     if skew < SKEW:
         return None
     for table_name, used in stmt.usage.columns.items():
@@ -61,7 +64,9 @@ def _misestimate(ctx: Context, stmt: Stmt) -> Recommendation | None:
             f"planner misjudges the filter on {', '.join(eq)}",
             "ANALYZE reads a sample and takes a light lock; more statistics make planning "
             "slightly slower",
-            {"misestimate": skew, "table": table_name, "columns": eq},
+            {"misestimate": skew, "table": table_name, "columns": eq,
+             "from": "explain analyze" if (found.get("misestimate") or 1) >= SKEW
+             else "the log's auto_explain plans"},
             query_id=stmt.query_id, confidence=0.65,
         )  # fmt: skip
     return None
