@@ -82,6 +82,10 @@ def test_a_missing_index_simulation_shows_the_cut_and_the_plan_change(lake: Sett
         c.startswith("Seq Scan → ") and c.endswith(" on orders") for c in sim["plan_changes"]
     )
     assert sim["before_plan"]["Plan"] and sim["after_plan"]["Plan"]
+    assert "Seq Scan on orders" in sim["before_nodes"]
+    assert any(
+        n.startswith(("Index Scan using", "Bitmap Index Scan using")) for n in sim["after_nodes"]
+    )
 
 
 def test_most_top_recommendations_show_a_large_simulated_cut(lake: Settings) -> None:

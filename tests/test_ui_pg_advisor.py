@@ -4,6 +4,7 @@ bottlenecks with DDL and badges, a statement's page, "Run simulation" and the as
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,11 @@ from pg_advisor_demo import demo_database
 from pg_server import TEST_PASSWORD, running_pg_cluster, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(
+    os.environ.get(
+        "LOGLAKE_SCREENSHOTS", Path(__file__).parent.parent / "test-artifacts" / "screenshots"
+    )
+)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 if not CHROMIUM.exists():
@@ -65,10 +71,14 @@ def test_bottlenecks_then_a_simulation_and_an_answer(page: Any, site: str) -> No
     findings = page.locator("#pg-index-findings tbody tr")
     assert findings.count() == 1
     assert "DROP INDEX CONCURRENTLY public.customers_email_idx;" in findings.inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "pg-bottlenecks.png"), full_page=True)
     row.locator("a").first.click()
     page.wait_for_load_state("networkidle")
     assert "/pg/queries/" in page.url
     assert page.locator(".chip.plan-fact", has_text="Seq Scan").count() == 1
+    chart = page.locator(".chart[aria-label='mean time per snapshot']").get_attribute("data-chart")
+    assert "No data in this range" not in chart and '"mean ms"' in chart
     page.locator("button.run-simulation").first.click()
     result = page.locator("#simulation-result")
     result.wait_for(timeout=10_000)
@@ -79,3 +89,5 @@ def test_bottlenecks_then_a_simulation_and_an_answer(page: Any, site: str) -> No
     page.click("#pg-ask button")
     page.locator("#pg-answer .facts").wait_for(timeout=10_000)
     assert "had_seq_scan=true" in page.locator("#pg-answer").inner_text()
+    assert not page.locator("#simulation-running").is_visible()  # shown only while it runs
+    page.screenshot(path=str(SHOTS / "pg-query.png"), full_page=True)

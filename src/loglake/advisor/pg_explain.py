@@ -166,6 +166,19 @@ def facts(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def node_labels(doc: dict[str, Any]) -> list[str]:
+    """The plan's nodes top down: "Hash Join", "Seq Scan on orders", "Index Scan using i"."""
+    out = []
+    for node in _nodes(doc):
+        label = str(node.get("Node Type", "?"))
+        if node.get("Index Name"):
+            label += f" using {node['Index Name']}"
+        if node.get("Relation Name"):
+            label += f" on {node['Relation Name']}"
+        out.append(label)
+    return out
+
+
 def _shape(doc: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     scans: dict[str, str] = {}
     joins: list[str] = []

@@ -29,6 +29,7 @@ from loglake.advisor.pg_explain import (
     explain,
     hypothetical,
     index_ddl,
+    node_labels,
     plan_changes,
 )
 from loglake.config import Settings
@@ -249,6 +250,7 @@ def simulate(
         "improvement_pct": round(100.0 * (before - after) / before, 1) if before > 0 else 0.0,
         "plan_changes": plan_changes(plans["before"], plans["after"]),
         "before_plan": plans["before"], "after_plan": plans["after"],
+        "before_nodes": node_labels(plans["before"]), "after_nodes": node_labels(plans["after"]),
         "seconds": 0.0,
     }  # fmt: skip
     if mode == "real":

@@ -51,7 +51,10 @@ def query(query_id: str) -> Response:
         with g.analytics.lake.snapshot() as cur:
             detail = query_detail(cur, {"query_id": query_id})
         points = [{"t": h["captured_at"], **h} for h in detail["history"]]
-        chart = charts.timeseries(points, [("mean_ms", "mean ms")], "line", unit=" ms")
+        # one point per snapshot (a gauge: no zeros between snapshots), drawn as dots
+        chart = charts.timeseries(
+            points, [("mean ms", "mean_ms")], "scatter", unit=" ms", gauges=("mean_ms",)
+        )
         return {"d": detail, "band": band, "chart": chart}
 
     return guarded("pg_advisor/query", build, time_picker=False)
