@@ -15,6 +15,7 @@ DEMO_DB = "advisor_demo"
 BARE_DB = "advisor_bare"  # no pg_stat_statements, no hypopg
 NO_STATS_ROLE = "advisor_nostats"
 NO_STATS_PASSWORD = "nostats-test-only"  # a throwaway cluster's role; never a real secret
+NO_SELECT_ROLE = "advisor_noselect"  # reads the statistics, not the tables
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Demo:
     dsn: str
     bare_dsn: str
     no_stats_dsn: str
+    no_select_dsn: str
     calls: dict[str, int]
 
 
@@ -38,7 +40,11 @@ def demo_database(cluster: PgCluster, seed: int = 7) -> Demo:
         # the advisor turns auto_explain off for its own session (hypopg's EXPLAINs fail
         # while it logs); the test role may set that parameter, as a DBA would grant it
         conn.execute(f"GRANT SET ON PARAMETER auto_explain.log_min_duration TO {TEST_ROLE}")
-        conn.execute(f"GRANT SET ON PARAMETER auto_explain.log_min_duration TO {NO_STATS_ROLE}")
+        for role in (NO_STATS_ROLE, NO_SELECT_ROLE):
+            if role == NO_SELECT_ROLE:
+                conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{NO_STATS_PASSWORD}'")
+                conn.execute(f"GRANT pg_read_all_stats TO {role}")
+            conn.execute(f"GRANT SET ON PARAMETER auto_explain.log_min_duration TO {role}")
     with cluster.connect(DEMO_DB, superuser=True, app="advisor_setup") as conn:
         conn.execute("SET log_min_duration_statement = -1")
         conn.execute("CREATE EXTENSION pg_stat_statements")
@@ -57,6 +63,7 @@ def demo_database(cluster: PgCluster, seed: int = 7) -> Demo:
         cluster.dsn(DEMO_DB),
         cluster.dsn(BARE_DB),
         cluster.dsn(DEMO_DB, NO_STATS_ROLE, NO_STATS_PASSWORD),
+        cluster.dsn(DEMO_DB, NO_SELECT_ROLE, NO_STATS_PASSWORD),
         calls,
     )
 

@@ -218,6 +218,8 @@ def test_the_simulate_api_and_its_rate_limit(lake: Settings) -> None:
 
 
 def test_errors_name_what_is_missing_and_how_to_enable_it(lake: Settings, demo: Demo) -> None:
+    from dataclasses import replace
+
     wrong = demo.dsn.replace(f"port={demo.cluster.port}", "port=1")
     with pytest.raises(PgError, match="cannot connect") as exc:
         collect(lake, dsn=wrong)
@@ -230,6 +232,12 @@ def test_errors_name_what_is_missing_and_how_to_enable_it(lake: Settings, demo: 
     rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
     with pytest.raises(PgError, match=r"no hypopg extension.*postgresql-15-hypopg"):
         simulate(lake, qid, rec["rec_id"], dsn=demo.bare_dsn)
+    # a role that reads the statistics but not the tables: collected, each EXPLAIN noted
+    report = collect(replace(lake, root=lake.root.parent / "noselect"), dsn=demo.no_select_dsn)
+    assert report["statements"] >= len(WORKLOAD) and report["explained"] == 0
+    assert report["notes"] and all(
+        "permission denied" in n and "GRANT" in n for n in report["notes"]
+    ), report["notes"]
     stats_q = _ids(lake)["stats"]
     stats = next(r for r in _recs(lake, stats_q) if r["type"] == "stats")
     with pytest.raises(InputError, match="cannot be simulated"):

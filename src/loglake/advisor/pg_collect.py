@@ -22,6 +22,7 @@ from loglake.advisor.pg_columns import usage_of
 from loglake.advisor.pg_connect import (
     connect,
     has_extension,
+    hint,
     require_extension,
     require_stats_rights,
     server_label,
@@ -107,7 +108,7 @@ def _explain_top(
         try:
             doc = explain(conn, stmt.planned, analyze=analyze and stmt.op == "SELECT")
         except Exception as exc:  # noqa: BLE001  (psycopg.Error: this statement only)
-            notes.append(f"EXPLAIN of {stmt.query_id} failed: {str(exc).strip()}")
+            notes.append(f"EXPLAIN of {stmt.query_id} failed: {str(exc).strip()}{hint(exc)}")
             stmt.planned = None
             continue
         stmt.plan, stmt.facts = doc, facts(doc)

@@ -90,8 +90,23 @@ def connect(dsn: str | None, timeout_ms: int) -> Iterator[Any]:
         conn.execute("SELECT set_config('statement_timeout', %s, false)", [str(timeout_ms)])
         _quiet_auto_explain(conn)
         yield conn
+    except psycopg.Error as exc:  # what the server said, and what to do about it
+        raise PgError(f"PostgreSQL refused: {scrub(str(exc).strip(), dsn)}{hint(exc)}") from None
     finally:
         conn.close()
+
+
+_HINTS = {
+    "57014": "; a statement ran past statement_timeout: raise LOGLAKE_PG_STATEMENT_TIMEOUT_MS",
+    "42501": "; the role lacks a privilege: GRANT it (SELECT on the tables, pg_read_all_stats)",
+    "55000": "; add pg_stat_statements to shared_preload_libraries and restart the server",
+    "25006": "; the server is read-only here (a standby): real mode needs a primary",
+}
+
+
+def hint(exc: Exception) -> str:
+    """What to try after a PostgreSQL error, by its SQLSTATE (empty when nothing fits)."""
+    return _HINTS.get(str(getattr(exc, "sqlstate", "") or ""), "")
 
 
 def _quiet_auto_explain(conn: Any) -> None:

@@ -12,6 +12,7 @@ Every EXPLAIN runs in a savepoint, so one failing statement never aborts a colle
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator, Sequence
@@ -96,21 +97,22 @@ def explain(conn: Any, plan: Planned, analyze: bool = False) -> dict[str, Any]:
     from psycopg import sql
 
     options = sql.SQL("(FORMAT JSON, ANALYZE, BUFFERS)" if analyze else "(FORMAT JSON)")
-    with conn.transaction():
-        if plan.values is None:
+    if plan.values is None:
+        with conn.transaction():
             query = sql.SQL("EXPLAIN {} {}").format(options, sql.SQL(plan.sql))  # type: ignore[arg-type]
             return _document(conn.execute(query).fetchone()[0])
-        name = sql.Identifier(f"loglake_{uuid.uuid4().hex[:12]}")
-        mode = "force_generic_plan" if plan.source == "generic" else "force_custom_plan"
-        conn.execute("SELECT set_config('plan_cache_mode', %s, true)", [mode])
-        conn.execute(sql.SQL("PREPARE {} AS {}").format(name, sql.SQL(plan.sql)))  # type: ignore[arg-type]
-        try:
-            args = sql.SQL(", ").join(
-                sql.SQL("NULL") if v is None else sql.Literal(v) for v in plan.values
-            )
+    name = sql.Identifier(f"loglake_{uuid.uuid4().hex[:12]}")
+    mode = "force_generic_plan" if plan.source == "generic" else "force_custom_plan"
+    args = sql.SQL(", ").join(sql.SQL("NULL") if v is None else sql.Literal(v) for v in plan.values)
+    try:
+        with conn.transaction():
+            conn.execute("SELECT set_config('plan_cache_mode', %s, true)", [mode])
+            conn.execute(sql.SQL("PREPARE {} AS {}").format(name, sql.SQL(plan.sql)))  # type: ignore[arg-type]
             query = sql.SQL("EXPLAIN {} EXECUTE {}({})").format(options, name, args)
             return _document(conn.execute(query).fetchone()[0])
-        finally:
+    finally:
+        # a prepared statement outlives the savepoint's rollback: remove it in one of its own
+        with contextlib.suppress(Exception), conn.transaction():
             conn.execute(sql.SQL("DEALLOCATE {}").format(name))
 
 
