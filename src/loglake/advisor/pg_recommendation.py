@@ -180,11 +180,11 @@ def write_risk(table: Table, ncols: int) -> str:
     reads = table.seq_scan + table.idx_scan
     heavy = table.writes > max(reads, 1) * 2
     size_mb = max(table.rows, table.n_live) * (16 + 8 * ncols) / 1e6
+    counted = f"{table.writes:,} rows written vs {reads:,} scans since the statistics reset"
     parts = [
-        f"write-heavy table ({table.writes} writes vs {reads} scans): every write maintains "
-        "the index"
+        f"write-heavy ({counted}): every insert and update also maintains the index"
         if heavy
-        else f"low write overhead ({table.writes} writes vs {reads} scans)",
+        else f"low write overhead ({counted})",
         "CONCURRENTLY builds without blocking writes (slower, cannot run in a transaction)",
         f"about {size_mb:.1f} MB",
     ]
