@@ -318,3 +318,19 @@ def test_a_statement_waiting_on_a_lock_is_tagged_with_its_blocker(
     assert report["contention"] == 1
     row = next(r for r in _bottlenecks(lake)["rows"] if r["fingerprint"] == fingerprint(update))
     assert "FOR UPDATE" in row["contention"] and "contention suspected" in row["reason"]
+
+
+def test_the_demo_command_and_a_missing_dsn(demo: Demo, runner: Runner, tmp_path: Path) -> None:
+    done = runner.run("generate", "pg-demo", "--dsn", demo.bare_dsn, "--scale", "0.1")
+    assert done.exit_code == 0, done.output
+    assert "built the demo tables" in done.output and TEST_PASSWORD not in done.output
+    with demo.cluster.connect("advisor_bare") as conn:
+        count = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+    assert count == 60_000
+    missing = runner.run(
+        "pg", "collect", "--data", str(tmp_path / "lake"), env={"LOGLAKE_PG_DSN": ""}
+    )
+    assert missing.exit_code == 1 and "no PostgreSQL server" in missing.output
+    wrong = runner.run("pg", "collect", "--data", str(tmp_path / "lake"), "--dsn", demo.bare_dsn)
+    assert wrong.exit_code == 1 and "CREATE EXTENSION pg_stat_statements" in wrong.output
+    assert TEST_PASSWORD not in wrong.output
