@@ -62,6 +62,9 @@ demo: install
 		else cat tests/data/postgres/pg15-live.log; fi; } > $(DEMO_DATA)/postgresql.log
 	$(BIN)/loglake ingest $(DEMO_DATA)/mongod.log $(DEMO_DATA)/postgresql.log $(DEMO_DATA)/app \
 		$(DEMO_DATA)/chat/chat --out $(DEMO_DATA)/lake
+	@# the live PostgreSQL advisor: a throwaway server with the seeded bottlenecks, one snapshot
+	@$(BIN)/python bench/pg_advisor.py --demo-lake $(DEMO_DATA)/lake || \
+		echo "PostgreSQL could not be started: the live advisor's demo snapshot is skipped"
 	$(BIN)/loglake summaries --data $(DEMO_DATA)/lake
 	$(BIN)/loglake report --data $(DEMO_DATA)/lake --out $(DEMO_DATA)/report.html
 	$(BIN)/loglake serve --data $(DEMO_DATA)/lake --port $(PORT)

@@ -21,7 +21,7 @@ from loglake.analytics.service import Analytics
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
 from loglake.web.api import POST_ROUTES, ROUTES
-from loglake.web.openapi import upload_paths
+from loglake.web.openapi import pg_paths, upload_paths
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,8 @@ EXPECTED_KEYS = {
     "/api/interactions": {"rows", "total", "next_cursor"},
     "/api/interactions/detail": {"interaction", "records"},
     "/api/status": {"engine", "degraded", "dataset"},
+    # the live PostgreSQL advisor: a log lake has no snapshot, and says how to take one
+    "/api/pg/bottlenecks": {"snapshot", "rows", "index_findings", "families", "total", "message"},
     # the PostgreSQL questions (analytics/postgres.py); numbers in test_pg_live/test_pg_questions
     "/api/pg/top-queries": {"count", "total_ms", "normalized", "rows", "sort"},
     "/api/pg/time-per-hour": {"hours"},
@@ -179,7 +181,7 @@ def test_wrong_method_is_405_in_the_error_shape(client: Any) -> None:
 def test_openapi_documents_every_route(client: Any) -> None:
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {*ROUTES, *POST_ROUTES, *upload_paths(), "/status"}
+    assert set(doc["paths"]) == {*ROUTES, *POST_ROUTES, *upload_paths(), *pg_paths(), "/status"}
     assert set(doc["paths"]["/ask"]) == {"get", "post"}
     assert "requestBody" in doc["paths"]["/current-op"]["post"]
     params = {p["name"] for p in doc["paths"]["/slow-queries"]["get"]["parameters"]}
@@ -201,8 +203,10 @@ def test_fuzzing_the_api_finds_no_server_error(app: Any) -> None:
     """Schemathesis generates requests from /api/openapi.json for every operation."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    # /ask: GET and POST; the uploads: store, ingest, job status
-    assert len(operations) == len(ROUTES) + 1 + len(POST_ROUTES) + 1 + len(upload_paths())
+    # /ask: GET and POST; the uploads: store, ingest, job status; the live advisor's three
+    assert len(operations) == (
+        len(ROUTES) + 1 + len(POST_ROUTES) + 1 + len(upload_paths()) + len(pg_paths())
+    )
 
     for operation in operations:
 

@@ -492,6 +492,7 @@ def test_degraded_questions(engines: Engines) -> None:
     degraded += ["interactions", "interactions_by", "interactions_counts", "interactions_detail"]
     degraded += ["interactions_failures", "interactions_summary", "interactions_top_questions"]
     degraded += ["interactions_topics"]
+    degraded += ["pg_bottlenecks"]  # the live PostgreSQL advisor's snapshots: DuckDB only
     # the PostgreSQL questions (analytics/postgres.py) are DuckDB-only
     postgres = ["autovacuum", "checkpoints", "errors", "lock_waits", "sessions", "temp_files",
                 "time_per_hour", "top_queries"]  # fmt: skip

@@ -35,7 +35,7 @@ def test_the_menu_lists_every_page_by_section(app: Flask) -> None:
         ("Overview", ["Dashboard", "Ask"]),
         ("Queries", ["Slow queries", "Query trend", "Slow-query analysis", "Workload",
                      "Index suggestions"]),
-        ("PostgreSQL", ["Statements", "Locks, vacuum, sessions"]),
+        ("PostgreSQL", ["Statements", "Locks, vacuum, sessions", "Live advisor"]),
         ("Logs", ["Discover", "Search logs", "Authentication", "Connections", "Templates",
                       "Alerts"]),
         ("Assistant", ["Questions", "Conversations"]),
@@ -75,7 +75,7 @@ def test_a_registered_area_is_in_the_menu_of_every_page(app: Flask, tmp_path: Pa
 
     with app.test_request_context():
         urls = [url_for(e) for _, entries in navigation(app) for e, _ in entries]
-    assert len(urls) == 21 and urls[-1] == "/watch"
+    assert len(urls) == 22 and urls[-1] == "/watch"
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -91,7 +91,7 @@ def test_a_registered_area_is_in_the_menu_of_every_page(app: Flask, tmp_path: Pa
             "Watch",
         ]
         assert sections[-1] == ("Watch", [("/watch", "Alert rules")]), url
-        assert sum(len(links) for _, links in sections) == 21, url
+        assert sum(len(links) for _, links in sections) == 22, url
 
 
 def test_every_template_and_static_file_is_in_the_package_data() -> None:

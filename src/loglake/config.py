@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,12 @@ _ENV: dict[str, tuple[str, ...]] = {
     "alert_webhook_attempts": ("LOGLAKE_ALERT_WEBHOOK_ATTEMPTS",),
     "alert_webhook_backoff_ms": ("LOGLAKE_ALERT_WEBHOOK_BACKOFF_MS",),
     "interaction_profile": ("LOGLAKE_INTERACTION_PROFILE",),
+    "pg_dsn": ("LOGLAKE_PG_DSN",),
+    "pg_statement_timeout_ms": ("LOGLAKE_PG_STATEMENT_TIMEOUT_MS",),
+    "pg_catalog_ttl_s": ("LOGLAKE_PG_CATALOG_TTL_S",),
+    "pg_min_improvement_pct": ("LOGLAKE_PG_MIN_IMPROVEMENT_PCT",),
+    "pg_simulations_in_flight": ("LOGLAKE_PG_SIMULATIONS_IN_FLIGHT",),
+    "pg_simulations_per_minute": ("LOGLAKE_PG_SIMULATIONS_PER_MINUTE",),
 }
 
 
@@ -170,6 +176,14 @@ class Settings:
     # chatbot interactions: `question=prompt,subject=dealId` (or a profile file) overrides the
     # fields detected by common names (analytics/interaction_profile.py)
     interaction_profile: str = ""
+    # the live PostgreSQL advisor (`loglake pg …`, advisor/pg_*.py): the server to collect
+    # from (a libpq DSN or URL; its password is never printed, logged or stored)
+    pg_dsn: str = field(default="", repr=False)
+    pg_statement_timeout_ms: int = 5000  # every statement the advisor runs on the server
+    pg_catalog_ttl_s: int = 180  # tables, indexes and pg_stats are read again after this
+    pg_min_improvement_pct: int = 20  # an index candidate must cut the plan cost this much
+    pg_simulations_in_flight: int = 3  # POST /api/pg/simulate: at most this many at once
+    pg_simulations_per_minute: int = 30  # ... and this many a minute
 
     def __post_init__(self) -> None:
         if not isinstance(self.root, Path) or "://" in str(self.root):
@@ -180,7 +194,8 @@ class Settings:
             )
         for name in (
             "chunk_rows", "max_line_bytes", "range_bytes", "search_max_matches", "server_threads",
-            "max_upload_mb", "push_batch_records", "max_push_mb",
+            "max_upload_mb", "push_batch_records", "max_push_mb", "pg_statement_timeout_ms",
+            "pg_simulations_in_flight", "pg_simulations_per_minute",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive number, not {getattr(self, name)}")
@@ -202,6 +217,8 @@ class Settings:
             )
         if self.alert_webhook_backoff_ms < 0:
             raise ConfigError("alert_webhook_backoff_ms must be 0 or more")
+        if self.pg_catalog_ttl_s < 0 or not 0 <= self.pg_min_improvement_pct < 100:
+            raise ConfigError("pg_catalog_ttl_s must be 0 or more and pg_min_improvement_pct 0..99")
 
     def memory_limit_invalid(self) -> bool:
         """True when the DuckDB memory limit is set but not a size such as 4GB."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from loglake.analytics.params import BUCKET, SLOW_FILTERS, Param, limit
-from loglake.analytics.registry import Cli, Question, on_session
+from loglake.analytics.registry import Cli, Question, on_cursor, on_session
 from loglake.schema import Stream
 
 if TYPE_CHECKING:
@@ -90,7 +90,21 @@ ADVISOR_QUESTIONS = (
 )
 
 
+# the live PostgreSQL advisor's newest snapshot (`loglake pg collect`), DuckDB only
+PG_QUESTIONS = (
+    Question(
+        "pg_bottlenecks",
+        "The costliest statements of the newest live PostgreSQL snapshot: why, and what to do",
+        (limit(20, 500),),
+        duckdb=on_cursor("loglake.advisor.pg_bottlenecks:bottlenecks"),
+        route="/pg/bottlenecks",
+        streams=(Stream.PG_STATEMENTS, Stream.PG_RECOMMENDATIONS),
+        answer_keys=("snapshot", "rows", "index_findings", "families", "total"),
+    ),
+)
+
+
 def register_questions(registry: Registry) -> None:
     """The plugin hook: add the advisor's questions."""
-    for question in ADVISOR_QUESTIONS:
+    for question in (*ADVISOR_QUESTIONS, *PG_QUESTIONS):
         registry.add(question)

@@ -77,3 +77,35 @@ def interactions(
     truth = generate_interactions(spec, output)
     err(f"wrote {truth['interactions']:,} questions, {truth['records']:,} records")
     err(f"in {truth['files']:,} files to {output / 'chat'} (exact counts: {output / 'truth.json'})")
+
+
+@generate.command("pg-demo")
+@click.option(
+    "--dsn",
+    default=None,
+    help="The database to fill (or LOGLAKE_PG_DSN); its demo tables are replaced.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.1, 100),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the workload's calls.",
+)
+@handle_errors
+def pg_demo(dsn: str | None, seed: int, scale: float) -> None:
+    """Create the live advisor's demo schema (orders, customers, events, accounts, inventory)
+    with known bottlenecks in a PostgreSQL database, and run its workload."""
+    from loglake.advisor.pg_connect import connect
+    from loglake.config import load_settings
+    from loglake.generate.pgdemo import analyze, build, run_workload
+
+    settings = load_settings()
+    timeout = settings.pg_statement_timeout_ms * 20
+    with connect(dsn or settings.pg_dsn, timeout) as conn:
+        build(conn, seed)
+    with connect(dsn or settings.pg_dsn, timeout) as conn:  # the fill's counts are flushed
+        analyze(conn)
+        calls = run_workload(conn, seed, scale)
+    err(f"built the demo tables and ran {sum(calls.values())} statements: {calls}")

@@ -299,6 +299,7 @@ def _add_commands() -> None:
     from loglake.cli.interactions import interactions
     from loglake.cli.logs import logs_command
     from loglake.cli.maintenance import COMMANDS as MAINTENANCE
+    from loglake.cli.pg import pg
     from loglake.cli.report import report
     from loglake.cli.serve import serve
 
@@ -312,6 +313,7 @@ def _add_commands() -> None:
         logs_command(),
         report,
         alerts,
+        pg,
     ):
         cli.add_command(command)
 

@@ -31,7 +31,7 @@ from loglake.ingest.templates import Template, reconcile, rewrite_ids
 from loglake.ingest.worker import Task, TaskResult
 from loglake.ingest.writer import file_digest
 from loglake.layout import gz_index_relpath, staging_dir
-from loglake.schema import Stream
+from loglake.schema import LOG_STREAMS, Stream
 from loglake.store.commit import commit, recover
 from loglake.store.listeners import Commit, Listener, notify
 from loglake.store.lock import dataset_change
@@ -262,7 +262,7 @@ def _report(
         "dataset_version": manifest["dataset_version"],
         "bytes": sum(r.bytes for r in results),
         "seconds": 0.0,
-        "rows": {s.value: rows[s.value] for s in Stream},
+        "rows": {s.value: rows[s.value] for s in LOG_STREAMS},
         "bad_lines": {"total": sum(bad.values()), **dict(sorted(bad.items()))},
         "files": files,
     }

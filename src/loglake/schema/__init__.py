@@ -13,7 +13,18 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
-from loglake.schema import authentications, connections, events, interactions, slow_queries
+from loglake.schema import (
+    authentications,
+    connections,
+    events,
+    interactions,
+    pg_column_stats,
+    pg_indexes,
+    pg_recommendations,
+    pg_statements,
+    pg_tables,
+    slow_queries,
+)
 from loglake.schema.base import SQL_TYPES, Backfill, Column, StreamSpec
 
 if TYPE_CHECKING:
@@ -21,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "LOG_STREAMS",
     "PARTITION_COLUMN",
     "SQL_TYPES",
     "STREAMS",
@@ -42,6 +54,12 @@ class Stream(StrEnum):
     CONNECTIONS = "connections"
     EVENTS = "events"
     INTERACTIONS = "interactions"  # derived from events after each commit
+    # snapshots of a live PostgreSQL server (`loglake pg collect`), not from logs
+    PG_STATEMENTS = "pg_statements"
+    PG_TABLES = "pg_tables"
+    PG_INDEXES = "pg_indexes"
+    PG_COLUMN_STATS = "pg_column_stats"
+    PG_RECOMMENDATIONS = "pg_recommendations"
 
 
 STREAMS: dict[Stream, StreamSpec] = {
@@ -52,8 +70,14 @@ STREAMS: dict[Stream, StreamSpec] = {
         connections.SPEC,
         events.SPEC,
         interactions.SPEC,
+        pg_statements.SPEC,
+        pg_tables.SPEC,
+        pg_indexes.SPEC,
+        pg_column_stats.SPEC,
+        pg_recommendations.SPEC,
     )
 }
+LOG_STREAMS = tuple(s for s, spec in STREAMS.items() if spec.from_logs)
 COLUMNS: dict[Stream, tuple[Column, ...]] = {s: spec.columns for s, spec in STREAMS.items()}
 PARTITION_COLUMN = "date"
 

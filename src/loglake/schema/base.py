@@ -51,6 +51,9 @@ class StreamSpec:
     doc: str
     columns: tuple[Column, ...]
     partition_column: str = "date"
+    # False for the snapshots the live PostgreSQL advisor commits (`loglake pg collect`):
+    # no log format writes them, so the ingest report leaves them out
+    from_logs: bool = True
 
     def column(self, name: str) -> Column:
         """The column called `name` (KeyError when the stream has none)."""
@@ -67,4 +70,13 @@ COMMON = (
     Column("file_id", "str", "source file id, see index/file_map.json"),
     Column("file_offset", "i64", "byte offset of the record in the (decompressed) source"),
     Column("line_length", "i64", "length of the record in bytes, without its last line ending"),
+)
+
+# Columns every snapshot of the live PostgreSQL advisor adds after COMMON (`ts` is the capture
+# time too; `file_id` names the snapshot, the offsets are 0): snapshots accumulate, and two of
+# them are compared by these columns.
+PG_SNAPSHOT = (
+    Column("captured_at", "ts", "when the snapshot was taken (UTC; the same instant as ts)"),
+    Column("snapshot_id", "str", "the snapshot (one `loglake pg collect`)"),
+    Column("server", "str", "host:port/database collected from (never a password)"),
 )

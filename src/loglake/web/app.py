@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> Flask:
     from loglake.web.api import api
     from loglake.web.blueprints import BLUEPRINTS
     from loglake.web.metrics import ops
+    from loglake.web.pg_api import pg_api
     from loglake.web.templating import setup_templating
     from loglake.web.upload import IngestJobs, upload
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(upload)
     app.register_blueprint(alerts_api)
+    app.register_blueprint(pg_api)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     setup_templating(app)

@@ -239,6 +239,73 @@ def upload_paths() -> dict[str, Any]:
     }
 
 
+def pg_paths() -> dict[str, Any]:
+    """The live PostgreSQL advisor's routes beside its registry question (web/pg_api.py)."""
+    ids = {"type": "string", "minLength": 1, "maxLength": 100}
+    body = {
+        "type": "object",
+        "required": ["query_id", "rec_id"],
+        "properties": {
+            "query_id": ids,
+            "rec_id": ids,
+            "mode": {"type": "string", "enum": ["hypopg", "real"], "default": "hypopg"},
+        },
+    }
+    chat = {
+        "type": "object",
+        "required": ["question"],
+        "properties": {"question": {"type": "string", "maxLength": 500}, "query_id": ids},
+    }
+    errors = dict.fromkeys(("400", "404", "415", "429", "502", "503"), _ERROR)
+    return {
+        "/pg/queries/{query_id}": {
+            "get": {
+                "operationId": "pg_query",
+                "summary": "One live statement: metrics over snapshots, plan facts, family, "
+                "anomalies and recommendations",
+                "parameters": [{"name": "query_id", "in": "path", "required": True, "schema": ids}],
+                "responses": {
+                    "200": _answer_schema("the statement", ["statement", "recommendations"]),
+                    "404": _ERROR,
+                    "503": _ERROR,
+                },
+            }
+        },
+        "/pg/simulate": {
+            "post": {
+                "operationId": "pg_simulate",
+                "summary": "A recommendation's effect: before/after plan cost, %Δ, plan changes "
+                "(hypopg; real = sandbox copies)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {
+                    "200": _answer_schema(
+                        "the simulation",
+                        ["before_cost", "after_cost", "improvement_pct", "plan_changes"],
+                    ),
+                    **errors,
+                },
+            }
+        },
+        "/pg/chat": {
+            "post": {
+                "operationId": "pg_chat",
+                "summary": "A templated answer about the live snapshots, citing stored facts",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": chat}},
+                },
+                "responses": {
+                    "200": _answer_schema("the answer", ["intent", "answer", "facts"]),
+                    **errors,
+                },
+            }
+        },
+    }
+
+
 def openapi_document(
     questions: Iterable[Question], server: str, post_routes: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -249,6 +316,7 @@ def openapi_document(
         if name == "ask":
             paths[route_path]["get"] = _ask_get()
     paths.update(upload_paths())
+    paths.update(pg_paths())
     paths["/status"] = {
         "get": {
             "operationId": "status",
