@@ -4,8 +4,9 @@
 After a commit, every enabled rule reads the rows committed since the last evaluation (past
 the marks, `rows.py`) in event-time order, continues its windows from the saved state and
 advances to the stream's newest row time. The transitions go to the alert log, then the
-state (marks included) is saved, then notifications are delivered; a delivery missing after
-a crash is made by the next evaluation, so an alert is never lost and never logged twice.
+state (marks included) is saved; an alert is never lost and never logged twice. The logged
+transitions are the outbox their notifications are delivered from (`outbox.py`), off the
+ingest path: a receiver that is down or slow never slows an ingest.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import urlencode
 
 from loglake.alerts import store
 from loglake.alerts.fields import STREAMS
-from loglake.alerts.notify import deliver
+from loglake.alerts.outbox import poke
 from loglake.alerts.rows import new_rows, rule_lines, rule_rows, rule_terms
 from loglake.alerts.rules import ConditionType, Rule, format_duration, load_rules_file, parse_rule
 from loglake.alerts.windows import RuleRun, Transition
@@ -106,7 +107,8 @@ def label(target: Any) -> str:
 
 def evaluate(settings: Settings) -> list[dict[str, Any]]:
     """Evaluate every enabled rule over the rows committed since the last evaluation; the
-    alert records logged (notifications are delivered before it returns)."""
+    alert records logged. Their notifications wait in the outbox (`outbox.py`): delivered
+    by a courier thread or the drain after a batch ingest, never here."""
     from loglake.analytics.engine import Lake
 
     rules = [rule for rule, _ in all_rules(settings) if rule.enabled]
@@ -135,41 +137,9 @@ def evaluate(settings: Settings) -> list[dict[str, Any]]:
         state["rules"] = kept
         state["marks"] = {s.value: span.marks for s, span in spans.items()}
         store.save_state(root, state)
-    deliver_pending(settings, {rule.name: rule for rule in rules})
+    if any(r["notify"] for r in records):
+        poke(root)  # a courier of this process delivers them; else the next drain does
     return records
-
-
-def deliver_pending(settings: Settings, rules: dict[str, Rule]) -> list[dict[str, Any]]:
-    """Deliver every logged alert transition its targets have not had yet; the delivery
-    records. A target that fails once in a round is left for the next round."""
-    root = settings.root
-    log = store.records(root)
-    done = {(r["id"], r["status"], r["target"]) for r in log if r.get("kind") == "delivery"}
-    failed: set[str] = set()
-    out: list[dict[str, Any]] = []
-    for record in log:
-        rule = rules.get(record.get("rule", ""))
-        if record.get("kind") != "alert" or rule is None:
-            continue
-        for target in rule.notify:
-            name = label(target)
-            if name not in record.get("notify", ()) or name in failed:
-                continue
-            if (record["id"], record["status"], name) in done:
-                continue
-            payload = {k: v for k, v in record.items() if k not in ("kind", "notify")}
-            outcome = deliver(settings, target, payload)
-            if not outcome.ok:
-                failed.add(name)
-            out.append({
-                "kind": "delivery", "id": record["id"], "status": record["status"],
-                "target": name, "ok": outcome.ok, "attempts": outcome.attempts,
-                "error": outcome.error, "at": iso(dt.datetime.now(dt.UTC)),
-            })  # fmt: skip
-    if out:
-        with store.alerts_lock(root):
-            store.append(root, out)
-    return out
 
 
 def advance(
