@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from loglake.config import is_remote
 from loglake.errors import StoreError
 from loglake.layout import ALERT_LOG, ALERT_RULES, ALERT_STATE, ALERTS
@@ -63,8 +65,8 @@ def load_state(root: Path) -> dict[str, Any]:
 
 
 def save_state(root: Path, state: dict[str, Any]) -> None:
-    """Replace the evaluation state atomically."""
-    LakeFS(root).replace(ALERT_STATE, json_bytes(state))
+    """Replace the evaluation state atomically (compact JSON: it holds the windows' times)."""
+    LakeFS(root).replace(ALERT_STATE, orjson.dumps(state))
 
 
 def load_lake_rules(root: Path) -> list[dict[str, Any]]:
