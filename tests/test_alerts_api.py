@@ -4,6 +4,7 @@ kept in the lake, picked up by the next commit) and `loglake alerts test|list|ac
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,53 @@ def test_the_alerts_page_lists_alerts_with_a_timeline_and_acks(lake, tmp_path) -
     assert done.status_code == 303 and done.headers["Location"].startswith("/alerts")
     assert client.get("/api/alerts").json["alerts"][0]["acked"] is True
     assert "<td>acked</td>" in client.get("/alerts").get_data(as_text=True)
+
+
+def test_an_upload_job_evaluates_the_servers_file_and_api_rules(tmp_path) -> None:
+    from test_alerts_notify import Receiver
+
+    log = tmp_path / "app.jsonl"
+    rows = write_log(log)
+    receiver = Receiver()
+    path = tmp_path / "alerts.yaml"
+    path.write_text(yaml.safe_dump({"rules": [{**RULE, "notify": [{"webhook": receiver.url}]}]}))
+    settings = Settings(root=tmp_path / "lake", workers=1, alert_rules=str(path))
+    app = create_app(settings)
+    client = app.test_client()
+    lower = {**RULE, "name": "errors-5", "condition": {**RULE["condition"], "threshold": 5}}
+    assert client.post("/api/alerts/rules", json=lower).status_code == 201
+    page = client.get("/alerts").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    batch = "d" * 16
+    stored = client.post(
+        f"/api/uploads?batch={batch}&name=app.jsonl",
+        data=log.read_bytes(),
+        headers={"X-CSRF-Token": token, "Content-Type": "application/octet-stream"},
+    )
+    assert stored.status_code == 200, stored.json
+    started = client.post("/api/ingest", json={"batch": batch})
+    assert started.status_code == 202, started.json
+    give_up = time.monotonic() + 120
+    while (state := client.get(f"/api/ingest/{started.json['job']}").json)["state"] == "running":
+        assert time.monotonic() < give_up, "the ingest job did not finish"
+        time.sleep(0.2)
+    assert state["state"] == "done", state
+    got = {"errors": [], "errors-5": []}
+    for r in store.records(settings.root):
+        if r["kind"] == "alert":
+            got[r["rule"]].append((r["status"], r["group"], r["at"]))
+    want = oracle(SPEC, rows)
+    want5 = oracle(Spec("count", 60_000_000, level="error", group_by="host", threshold=5), rows)
+    assert [(s, g) for s, g, _ in got["errors"]] == [(s, g) for s, g, _ in want]
+    assert [(s, g) for s, g, _ in got["errors-5"]] == [(s, g) for s, g, _ in want5]
+    assert len(want5) > len(want) > 0
+    try:  # the job only logged them: the server's courier delivers the file rule's webhooks
+        while len(receiver.bodies) < len(want):
+            assert time.monotonic() < give_up, "the server's courier delivered nothing"
+            time.sleep(0.1)
+    finally:
+        app.extensions["loglake_courier"].stop()
+        receiver.close()
+    assert sorted((b["status"], b["group"], b["at"]) for b in receiver.bodies) == sorted(
+        got["errors"]
+    )

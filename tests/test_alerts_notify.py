@@ -1,6 +1,7 @@
 """Alert notifications and persistence: a real HTTP receiver on loopback (one that fails,
-one that is slow), Python hooks, the log, and evaluations that survive a restart or a
-crash without firing twice or losing an alert."""
+one that is slow, one that is down), Python hooks, the log, the outbox (deliveries never
+inside an ingest; a courier thread; a restart delivers what is left, nothing twice), and
+evaluations that survive a restart or a crash without firing twice or losing an alert."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import yaml
 from alerts_oracle import Spec, oracle, write_log
 from loglake.alerts import store
 from loglake.alerts.evaluate import evaluate
+from loglake.alerts.outbox import Courier, after_ingest
 from loglake.analytics.listeners import after_commit
 from loglake.config import Settings
 from loglake.ingest.pipeline import ingest
@@ -110,7 +112,25 @@ def setup(tmp_path: Path, *notify: Any, **options: Any) -> tuple[Settings, Path,
 
 
 def run(settings: Settings, log: Path) -> dict[str, Any]:
-    return ingest([str(log)], settings, listeners=after_commit(settings))
+    """An ingest then its bounded drain, as `loglake ingest` runs them."""
+    report = ingest([str(log)], settings, listeners=after_commit(settings))
+    after_ingest(settings)
+    return report
+
+
+def deliveries(settings: Settings, ok: bool | None = None) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in store.records(settings.root)
+        if r["kind"] == "delivery" and (ok is None or r["ok"] is ok)
+    ]
+
+
+def wait_for(check: Any, timeout: float = 30) -> None:
+    give_up = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < give_up, "timed out waiting"
+        time.sleep(0.05)
 
 
 def alerts_of(settings: Settings) -> list[tuple[str, str, str]]:
@@ -175,42 +195,113 @@ def test_a_failing_receiver_is_retried_with_backoff_then_recorded(tmp_path) -> N
     assert len(flaky.bodies) == len(oracle(SPEC, rows))
 
 
-def test_a_dead_receiver_never_fails_the_ingest_and_is_retried_next_round(tmp_path) -> None:
+def test_a_dead_receiver_is_retried_in_rounds_then_given_up_and_the_rest_delivered(
+    tmp_path,
+) -> None:
     down = Receiver(fail=10_000, delay=0)
     try:
-        settings, log, rows = setup(tmp_path, {"webhook": down.url}, alert_webhook_attempts=2)
-        run(settings, log)  # does not raise: the commit stands whatever the receiver does
-        records = store.records(settings.root)
-        failed = [r for r in records if r["kind"] == "delivery"]
-        assert len(failed) == 1  # the rest of this round waits for the next one
-        assert (
-            not failed[0]["ok"]
-            and failed[0]["attempts"] == 2
-            and failed[0]["error"] == "HTTP 500 Internal Server Error"
+        settings, log, rows = setup(
+            tmp_path,
+            {"webhook": down.url},
+            alert_webhook_attempts=2,
+            alert_delivery_rounds=2,
+            alert_drain_ms=1800,
         )
-        assert len(down.times) == 2
-        assert len([r for r in records if r["kind"] == "alert"]) == len(oracle(SPEC, rows))
-        down.fail = 0  # the receiver is back: the next evaluation delivers the rest
-        evaluate(settings)
+        run(settings, log)  # does not raise: the commit stands whatever the receiver does
+        failed = deliveries(settings)
+        # the first alert: a round of 2 attempts, a rest of 1 s, a second round, given up;
+        # the rest of the alerts wait (the target rests 2 s now, past the drain's bound)
+        assert [(d["id"], d["ok"], d["attempts"]) for d in failed] == [
+            (failed[0]["id"], False, 2)
+        ] * 2
+        assert failed[0]["error"] == "HTTP 500 Internal Server Error"
+        assert len(down.times) == 4 and down.times[2] - down.times[1] >= 1.0
+        alerts = [r for r in store.records(settings.root) if r["kind"] == "alert"]
+        assert len(alerts) == len(oracle(SPEC, rows))
+        down.fail = 0  # the receiver is back: the next drain delivers the rest
+        evaluate(settings)  # nothing new to evaluate, and an evaluation delivers nothing
+        assert len(down.bodies) == 0
+        after_ingest(settings)
     finally:
         down.close()
-    delivered = [r for r in store.records(settings.root) if r["kind"] == "delivery" and r["ok"]]
+    delivered = deliveries(settings, ok=True)
     assert len(delivered) == len(oracle(SPEC, rows)) - 1 == len(down.bodies)
+    assert failed[0]["id"] not in {d["id"] for d in delivered if d["status"] == "firing"}
 
 
-def test_a_slow_receiver_times_out(tmp_path) -> None:
-    slow = Receiver(delay=1.0)
+def test_an_ingest_never_waits_for_a_slow_receiver(tmp_path) -> None:
+    slow = Receiver(delay=2.0)
     try:
-        settings, log, _rows = setup(
-            tmp_path, {"webhook": slow.url}, alert_webhook_timeout_ms=200, alert_webhook_attempts=1
-        )
+        # delivered inside the ingest, each notification would cost 3 x 1.5 s and more
+        settings, log, rows = setup(tmp_path, {"webhook": slow.url}, alert_webhook_timeout_ms=1500)
         started = time.monotonic()
-        run(settings, log)
-        assert time.monotonic() - started < 30
+        ingest([str(log)], settings, listeners=after_commit(settings))
+        took = time.monotonic() - started
+        assert took < 4.5 and slow.times == []  # not one request was made by the ingest
+        assert len([r for r in store.records(settings.root) if r["kind"] == "alert"]) == len(
+            oracle(SPEC, rows)
+        )
+        # a courier (as `serve` and `--follow` run) delivers them: each times out
+        quick = settings.with_options(alert_webhook_timeout_ms=200, alert_webhook_attempts=1)
+        courier = Courier(quick).start()
+        try:
+            wait_for(lambda: deliveries(settings))
+        finally:
+            courier.stop()
     finally:
         slow.close()
-    first = next(r for r in store.records(settings.root) if r["kind"] == "delivery")
+    first = deliveries(settings)[0]
     assert not first["ok"] and "timed out" in first["error"]
+
+
+def test_a_courier_delivers_beside_ingests_and_a_restart_delivers_nothing_twice(
+    tmp_path,
+) -> None:
+    down = Receiver(fail=10_000)
+    try:
+        settings, log, rows = setup(tmp_path, {"webhook": down.url})
+        expected = oracle(SPEC, rows)
+        lines = log.read_text().splitlines(keepends=True)
+        growing = tmp_path / "growing.jsonl"
+        growing.write_text("".join(lines[: len(lines) // 2]))
+        # a server's restart: alerts logged before it, never delivered, are delivered first
+        ingest([str(growing)], settings, listeners=after_commit(settings))
+        before = len([r for r in store.records(settings.root) if r["kind"] == "alert"])
+        assert before and not deliveries(settings)
+        courier = Courier(settings).start()
+        try:
+            wait_for(lambda: deliveries(settings, ok=False))  # down: a failed round recorded
+            growing.write_text("".join(lines))
+            started = time.monotonic()
+            ingest([str(growing)], settings, listeners=after_commit(settings))
+            assert time.monotonic() - started < 4.5
+            down.fail = 0  # back: the rested target's entries go out, each once
+            wait_for(lambda: len(deliveries(settings, ok=True)) == len(expected))
+        finally:
+            courier.stop()
+        assert sorted((b["status"], b["group"], b["at"]) for b in down.bodies) == sorted(
+            (r["status"], r["group"], r["at"])
+            for r in store.records(settings.root)
+            if r["kind"] == "alert"
+        )
+        assert len(down.bodies) == len(expected)
+        again = Courier(settings).start()  # restarted: everything was delivered already
+        time.sleep(1.5)
+        again.stop()
+        assert again.delivered == 0 and len(down.bodies) == len(expected)
+    finally:
+        down.close()
+
+
+def test_two_deliverers_at_once_deliver_each_notification_once(tmp_path, receiver) -> None:
+    settings, log, rows = setup(tmp_path, {"webhook": receiver.url})
+    ingest([str(log)], settings, listeners=after_commit(settings))
+    threads = [threading.Thread(target=after_ingest, args=(settings,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(receiver.bodies) == len(oracle(SPEC, rows)) == len(deliveries(settings, ok=True))
 
 
 def test_python_hooks_and_the_log(tmp_path, caplog) -> None:
@@ -220,6 +311,7 @@ def test_python_hooks_and_the_log(tmp_path, caplog) -> None:
         {"hook": "test_alerts_notify:collect"},
         {"hook": "test_alerts_notify:explode"},
         "log",
+        alert_drain_ms=300,  # the failing hook rests 1 s: past the drain's bound
     )
     with caplog.at_level(logging.INFO, logger="loglake.alerts"):
         run(settings, log)
@@ -230,7 +322,7 @@ def test_python_hooks_and_the_log(tmp_path, caplog) -> None:
         if r["kind"] == "delivery":
             outcomes.setdefault(r["target"], []).append(r)
     assert all(d["ok"] for d in outcomes["hook test_alerts_notify:collect"])
-    (boom,) = outcomes["hook test_alerts_notify:explode"]  # failed once: left for later rounds
+    (boom,) = outcomes["hook test_alerts_notify:explode"]  # failed once: resting, the rest wait
     assert boom["error"] == "RuntimeError: no thanks: errors"
     assert len(outcomes["log"]) == len(expected)
     fired = [m for m in caplog.messages if m.startswith("alert errors firing")]
@@ -252,6 +344,7 @@ def test_appending_and_rerunning_fires_nothing_twice_and_loses_nothing(tmp_path,
     run(settings, log)
     run(settings, log)  # nothing new
     evaluate(settings)  # a restart's evaluation: nothing new either
+    after_ingest(settings)
     expected = oracle(SPEC, rows)
     got = alerts_of(settings)
     assert [(s, g) for s, g, _ in got] == [(s, g) for s, g, _ in expected] and len(got) > len(first)
@@ -260,6 +353,7 @@ def test_appending_and_rerunning_fires_nothing_twice_and_loses_nothing(tmp_path,
     # same rows again and logs the same alerts, which count once, and delivers nothing again
     (settings.root / ALERT_STATE).write_bytes(saved)
     evaluate(settings)
+    after_ingest(settings)
     assert alerts_of(settings) == got and len(receiver.bodies) == len(expected)
     raw = [
         json.loads(line)

@@ -255,3 +255,55 @@ def test_slow_query_rules_use_the_slow_query_filters(tmp_path: Path) -> None:
     assert burst and slowest
     assert logged(settings, "slow-burst") == burst
     assert logged(settings, "slowest") == slowest
+
+
+def test_one_scan_for_all_rules_reads_each_rule_the_rows_its_own_query_reads(alert_lake) -> None:
+    from loglake.alerts.evaluate import all_rules
+    from loglake.alerts.rows import batch_rows, rule_lines, rule_rows
+    from loglake.analytics.engine import Lake
+    from loglake.analytics.sql import iso
+    from loglake.schema import Stream
+
+    settings, rows = alert_lake
+    rules = [r for r, _ in all_rules(settings) if r.condition.type.value != "new_term"]
+    lake = Lake(settings.root, settings)
+    try:
+        with lake.snapshot() as cur:
+            together = batch_rows(cur, Stream.EVENTS, rules, {})
+            for rule in rules:
+                alone, batched = rule_rows(cur, rule, {}), together[rule.name]
+                assert sorted(alone["groups"]) == sorted(batched["groups"]), rule.name
+                for name, part in alone["groups"].items():
+                    mine = batched["groups"][name]
+                    assert alone["ts_us"][part].tolist() == batched["ts_us"][mine].tolist()
+                    if rule.condition.type.value == "aggregate":
+                        assert sorted(alone["val"][part].tolist()) == sorted(
+                            batched["val"][mine].tolist()
+                        )
+            # the lines picked from the rows read are the ones the lake's own query picks
+            for rule in rules:
+                fired = [
+                    r for r in store.records(settings.root)
+                    if r["kind"] == "alert" and r["rule"] == rule.name and r["status"] == "firing"
+                ]  # fmt: skip
+                window = rule.condition.window_us
+                windows = [(r["group"], _us(r["at"]) - window, _us(r["at"])) for r in fired]
+                from_lake = rule_lines(cur, rule, windows)
+                assert [
+                    [(x["ts"], x["file_id"], x["file_offset"], x["text"]) for x in r["lines"]]
+                    for r in fired
+                ] == [
+                    [(iso(x["ts_us"]), x["file_id"], x["file_offset"], x["text"]) for x in got]
+                    for got in from_lake
+                ], rule.name
+            errors = together["errors-per-host"]
+            assert len(errors["ts_us"]) == sum(1 for r in rows if r.level == "error") > 0
+            assert len(together["host-quiet"]["ts_us"]) == len(rows)
+            # past marks at every file's end there is nothing new for any rule
+            ends = cur.execute(
+                "SELECT file_id, max(file_offset) + 1 FROM events GROUP BY 1"
+            ).fetchall()
+            empty = batch_rows(cur, Stream.EVENTS, rules, {f: int(n) for f, n in ends})
+            assert all(len(c["ts_us"]) == 0 and not c["groups"] for c in empty.values())
+    finally:
+        lake.close()

@@ -152,3 +152,37 @@ def test_follow_rounds_update_the_summaries_and_the_dashboard_answers(tmp_path: 
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()
+
+
+def test_a_round_that_finds_the_lake_locked_is_tried_again_soon(tmp_path: Path) -> None:
+    import threading
+
+    from loglake.ingest.follow import follow
+    from loglake.store.lock import dataset_change
+
+    root = tmp_path / "lake"
+    log = tmp_path / "mongod.log"
+    log.write_bytes(b"\n".join(LINES[:10]) + b"\n")
+    settings = Settings(root=root, workers=1)
+    stop = threading.Event()
+    rounds: list[dict] = []
+    warnings: list[str] = []
+    with dataset_change(root, "another-change"):  # a push or compaction holds the lake
+        thread = threading.Thread(
+            target=follow,
+            args=([str(log)], settings, rounds.append, warnings.append),
+            kwargs={"interval": 5.0, "stop": stop},
+        )
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive() and not rounds  # waiting, not failed
+    released = time.monotonic()
+    while not rounds and time.monotonic() - released < 4:  # well before the next interval
+        time.sleep(0.02)
+    stop.set()
+    thread.join(timeout=30)
+    assert (
+        rounds
+        and sum(rounds[0]["rows"].values()) == load_manifest(root)["streams"]["events"]["rows"] > 0
+    )
+    assert not [w for w in warnings if "lock" in w.lower()]

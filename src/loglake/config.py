@@ -54,6 +54,9 @@ _ENV: dict[str, tuple[str, ...]] = {
     "alert_webhook_timeout_ms": ("LOGLAKE_ALERT_WEBHOOK_TIMEOUT_MS",),
     "alert_webhook_attempts": ("LOGLAKE_ALERT_WEBHOOK_ATTEMPTS",),
     "alert_webhook_backoff_ms": ("LOGLAKE_ALERT_WEBHOOK_BACKOFF_MS",),
+    "alert_delivery_rounds": ("LOGLAKE_ALERT_DELIVERY_ROUNDS",),
+    "alert_drain_ms": ("LOGLAKE_ALERT_DRAIN_MS",),
+    "alert_outbox_poll_ms": ("LOGLAKE_ALERT_OUTBOX_POLL_MS",),
     "interaction_profile": ("LOGLAKE_INTERACTION_PROFILE",),
     "pg_dsn": ("LOGLAKE_PG_DSN",),
     "pg_statement_timeout_ms": ("LOGLAKE_PG_STATEMENT_TIMEOUT_MS",),
@@ -173,6 +176,9 @@ class Settings:
     alert_webhook_timeout_ms: int = 5000  # one webhook attempt
     alert_webhook_attempts: int = 3  # tries of a webhook before its failure is recorded
     alert_webhook_backoff_ms: int = 500  # the wait before the second try, doubled after
+    alert_delivery_rounds: int = 10  # failed deliveries (of all attempts) before giving up
+    alert_drain_ms: int = 30_000  # the most a batch ingest spends delivering after its commit
+    alert_outbox_poll_ms: int = 1000  # how often a courier looks for alerts of other processes
     # chatbot interactions: `question=prompt,subject=dealId` (or a profile file) overrides the
     # fields detected by common names (analytics/interaction_profile.py)
     interaction_profile: str = ""
@@ -215,8 +221,10 @@ class Settings:
             raise ConfigError(
                 "alert_webhook_timeout_ms and alert_webhook_attempts must be 1 or more"
             )
-        if self.alert_webhook_backoff_ms < 0:
-            raise ConfigError("alert_webhook_backoff_ms must be 0 or more")
+        if self.alert_webhook_backoff_ms < 0 or self.alert_drain_ms < 0:
+            raise ConfigError("alert_webhook_backoff_ms and alert_drain_ms must be 0 or more")
+        if min(self.alert_delivery_rounds, self.alert_outbox_poll_ms) < 1:
+            raise ConfigError("alert_delivery_rounds and alert_outbox_poll_ms must be 1 or more")
         if self.pg_catalog_ttl_s < 0 or not 0 <= self.pg_min_improvement_pct < 100:
             raise ConfigError("pg_catalog_ttl_s must be 0 or more and pg_min_improvement_pct 0..99")
 

@@ -77,7 +77,14 @@ class Lake:
         total.update(commits=0, dataset_version=None)
         for body in _bodies(records, size):
             self._commit(body, fmt, total)
+        self._deliver()
         return total
+
+    def _deliver(self) -> None:
+        """The alerts' notifications, after the commits (bounded by `alert_drain_ms`)."""
+        from loglake.alerts.outbox import after_ingest
+
+        after_ingest(self.settings)
 
     def _commit(self, body: bytes, fmt: str | None, total: dict[str, Any]) -> None:
         from loglake.analytics.listeners import after_commit
@@ -116,6 +123,7 @@ class Lake:
             report = ingest([os.fspath(p) for p in paths], settings, fmt=fmt,
                             listeners=after_commit(settings))  # fmt: skip
         self._metrics.observe_ingest(report, report["seconds"])
+        self._deliver()
         return report
 
     def ask(self, question: str, **params: Any) -> dict[str, Any]:

@@ -4,8 +4,9 @@
 After a commit, every enabled rule reads the rows committed since the last evaluation (past
 the marks, `rows.py`) in event-time order, continues its windows from the saved state and
 advances to the stream's newest row time. The transitions go to the alert log, then the
-state (marks included) is saved, then notifications are delivered; a delivery missing after
-a crash is made by the next evaluation, so an alert is never lost and never logged twice.
+state (marks included) is saved; an alert is never lost and never logged twice. The logged
+transitions are the outbox their notifications are delivered from (`outbox.py`), off the
+ingest path: a receiver that is down or slow never slows an ingest.
 """
 
 from __future__ import annotations
@@ -13,20 +14,33 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
+
+import numpy as np
 
 from loglake.alerts import store
 from loglake.alerts.fields import STREAMS
-from loglake.alerts.notify import deliver
-from loglake.alerts.rows import new_rows, rule_lines, rule_rows, rule_terms
+from loglake.alerts.outbox import poke
+from loglake.alerts.rows import (
+    Span,
+    batch_rows,
+    line_texts,
+    new_rows,
+    rule_lines,
+    rule_rows,
+    rule_terms,
+    window_rows,
+)
 from loglake.alerts.rules import ConditionType, Rule, format_duration, load_rules_file, parse_rule
 from loglake.alerts.windows import RuleRun, Transition
-from loglake.analytics.sql import iso
 from loglake.config import Settings
 from loglake.errors import AlertError, InputError, LoglakeError, NotFoundError
+from loglake.schema import Stream
 from loglake.store.listeners import Commit, Listener
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# a stream with no new rows: no rows for its rules (their windows still advance)
+_NOTHING: dict[str, Any] = {"ts_us": np.zeros(0, dtype=np.int64), "val": None, "groups": {}}
 
 
 def file_rules(settings: Settings) -> list[Rule]:
@@ -58,8 +72,14 @@ def find_rule(settings: Settings, name: str) -> Rule:
     return rules[name]
 
 
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
+
+
 def _when(us: int | None) -> str | None:
-    return iso(us) if us is not None else None
+    """`iso` of an event time in µs (the same text, faster: alerts carry many)."""
+    if us is None:
+        return None
+    return (_NAIVE_EPOCH + dt.timedelta(microseconds=us)).isoformat() + "Z"
 
 
 def alert_record(rule: Rule, tr: Transition) -> dict[str, Any]:
@@ -96,7 +116,7 @@ def alert_record(rule: Rule, tr: Transition) -> dict[str, Any]:
 
 def raw_url(file_id: str, file_offset: int) -> str:
     """The API link that reads a row's raw entry back (as `/api/logs` rows carry)."""
-    return "/api/detail?" + urlencode({"file_id": file_id, "file_offset": file_offset})
+    return f"/api/detail?file_id={quote_plus(file_id)}&file_offset={int(file_offset)}"
 
 
 def label(target: Any) -> str:
@@ -106,7 +126,8 @@ def label(target: Any) -> str:
 
 def evaluate(settings: Settings) -> list[dict[str, Any]]:
     """Evaluate every enabled rule over the rows committed since the last evaluation; the
-    alert records logged (notifications are delivered before it returns)."""
+    alert records logged. Their notifications wait in the outbox (`outbox.py`): delivered
+    by a courier thread or the drain after a batch ingest, never here."""
     from loglake.analytics.engine import Lake
 
     rules = [rule for rule, _ in all_rules(settings) if rule.enabled]
@@ -120,56 +141,83 @@ def evaluate(settings: Settings) -> list[dict[str, Any]]:
         kept: dict[str, Any] = {}
         try:
             with lake.snapshot() as cur:
-                spans = {s: new_rows(cur, s, state["marks"].get(s.value, {})) for s in STREAMS}
+                spans, batched = _read_new(cur, rules, state["marks"])
+                wanted: dict[Stream, list[tuple[int, str, int]]] = {s: [] for s in STREAMS}
+                fired: list[tuple[Rule, list[Transition]]] = []
                 for rule in rules:
                     saved = state["rules"].get(rule.name) or {}
                     same = saved.get("fingerprint") == rule.fingerprint
                     run = RuleRun(rule, saved.get("state") if same else None)
                     span, marks = spans[rule.stream], state["marks"].get(rule.stream.value, {})
-                    found = advance(cur, run, marks, None, span.last_us, span.first_us)
-                    records += [alert_record(rule, t) for t in found]
+                    cols = batched.get(rule.name, _NOTHING if not _terms(rule) else None)
+                    after = _evaluated_to(state, rule.stream)
+                    found = advance(cur, run, marks, None, span.last_us, span.first_us, cols,
+                                    after, wanted[rule.stream])  # fmt: skip
+                    fired.append((rule, found))
                     kept[rule.name] = {"fingerprint": rule.fingerprint, "state": run.state()}
+                texts = {s: line_texts(cur, s, rows) for s, rows in wanted.items()}
         finally:
             lake.close()
+        for rule, found in fired:
+            for t in found:
+                for line in t.lines:
+                    if line["text"] is None:  # picked from the rows read: its text read since
+                        line["text"] = texts[rule.stream].get(
+                            (line["file_id"], line["file_offset"]), ""
+                        )
+            records += [alert_record(rule, t) for t in found]
         store.append(root, records)
         state["rules"] = kept
+        state["clocks"] = _clocks(state, spans)  # before the marks move on
         state["marks"] = {s.value: span.marks for s, span in spans.items()}
         store.save_state(root, state)
-    deliver_pending(settings, {rule.name: rule for rule in rules})
+    if any(r["notify"] for r in records):
+        poke(root)  # a courier of this process delivers them; else the next drain does
     return records
 
 
-def deliver_pending(settings: Settings, rules: dict[str, Rule]) -> list[dict[str, Any]]:
-    """Deliver every logged alert transition its targets have not had yet; the delivery
-    records. A target that fails once in a round is left for the next round."""
-    root = settings.root
-    log = store.records(root)
-    done = {(r["id"], r["status"], r["target"]) for r in log if r.get("kind") == "delivery"}
-    failed: set[str] = set()
-    out: list[dict[str, Any]] = []
-    for record in log:
-        rule = rules.get(record.get("rule", ""))
-        if record.get("kind") != "alert" or rule is None:
+def _read_new(
+    cur: Any, rules: list[Rule], marks: dict[str, Any]
+) -> tuple[dict[Stream, Span], dict[str, Any]]:
+    """Each stream's new rows: their span, and the rows of every rule but the new_term ones,
+    read in one scan of the stream for all its rules (rule name -> columns)."""
+    spans = {s: new_rows(cur, s, marks.get(s.value, {})) for s in STREAMS}
+    batched: dict[str, Any] = {}
+    for s in STREAMS:
+        if spans[s].last_us is not None:
+            together = [r for r in rules if r.stream == s and not _terms(r)]
+            batched.update(batch_rows(cur, s, together, marks.get(s.value, {})))
+    return spans, batched
+
+
+_NOTHING_BEFORE = -(2**63)
+
+
+def _evaluated_to(state: dict[str, Any], stream: Stream) -> int | None:
+    """The newest event time among a stream's rows evaluated before (every earlier row is
+    at most this old): _NOTHING_BEFORE when none was, None when the state does not say."""
+    if not state["marks"].get(stream.value):
+        return _NOTHING_BEFORE
+    found = state.get("clocks", {}).get(stream.value)
+    return int(found) if found is not None else None
+
+
+def _clocks(state: dict[str, Any], spans: dict[Stream, Span]) -> dict[str, int]:
+    """Each stream's newest event time evaluated, with this evaluation's rows (a stream
+    whose earlier rows are of unknown time stays unknown)."""
+    out = {}
+    for stream, span in spans.items():
+        before = _evaluated_to(state, stream)
+        if before is None:
             continue
-        for target in rule.notify:
-            name = label(target)
-            if name not in record.get("notify", ()) or name in failed:
-                continue
-            if (record["id"], record["status"], name) in done:
-                continue
-            payload = {k: v for k, v in record.items() if k not in ("kind", "notify")}
-            outcome = deliver(settings, target, payload)
-            if not outcome.ok:
-                failed.add(name)
-            out.append({
-                "kind": "delivery", "id": record["id"], "status": record["status"],
-                "target": name, "ok": outcome.ok, "attempts": outcome.attempts,
-                "error": outcome.error, "at": iso(dt.datetime.now(dt.UTC)),
-            })  # fmt: skip
-    if out:
-        with store.alerts_lock(root):
-            store.append(root, out)
+        newest = max(before, span.last_us if span.last_us is not None else before)
+        if newest != _NOTHING_BEFORE:
+            out[stream.value] = newest
     return out
+
+
+def _terms(rule: Rule) -> bool:
+    return rule.condition.type == ConditionType.NEW_TERM
 
 
 def advance(
@@ -179,19 +227,38 @@ def advance(
     span: dict[str, Any] | None,
     clock: int | None,
     start: int | None,
+    cols: dict[str, Any] | None = None,
+    after: int | None = None,
+    wanted: list[tuple[int, str, int]] | None = None,
 ) -> list[Transition]:
-    """Run a rule over its rows (past `marks`, or in `span`) to `clock`; each firing carries
-    the newest matching lines of its window, read back from the lake."""
+    """Run a rule over its rows (`cols` when read already; else past `marks`, or in `span`)
+    to `clock`; each firing carries the newest matching lines of its window. When every
+    earlier row of the stream is at most `after` old and a window starts later, its lines
+    are picked from `cols` and left for the caller to fill in the text of (`wanted`: one
+    query for all rules); otherwise they are read back from the lake."""
     rule = run.rule
-    if rule.condition.type == ConditionType.NEW_TERM:
+    if _terms(rule):
         found = run.run_terms(rule_terms(cur, rule, marks, span), clock, start)
     else:
-        found = run.run(rule_rows(cur, rule, marks, span), clock, start)
+        found = run.run(
+            cols if cols is not None else rule_rows(cur, rule, marks, span), clock, start
+        )
     window = rule.condition.window_us
     fired = [i for i, t in enumerate(found) if t.status == "firing"]
-    lines = rule_lines(
-        cur, rule, [(found[i].group, found[i].at - window, found[i].at) for i in fired]
-    )
+    windows = [(found[i].group, found[i].at - window, found[i].at) for i in fired]
+    local = (
+        cols is not None and "files" in cols and wanted is not None and after is not None
+        and all(low >= after for _, low, _ in windows)
+    )  # fmt: skip
+    if local and cols is not None and wanted is not None:
+        picks = window_rows(cols, windows, rule.lines)
+        wanted.extend(row for rows in picks for row in rows)
+        lines = [
+            [{"ts_us": t, "file_id": f, "file_offset": o, "text": None} for t, f, o in rows]
+            for rows in picks
+        ]
+    else:
+        lines = rule_lines(cur, rule, windows)
     for i, some in zip(fired, lines, strict=True):
         found[i] = replace(found[i], lines=tuple(some))
     return found

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow.compute as pc
 
 from loglake.alerts.fields import field_sql
 from loglake.alerts.rules import ConditionType, Rule
@@ -90,6 +91,132 @@ def rule_rows(
     if isinstance(val, np.ma.MaskedArray):  # NULLs (no number): NaN, left out by the engine
         val = np.ma.filled(val.astype(float), np.nan)
     return {"ts_us": np.asarray(columns["ts_us"], dtype=np.int64), "val": val, "groups": slices}
+
+
+def _condition(rule: Rule) -> tuple[str, list[Any]]:
+    """A rule's filters as one boolean expression (TRUE without filters)."""
+    clause, values = where(rule.stream, rule.params())
+    return (f"({clause.removeprefix('WHERE ')})" if clause else "TRUE"), values
+
+
+def batch_rows(cur: Any, stream: Stream, rules: list[Rule], marks: Marks) -> dict[str, Any]:
+    """The rows past `marks` of several rules of one stream (none a new_term rule), in one
+    scan: rule name -> the columns `rule_rows` gives (the same rows, the same order)."""
+    if not rules:
+        return {}
+    columns: list[str] = []
+    bound: list[Any] = []
+    exprs: dict[tuple[str, tuple[Any, ...]], str] = {}
+
+    def column(expr: str, values: list[Any]) -> str:
+        key = (expr, tuple(values))
+        if key not in exprs:
+            exprs[key] = f"c{len(exprs)}"
+            columns.append(f"{expr} AS {exprs[key]}")
+            bound.extend(values)
+        return exprs[key]
+
+    plan = []
+    tests: list[tuple[str, list[Any]]] = []
+    for rule in rules:
+        grp = column(*_group(rule)) if rule.group_by else ""  # "": one group, no column
+        cond = rule.condition
+        val = (
+            column(*field_sql(stream, cond.field, numeric=True))
+            if cond.type == ConditionType.AGGREGATE
+            else None
+        )
+        test = _condition(rule)
+        tests.append(test)
+        plan.append((rule, grp, val, column(*test)))
+    after, after_values = _after(marks)
+    clause = f"WHERE {after} AND ({' OR '.join(t for t, _ in tests)})"
+    values = [*after_values, *(v for _, test_values in tests for v in test_values)]
+    columns += ["file_id AS row_file", "file_offset AS row_offset"]
+    text = sql.render("alert_batch", columns=", ".join(columns), stream=stream.value, where=clause)
+    got = cur.sql(text, params=[*bound, *values]).to_arrow_table()
+    ts = got.column("ts_us").to_numpy()
+    codes = {grp: _codes(got.column(grp)) for _rule, grp, _val, _test in plan if grp}
+    codes[""] = ([""], np.zeros(len(ts), dtype=np.int64))  # once each
+    files, file_codes = _codes(got.column("row_file"))
+    offsets = got.column("row_offset").to_numpy()
+    out: dict[str, Any] = {}
+    for rule, grp, val, passes in plan:
+        picked = np.flatnonzero(pc.fill_null(got.column(passes), False).to_numpy())
+        names, code = codes[grp]
+        value = got.column(val).to_numpy()[picked] if val else None  # NULL: NaN
+        cols = _split(ts[picked], names, code[picked], value)
+        order = cols.pop("order")
+        cols.update(files=files, file_codes=file_codes[picked][order])
+        cols["offsets"] = offsets[picked][order]
+        out[rule.name] = cols
+    return out
+
+
+def window_rows(
+    cols: dict[str, Any], windows: list[tuple[str, int, int]], n: int
+) -> list[list[tuple[int, str, int]]]:
+    """For each (group, low_us, high_us): the newest `n` of the group's rows in `cols` with
+    `low_us < ts <= high_us`, oldest first, as (ts_us, file_id, file_offset): the rows
+    `rule_lines` picks, when every row of those windows is among `cols`."""
+    out: list[list[tuple[int, str, int]]] = []
+    for group, low, high in windows:
+        part = cols["groups"].get(group)
+        if part is None or n < 1:
+            out.append([])
+            continue
+        ts = cols["ts_us"][part]
+        lo, hi = (int(i) for i in np.searchsorted(ts, [low, high], "right"))
+        if hi - lo > n:  # the newest n, and whatever shares the oldest one's time
+            lo = max(lo, int(np.searchsorted(ts, ts[hi - n], "left")))
+        at = part.start
+        found = sorted(
+            (int(ts[i]), cols["files"][cols["file_codes"][at + i]], int(cols["offsets"][at + i]))
+            for i in range(lo, hi)
+        )
+        out.append(found[-n:])
+    return out
+
+
+def line_texts(
+    cur: Any, stream: Stream, rows: list[tuple[int, str, int]]
+) -> dict[tuple[str, int], str]:
+    """The text of rows (ts_us, file_id, file_offset) of a stream, in one query."""
+    if not rows:
+        return {}
+    low, high = min(r[0] for r in rows), max(r[0] for r in rows)
+    clause = (
+        f"WHERE {PARTITION_COLUMN} >= CAST(? AS DATE) AND {PARTITION_COLUMN} <= CAST(? AS DATE)"
+        " AND epoch_us(ts) BETWEEN ? AND ?"
+    )
+    text = sql.render("alert_texts", text=_TEXT[stream], stream=stream.value, where=clause)
+    bound = [[r[1] for r in rows], [r[2] for r in rows], _day(low), _day(high), low, high]
+    return {
+        (file_id, int(offset)): (line or "")[:1000]
+        for file_id, offset, line in cur.execute(text, bound).fetchall()
+    }
+
+
+def _codes(groups: Any) -> tuple[list[str], np.ndarray]:
+    """A group column as its distinct names and each row's index among them."""
+    encoded = groups.combine_chunks().dictionary_encode()
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+
+
+def _split(ts: np.ndarray, names: list[str], codes: np.ndarray, val: Any) -> dict[str, Any]:
+    """Rows in time order sorted by group (stably: then by time), with each group's slice
+    (as rule_rows gives)."""
+    order = np.argsort(codes, kind="stable") if len(names) > 1 else np.arange(len(ts))
+    counts = np.bincount(codes, minlength=len(names))
+    ends = np.cumsum(counts)
+    slices = {
+        str(names[i]): slice(int(ends[i] - counts[i]), int(ends[i]))
+        for i in range(len(names))
+        if counts[i]
+    }
+    if val is not None:
+        val = np.asarray(val, dtype=float)[order]
+    return {"ts_us": ts[order], "val": val, "groups": slices, "order": order}
 
 
 def rule_terms(

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from loglake.config import is_remote
 from loglake.errors import StoreError
 from loglake.layout import ALERT_LOG, ALERT_RULES, ALERT_STATE, ALERTS
@@ -63,8 +65,8 @@ def load_state(root: Path) -> dict[str, Any]:
 
 
 def save_state(root: Path, state: dict[str, Any]) -> None:
-    """Replace the evaluation state atomically."""
-    LakeFS(root).replace(ALERT_STATE, json_bytes(state))
+    """Replace the evaluation state atomically (compact JSON: it holds the windows' times)."""
+    LakeFS(root).replace(ALERT_STATE, orjson.dumps(state))
 
 
 def load_lake_rules(root: Path) -> list[dict[str, Any]]:
@@ -94,18 +96,29 @@ def append(root: Path, records: list[dict[str, Any]]) -> None:
     lake.write_once(f"{ALERT_LOG}/{last + 1:012d}.jsonl", body)
 
 
+def log_files(root: Path) -> list[str]:
+    """The alert log's files, in the order written."""
+    return _log_files(LakeFS(root))
+
+
+def read_log_file(root: Path, rel: str) -> list[dict[str, Any]]:
+    """The records of one log file."""
+    out = []
+    for line in LakeFS(root).read(rel).splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a file is written whole; a torn one would be a disk's fault
+    return out
+
+
 def records(root: Path) -> list[dict[str, Any]]:
     """Every record of the alert log in the order written, the first of each alert
     transition only (an evaluation run again after a crash logs the same ones)."""
-    lake = LakeFS(root)
     seen: set[tuple[str, str]] = set()
     out = []
-    for rel in _log_files(lake):
-        for line in lake.read(rel).splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a file is written whole; a torn one would be a disk's fault
+    for rel in log_files(root):
+        for record in read_log_file(root, rel):
             if record.get("kind") == "alert":
                 key = (record["id"], record["status"])
                 if key in seen:

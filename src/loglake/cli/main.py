@@ -219,6 +219,9 @@ def ingest(
             listeners=after_commit(settings),
         )
     show(report)
+    from loglake.alerts.outbox import after_ingest
+
+    after_ingest(settings, warn)  # the alerts' notifications, after the lake is released
 
 
 def _follow(
@@ -237,9 +240,12 @@ def _follow(
 
     if "-" in paths:
         raise ConfigError("--follow reads files, not stdin")
+    from loglake.alerts.outbox import Courier
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     err(f"Following {', '.join(paths)} every {interval:g}s; Ctrl-C to stop.")
+    courier = Courier(settings).start()  # alert notifications, beside the rounds
     try:
         rounds = follow(
             paths,
@@ -254,6 +260,8 @@ def _follow(
         )
     except KeyboardInterrupt:
         rounds = None
+    finally:
+        courier.stop()
     err("Stopped following." + (f" {rounds} rounds committed." if rounds is not None else ""))
 
 

@@ -98,5 +98,6 @@ def serve(
         )
     finally:
         app.extensions["loglake_push"].close()  # commit the pushes still waiting
+        app.extensions["loglake_courier"].stop()  # after the delivery under way
         if schedule is not None:
             schedule.stop()

@@ -30,6 +30,7 @@ def _is_api() -> bool:
 
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
+    from loglake.alerts.outbox import Courier
     from loglake.analytics.listeners import after_commit
     from loglake.analytics.metrics import Metrics
     from loglake.ingest.batcher import PushBatcher
@@ -52,6 +53,8 @@ def create_app(settings: Settings) -> Flask:
     app.extensions["loglake_push"] = PushBatcher(
         settings, after_commit(settings), on_report=metrics.observe_ingest
     )
+    # alert notifications are delivered by this thread, off the push and upload ingests
+    app.extensions["loglake_courier"] = Courier(settings).start()
     app.register_blueprint(ops)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(upload)

@@ -1,10 +1,13 @@
 """An ingest started from the web upload, run in its own process.
 
-`python -m loglake.web.ingest_job --root ROOT --job-dir DIR [--replace] FILE…` ingests the
-files and keeps `DIR/status.json` current (state, phase, bytes done of total, the report or
-the error), which the server reads to show progress. Running the ingest in a process of its
-own keeps the server's threads and DuckDB connection out of the ingest's forked workers.
-The after-commit listeners (summaries, the dashboard's answers) run as after any ingest.
+`python -m loglake.web.ingest_job --root ROOT --job-dir DIR [--replace] [--alerts FILE] FILE…`
+ingests the files and keeps `DIR/status.json` current (state, phase, bytes done of total,
+the report or the error), which the server reads to show progress. Running the ingest in a
+process of its own keeps the server's threads and DuckDB connection out of the ingest's
+forked workers. The after-commit listeners (summaries, the dashboard's answers, the alert
+rules: the server's `--alerts` file, which the server passes on, and the lake's API rules)
+run as after any ingest; the server's courier delivers the alerts' notifications (it polls
+the outbox).
 """
 
 from __future__ import annotations
@@ -55,13 +58,15 @@ class StatusFile:
             self.write(phase=phase, done=done, total=total or self.state["total"])
 
 
-def run(root: Path, job_dir: Path, files: list[str], replace: bool) -> int:
+def run(
+    root: Path, job_dir: Path, files: list[str], replace: bool, alert_rules: str | None = None
+) -> int:
     """Ingest the files (and run the after-commit listeners); 0 on success."""
     from loglake.analytics.listeners import after_commit
     from loglake.ingest.pipeline import ingest
 
     status = StatusFile(job_dir, files, replace)
-    settings = load_settings().with_options(root=root)
+    settings = load_settings().with_options(root=root, alert_rules=alert_rules)
     try:
         report = ingest(
             files,
@@ -86,9 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--job-dir", required=True, type=Path)
     parser.add_argument("--replace", action="store_true")
+    parser.add_argument("--alerts", default=None, help="the server's alert rules file")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
-    return run(args.root, args.job_dir, args.files, args.replace)
+    return run(args.root, args.job_dir, args.files, args.replace, args.alerts)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,8 @@ class IngestJobs:
             command = [sys.executable, "-m", "loglake.web.ingest_job"]
             command += ["--root", str(self.settings.root), "--job-dir", str(job_dir)]
             command += ["--replace"] if replace else []
+            if self.settings.alert_rules:  # the server's rules file (the lake's rules follow)
+                command += ["--alerts", str(Path(self.settings.alert_rules).resolve())]
             log = (job_dir / "ingest.log").open("wb")
             proc = subprocess.Popen(
                 [*command, *map(str, files)], stdout=log, stderr=subprocess.STDOUT
