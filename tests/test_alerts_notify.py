@@ -381,3 +381,29 @@ def test_an_edited_rules_file_counts_from_the_next_commit(tmp_path) -> None:
     got = alerts_of(settings)[len(before) :]
     assert expected and [(s, g) for s, g, _ in got] == [(s, g) for s, g, _ in expected]
     assert len([e for e in expected if e[0] == "firing"]) > len(oracle(SPEC, rows)) // 2
+
+
+def test_metrics_count_fired_resolved_and_failed_deliveries_from_the_log(tmp_path) -> None:
+    down = Receiver(fail=10_000, delay=0)
+    try:
+        settings, log, rows = setup(
+            tmp_path, {"webhook": down.url}, alert_webhook_attempts=1, alert_drain_ms=500
+        )
+        run(settings, log)
+    finally:
+        down.close()
+    expected = oracle(SPEC, rows)
+    fired = sum(1 for status, _g, _t in expected if status == "firing")
+    resolved = sum(1 for status, _g, _t in expected if status == "resolved")
+    failed = len(deliveries(settings, ok=False))
+    assert fired and resolved and failed
+    from loglake import Lake  # a fresh process's view: the counts come from the log
+
+    text = str(Lake(settings.root).metrics("prometheus"))
+    assert f'loglake_alerts_fired_total{{rule="errors"}} {float(fired)}' in text
+    assert f'loglake_alerts_resolved_total{{rule="errors"}} {float(resolved)}' in text
+    assert (
+        f'loglake_alert_delivery_failures_total{{kind="webhook",rule="errors"}} {float(failed)}'
+        in text
+    )
+    assert down.url not in text  # a webhook URL may carry a token

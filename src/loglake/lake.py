@@ -38,12 +38,15 @@ class Lake:
     """A log lake at `root`: ingest records or files, ask questions, hooks, metrics."""
 
     def __init__(self, root: str | os.PathLike[str], **settings: Any) -> None:
+        from loglake.alerts.metrics import AlertCollector
         from loglake.analytics.metrics import Metrics
         from loglake.analytics.service import Analytics
 
         self.settings: Settings = load_settings().with_options(root=root, **settings)
         self._analytics = Analytics(self.settings)
-        self._metrics = Metrics(self.settings.root, self._analytics)
+        self._metrics = Metrics(
+            self.settings.root, self._analytics, [AlertCollector(self.settings.root)]
+        )
         self._hooks: list[str] = []
         self._lock = threading.Lock()
 

@@ -10,7 +10,7 @@ is the lake's, whoever wrote it. `as_json()` gives the same samples as JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,9 @@ class LakeCollector(Collector):
 class Metrics:
     """The app's metrics: what its ingests, questions and pushes did."""
 
-    def __init__(self, root: Path, analytics: Analytics) -> None:
+    def __init__(
+        self, root: Path, analytics: Analytics, collectors: Iterable[Collector] = ()
+    ) -> None:
         r = self.registry = CollectorRegistry()
         self.ingest_bytes = Counter(
             "loglake_ingest_bytes", "Input bytes ingested", ["format"], registry=r
@@ -106,6 +108,8 @@ class Metrics:
             "loglake_push_requests", "POST /api/ingest pushes by status", ["status"], registry=r
         )
         r.register(LakeCollector(root))
+        for collector in collectors:  # e.g. the alerts' counters, read from the alert log
+            r.register(collector)
         analytics.on_query = self.observe_query
 
     def observe_query(self, question: str, source: str, seconds: float) -> None:

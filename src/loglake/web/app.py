@@ -30,6 +30,7 @@ def _is_api() -> bool:
 
 def create_app(settings: Settings) -> Flask:
     """The loglake web application over the dataset at settings.root."""
+    from loglake.alerts.metrics import AlertCollector
     from loglake.alerts.outbox import Courier
     from loglake.analytics.listeners import after_commit
     from loglake.analytics.metrics import Metrics
@@ -49,7 +50,9 @@ def create_app(settings: Settings) -> Flask:
     app.config["LOGLAKE_CSRF"] = new_csrf_token()
     app.extensions["loglake"] = Analytics(settings)
     app.extensions["loglake_jobs"] = IngestJobs(settings)
-    metrics = app.extensions["loglake_metrics"] = Metrics(settings.root, app.extensions["loglake"])
+    metrics = app.extensions["loglake_metrics"] = Metrics(
+        settings.root, app.extensions["loglake"], [AlertCollector(settings.root)]
+    )
     app.extensions["loglake_push"] = PushBatcher(
         settings, after_commit(settings), on_report=metrics.observe_ingest
     )
