@@ -112,8 +112,19 @@ def _profile(con: Any, manifest: Manifest, low: str, high: str, settings: Settin
     return detect(present, mapped, override, before)
 
 
-def _window(con: Any, profile: Profile, low: str, high: str) -> Any:
-    """The interactions of the records of days low..high, as an Arrow table (one query)."""
+def _runs(days: list[str]) -> list[tuple[str, str]]:
+    """Consecutive days as (first, last) runs."""
+    runs: list[tuple[str, str]] = []
+    for day in sorted(days):
+        if runs and _day(runs[-1][1], 1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _load_records(con: Any, profile: Profile, stale: list[str]) -> None:
+    """The records of the stale days and their neighbours, roles picked, into `records`."""
     fragments: dict[str, str] = {}
     values: list[Any] = []
     for role in ("question", "answer", "response_ms", "error", "satisfaction", "user",
@@ -121,16 +132,22 @@ def _window(con: Any, profile: Profile, low: str, high: str) -> Any:
         fragments[role], bound = profile.expr(role)
         values.extend(bound)
     corr, corr_values = _corr(profile)
+    runs = _runs([_day(d, s) for d in stale for s in (-1, 0, 1)])
+    days = " OR ".join(["date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)"] * len(runs))
+    text = sql.render("interactions_records", corr=corr, days=days, **fragments)
+    bounds = [day for run in runs for day in run]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE records AS {text}", [*corr_values, *values, *bounds])
+
+
+def _window(con: Any, low: str, high: str) -> Any:
+    """The interactions of the records of days low..high, as an Arrow table (one query)."""
     text = sql.render(
         "interactions_derive",
-        corr=corr,
         answer_chars=str(ANSWER_CHARS),
         thumbs_up=literals(THUMBS_UP),
         thumbs_down=literals(THUMBS_DOWN),
-        **fragments,
     )
-    # the select list (corr first), then the window
-    return con.sql(text, params=[*corr_values, *values, low, high]).to_arrow_table()
+    return con.sql(text, params=[low, high]).to_arrow_table()
 
 
 def _corr(profile: Profile) -> tuple[str, list[Any]]:
@@ -140,13 +157,13 @@ def _corr(profile: Profile) -> tuple[str, list[Any]]:
     return f"coalesce({corr}, {user})", [*corr_values, *user_values]
 
 
-def _rows_of_day(con: Any, profile: Profile, day: str) -> Any:
+def _rows_of_day(con: Any, day: str) -> Any:
     """The interactions whose first record is on `day` (an Arrow table in the stream's
     schema), from the records around it; topics are named by the window's questions."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    window = _window(con, profile, _day(day, -1), _day(day, 1))
+    window = _window(con, _day(day, -1), _day(day, 1))
     vocab = vocabulary(q for q in pc.unique(window.column("question")).to_pylist() if q)
     start = int(dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC).timestamp() * 1e6)
     ts = window.column("ts")
@@ -200,7 +217,10 @@ def _derive_days(
         known = _state(manifest)["profile"]
         if known and profile.as_dict() != known:  # a role names another field now
             stale = _stale(_digests(manifest, "changed"), existing, {})
-        rows = {d: _rows_of_day(con, profile, d) if profile.usable else None for d in stale}
+        rows: dict[str, Any] = dict.fromkeys(stale)
+        if profile.usable:
+            _load_records(con, profile, stale)
+            rows = {d: _rows_of_day(con, d) for d in stale}
     except duckdb.Error as exc:
         raise StoreError(f"could not derive the interactions: {exc}") from exc
     finally:

@@ -4,16 +4,10 @@
 -- A completion closes the latest open arrival of its question text: per text, arrivals
 -- push and completions pop a stack whose depth is the running sum held at 0 from below
 -- (S - least(0, min S)); an arrival at depth d is closed by the next completion popping d.
--- Bound: the select list's values (corr first), then the window's first and last day.
+-- Reads the `records` table (interactions_records.sql). Bound: the window's first and last
+-- day.
 WITH picked AS (
-    SELECT
-        epoch_us(ts) AS ts_us, host, file_id, file_offset, line_length, level,
-        {corr} AS corr, {question} AS question, {answer} AS answer,
-        {response_ms} AS response_ms, {error} AS error, {satisfaction} AS rating,
-        {user} AS user_, {subject} AS subject, {tokens} AS tokens, {model} AS model,
-        {answer_length} AS answer_length
-    FROM events
-    WHERE date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+    SELECT * FROM records WHERE date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
 ), asking AS (
     SELECT DISTINCT corr FROM picked WHERE question IS NOT NULL AND corr IS NOT NULL
 ), ordered AS (
@@ -85,31 +79,31 @@ WITH picked AS (
     SELECT *, level IN ('ERROR', 'FATAL') AS bad_level FROM assigned WHERE iid IS NOT NULL
 ), grouped AS (
     SELECT
-    first(ts_us ORDER BY pos) AS ts,
-    first(host ORDER BY pos) AS host,
-    first(file_id ORDER BY pos) AS file_id,
-    first(file_offset ORDER BY pos) AS file_offset,
-    first(line_length ORDER BY pos) AS line_length,
+    arg_min(ts_us, pos) AS ts,
+    arg_min_null(host, pos) AS host,
+    arg_min(file_id, pos) AS file_id,
+    arg_min(file_offset, pos) AS file_offset,
+    arg_min_null(line_length, pos) AS line_length,
     corr AS request_id,
-    first(user_ ORDER BY pos) FILTER (WHERE user_ <> '') AS "user",
-    first(subject ORDER BY pos) FILTER (WHERE subject <> '') AS subject,
-    coalesce(first(question ORDER BY pos), '') AS question,
+    arg_min(user_, pos) FILTER (WHERE user_ <> '') AS "user",
+    arg_min(subject, pos) FILTER (WHERE subject <> '') AS subject,
+    coalesce(arg_min_null(question, pos), '') AS question,
     first(answer) FILTER (WHERE phase = 2) AS full_answer,
     first(answer_length) FILTER (WHERE phase = 2) AS logged_length,
     first(response_ms) FILTER (WHERE phase = 2) AS response_ms,
     count(*) FILTER (WHERE phase = 2) > 0 AS completed,
-    first(error ORDER BY pos) FILTER (WHERE bad_level) AS level_error,
-    first(level ORDER BY pos) FILTER (WHERE bad_level) AS bad_level_name,
+    arg_min_null(error, pos) FILTER (WHERE bad_level) AS level_error,
+    arg_min(level, pos) FILTER (WHERE bad_level) AS bad_level_name,
     count(*) FILTER (WHERE bad_level) > 0 AS any_bad_level,
-    first(error ORDER BY pos) FILTER (WHERE error IS NOT NULL) AS field_error,
-    first(rating ORDER BY pos DESC) FILTER (WHERE phase = 3) AS rating,
+    arg_min(error, pos) FILTER (WHERE error IS NOT NULL) AS field_error,
+    arg_max(rating, pos) FILTER (WHERE phase = 3) AS rating,
     first(tokens) FILTER (WHERE phase = 2) AS tokens,
-    first(model ORDER BY pos) FILTER (WHERE model <> '') AS model,
+    arg_min(model, pos) FILTER (WHERE model <> '') AS model,
     count(*) AS records,
     max(ts_us) AS last_ts,
-    first(file_id ORDER BY pos DESC) AS last_file_id,
-    first(file_offset ORDER BY pos DESC) AS last_offset,
-    first(line_length ORDER BY pos DESC) AS last_length,
+    arg_max(file_id, pos) AS last_file_id,
+    arg_max(file_offset, pos) AS last_offset,
+    arg_max_null(line_length, pos) AS last_length,
     '[' || string_agg(
         '[' || to_json(file_id) || ',' || file_offset || ',' || line_length || ']', ','
         ORDER BY pos
@@ -133,6 +127,7 @@ GROUP BY corr, iid
         TRY_CAST(trim(rating) AS DOUBLE) AS rated_number
     FROM grouped
 )
+-- (arg_min_null / arg_max_null: the first or last record's value even when it is NULL)
 SELECT
     ts, host, file_id, file_offset, line_length,
     substr(md5(file_id || ':' || file_offset), 1, 16) AS interaction_id,
