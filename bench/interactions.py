@@ -10,12 +10,18 @@ run their queries (no result cache, no precomputed answers) — and Chromium loa
 /interactions over `loglake serve`: first contentful paint, cold (fresh profile) and warm.
 Targets (issue 14): 1 M interactions, questions <= 300 ms warm p50, first paint <= 1 s.
 
-    python bench/interactions.py [--interactions 200000] [--warm 7] [--loads 5] [--no-write]
+    python bench/interactions.py [--interactions 100000] [--days 7] [--replicate 10]
+                                 [--warm 7] [--loads 5] [--no-write]
+
+`--replicate K` asks the questions over K copies of the derived rows (shifted by --days
+days each): the 1 M interactions of the target without generating and ingesting 10 M
+records, which takes far longer than this benchmark's ~6 minutes on 2 shared cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -87,6 +93,50 @@ def build(work: Path, count: int, days: int) -> dict[str, Any]:
     }
 
 
+def replicate(root: Path, copies: int, days: int) -> int:
+    """Add `copies - 1` copies of the derived interactions, each shifted by a multiple of
+    `days` days (new ids), committed like a derivation: the questions' size without
+    generating and ingesting it all. Returns the interactions the lake then holds."""
+    import copy
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from loglake.ingest.writer import file_digest
+    from loglake.layout import staging_dir
+    from loglake.store.commit import commit
+    from loglake.store.manifest import recompute_totals
+
+    data = json.loads((root / "manifest.json").read_text())
+    staging = staging_dir(root, "replicas")
+    originals = {k: a for k, a in data["artifacts"].items() if a["stream"] == "interactions"}
+    added = copy.deepcopy(data)
+    for n in range(1, copies):
+        shift = pa.scalar(n * days * 86_400_000_000, pa.duration("us"))
+        for key, art in originals.items():
+            table = pq.read_table(root / key)
+            date = (dt.date.fromisoformat(art["date"]) + dt.timedelta(days=n * days)).isoformat()
+            columns = {name: table.column(name) for name in table.schema.names}
+            for name in ("ts", "last_ts"):
+                columns[name] = pc.add(columns[name], shift)
+            columns["interaction_id"] = pc.binary_join_element_wise(
+                columns["interaction_id"], pa.scalar(f"r{n}"), ""
+            )
+            out = pa.table(columns, schema=table.schema)
+            rel = f"interactions/date={date}/part-replica{n}.parquet"
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(out, staging / rel, compression="zstd")
+            added["artifacts"][rel] = {
+                **art, "date": date, "bytes": (staging / rel).stat().st_size,
+                "sha256": file_digest(staging / rel), "ingest_id": f"replica{n}",
+            }  # fmt: skip
+    recompute_totals(added)
+    added["dataset_version"] += 1
+    commit(root, staging, added)
+    return int(added["streams"]["interactions"]["rows"])
+
+
 def questions(root: Path, warm: int) -> list[dict[str, Any]]:
     """Cold and warm p50 ms of each metrics question, the result cache off."""
     from loglake.analytics.service import Analytics
@@ -155,8 +205,15 @@ def section(built: dict[str, Any], rows: list[dict[str, Any]], fcp: dict[str, fl
         f"interactions, rollups, answers) {built['ingest_s']:.1f} s wall; deriving every "
         f"day's interactions again (`derive(..., everything=True)`, as `loglake "
         f"rebuild-summaries` does) {built['derive_s']:.1f} s",
-        f"- questions: `Analytics(cache_entries=0, precomputed_answers=False)`, target <= "
-        f"{TARGET_MS} ms warm p50",
+        f"- questions: `Analytics(cache_entries=0, precomputed_answers=False)` over "
+        f"{built['asked_over']:,} interactions"
+        + (
+            f" (the {built['interactions']:,} derived rows and copies of them shifted by whole"
+            " spans of days: `--replicate`, not ingested)"
+            if built["asked_over"] != built["interactions"]
+            else ""
+        )
+        + f", target <= {TARGET_MS} ms warm p50; the page below is served over the same lake",
         "",
         "| question | cold ms | warm p50 ms |",
         "|---|---|---|",
@@ -165,7 +222,9 @@ def section(built: dict[str, Any], rows: list[dict[str, Any]], fcp: dict[str, fl
     lines += [
         "",
         f"/interactions first contentful paint (Chromium, `loglake serve`, target <= "
-        f"{PAINT_TARGET_MS:,} ms): cold {fcp['cold']:,.0f} ms, warm {fcp['warm']:,.0f} ms",
+        f"{PAINT_TARGET_MS:,} ms; p50 after one load that puts the server's answers in its "
+        f"result cache, as in use): fresh browser profile {fcp['cold']:,.0f} ms, browser "
+        f"cache warm {fcp['warm']:,.0f} ms",
         "",
     ]
     return "\n".join(lines)
@@ -173,20 +232,27 @@ def section(built: dict[str, Any], rows: list[dict[str, Any]], fcp: dict[str, fl
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--interactions", type=int, default=200_000)
-    ap.add_argument("--days", type=int, default=14)
+    ap.add_argument("--interactions", type=int, default=100_000)
+    ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--warm", type=int, default=7)
     ap.add_argument("--loads", type=int, default=5)
     ap.add_argument("--workdir", type=Path, default=REPO / "bench" / "out" / "interactions")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--replicate", type=int, default=10,
+                    help="ask the questions over this many copies of the derived rows, each "
+                    "shifted by --days days (reaches 1 M without ingesting 1 M)")  # fmt: skip
     args = ap.parse_args(argv)
     built = build(args.workdir, args.interactions, args.days)
     print(f"built: {built}", file=sys.stderr)
+    built["asked_over"] = built["interactions"]
+    if args.replicate > 1:
+        built["asked_over"] = replicate(built["lake"], args.replicate, args.days)
     rows = questions(built["lake"], args.warm)
     fcp = paint(built["lake"], args.loads)
     command = (
         f"python bench/interactions.py --interactions {args.interactions} --days {args.days} "
         f"--warm {args.warm} --loads {args.loads}"
+        + (f" --replicate {args.replicate}" if args.replicate > 1 else "")
     )
     text = section(built, rows, fcp, command)
     print(text)
