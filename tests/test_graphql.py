@@ -112,6 +112,25 @@ def test_top_questions_topics_and_failures_equal_the_api(client: FlaskClient) ->
     assert data["failures"]["rows"] == [{_camel(k): r[k] for k in keys} for r in failures["rows"]]
 
 
+def test_per_user_and_subject_equal_the_api_and_open_their_interactions(
+    client: FlaskClient,
+) -> None:
+    data = _gql(
+        client,
+        "{ users: by(by: USER, limit: 5) { key interactions failed lowSatisfaction p95ResponseMs }"
+        " subjects: by(by: SUBJECT, limit: 2) { key interactions rows(first: 3) { total "
+        "rows { subject } } } }",
+    )
+    rest = _rest(client, "/interactions/by", by="user", limit=5)["rows"]
+    keys = ("key", "interactions", "failed", "low_satisfaction", "p95_response_ms")
+    assert data["users"] == [{_camel(k): r[k] for k in keys} for r in rest]
+    for group in data["subjects"]:
+        assert group["rows"]["total"] == group["interactions"] > 0
+        assert {r["subject"] for r in group["rows"]["rows"]} == {group["key"]}
+    models = client.post("/graphql", json={"query": "{ by(by: MODEL) { rows { total } } }"})
+    assert "cannot be listed" in models.get_json()["errors"][0]["message"]
+
+
 def test_interactions_filter_and_cursor_pages_equal_the_api(client: FlaskClient) -> None:
     topic = _rest(client, "/interactions/topics", limit=1)["rows"][0]["topic"]
     query = (

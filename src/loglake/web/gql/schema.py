@@ -26,9 +26,11 @@ from strawberry.types.scalar import ScalarDefinition
 from loglake.errors import LoglakeError, NotFoundError
 from loglake.web.gql.asker import Asker
 from loglake.web.gql.types import (
+    By,
     CountRow,
     FailureKind,
     Failures,
+    Group,
     Interaction,
     InteractionFilter,
     InteractionPage,
@@ -97,6 +99,19 @@ class Query:
         asker, args = _asker(info), _args(filter)
         answer = asker.ask("interactions_topics", {**args, "limit": limit})
         return [from_row(Topic, r, _asker=asker, _args=args) for r in answer["rows"]]
+
+    @strawberry.field(description="Interactions per user, subject or model, the most first")
+    def by(
+        self,
+        info: strawberry.Info,
+        by: By = By.USER,
+        limit: int = 20,
+        filter: InteractionFilter | None = None,
+    ) -> list[Group]:
+        asker, args = _asker(info), _args(filter)
+        answer = asker.ask("interactions_by", {**args, "by": by.value, "limit": limit})
+        given = {**args, "by": by.value}
+        return [from_row(Group, r, _asker=asker, _args=given) for r in answer["rows"]]
 
     @strawberry.field(description="Failed and unhappy interactions, newest first, with reasons")
     def failures(

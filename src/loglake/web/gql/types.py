@@ -15,10 +15,12 @@ from typing import Any, NewType, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
+from loglake.errors import InputError
 from loglake.web.gql.asker import Asker
 
 Long = NewType("Long", int)  # a 64-bit integer: GraphQL's Int has 32 bits (schema.SCALARS)
 T = TypeVar("T")
+FILTERED_BY = frozenset({"user", "subject"})  # the `by` keys the interactions list filters on
 
 
 def from_row(cls: type[T], row: dict[str, Any], **extra: Any) -> T:
@@ -39,6 +41,13 @@ class Interval(enum.Enum):
 class Outcome(enum.Enum):
     ANSWERED = "answered"
     FAILED = "failed"
+
+
+@strawberry.enum(description="what interactions are counted by")
+class By(enum.Enum):
+    USER = "user"
+    SUBJECT = "subject"
+    MODEL = "model"
 
 
 @strawberry.enum(description="which interactions the failures list holds")
@@ -200,6 +209,26 @@ class Topic:
     @strawberry.field(description="The interactions that mention it, newest first")
     def interactions(self, first: int = 10, after: str | None = None) -> InteractionPage:
         return page_of(self._asker, {**self._args, "topic": self.topic}, first, after)
+
+
+@strawberry.type(description="Interactions of one user, subject or model")
+class Group:
+    key: str | None
+    interactions: int
+    failed: int
+    low_satisfaction: int
+    avg_response_ms: float | None
+    p95_response_ms: float | None
+    last_ts: str | None
+    _asker: strawberry.Private[Asker]
+    _args: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Its interactions, newest first (by user or subject)")
+    def rows(self, first: int = 10, after: str | None = None) -> InteractionPage:
+        by = self._args["by"]
+        if by not in FILTERED_BY or self.key is None:
+            raise InputError(f"rows: the interactions of a {by} group cannot be listed")
+        return page_of(self._asker, {**self._args, by: self.key}, first, after)
 
 
 @strawberry.type(description="A failed or unhappy interaction and why")
