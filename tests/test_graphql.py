@@ -336,3 +336,16 @@ def test_graphiql_is_vendored_with_its_licence() -> None:
                  "react-dom.production.min.js", "graphiql.LICENSE", "react.LICENSE"):  # fmt: skip
         assert (vendor / name).stat().st_size > 1000, name
     assert "graphiql.min.js" in (vendor / "README.md").read_text()
+
+
+def test_the_readme_example_runs(client: FlaskClient) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = readme.split("```graphql\n", 1)[1].split("```", 1)[0]
+    data = _gql(client, example)
+    assert data["counts"] and data["topQuestions"] and data["by"]
+    assert (
+        data["summary"]["interactions"]
+        == _rest(client, "/interactions/summary", **{"from": "2026-11-28", "subject": "deal-101"})[
+            "interactions"
+        ]
+    )
