@@ -9,7 +9,7 @@ DEMO_SIZE ?= 200MB
 PG_DEMO_LOG ?= ../shared/data/postgres/pgbadger/light.postgres.log.bz2
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install test test-deps lint format bench demo clean
+.PHONY: install test test-deps lint format bench demo screenshots clean
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,21 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# the README's pictures: the browser tests save every page they check to LOGLAKE_SCREENSHOTS;
+# these four are copied into docs/screenshots/ (not part of `make test`)
+SHOT_DIR := test-artifacts/readme-shots
+SHOT_TESTS := "tests/test_ui.py::test_every_page_loads_clean_and_draws_its_charts[/dashboard]" \
+	"tests/test_ui.py::test_every_page_loads_clean_and_draws_its_charts[/slow-queries]" \
+	"tests/test_ui_logs.py::test_the_page_loads_clean_with_its_histogram" \
+	"tests/test_ui_interactions.py::test_the_overview_shows_plain_numbers_and_its_trend"
+SHOTS := dashboard slow-queries logs interactions
+
+screenshots: install test-deps
+	rm -rf $(SHOT_DIR)
+	LOGLAKE_SCREENSHOTS=$(CURDIR)/$(SHOT_DIR) $(BIN)/python -m pytest -q -p no:cacheprovider $(SHOT_TESTS)
+	mkdir -p docs/screenshots
+	for name in $(SHOTS); do cp $(SHOT_DIR)/$$name.png docs/screenshots/$$name.png; done
 
 demo: install
 	@mkdir -p $(DEMO_DATA)

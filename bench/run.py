@@ -12,8 +12,11 @@ local disk (on the first size) and bench/tiers.py the cold tier (on a loopback S
 against the hot one and archive throughput; each writes its own section of that file.
 
     python bench/run.py [--sizes 1GB,3GB] [--repeat 3] [--workdir bench/out] [--no-write]
-                        [--only ingest|queries|logs|ui|s3|templates|postgres|tiers]
+                        [--only ingest|queries|logs|ui|s3|templates|postgres|tiers|interactions]
                         [--warm 20] [--pg-size 1GB]
+
+bench/interactions.py generates an assistant's logs, ingests them and times the interaction
+questions and the /interactions page (its own section).
 
 The PostgreSQL row (bench/postgres.py) ingests pgBadger's fixture repeated to --pg-size with
 loglake and with `pgbadger -j 2`, and writes its own section.
@@ -151,7 +154,17 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     ap.add_argument(
         "--only",
-        choices=("ingest", "queries", "logs", "ui", "s3", "templates", "postgres", "tiers"),
+        choices=(
+            "ingest",
+            "queries",
+            "logs",
+            "ui",
+            "s3",
+            "templates",
+            "postgres",
+            "tiers",
+            "interactions",
+        ),
         help="run one part only",
     )
     ap.add_argument("--pg-size", default="1GB", help="size of the PostgreSQL log (pgBadger row)")
@@ -185,6 +198,11 @@ def main() -> None:
     if args.only in (None, "tiers"):
         argv = ["--workdir", args.workdir] + (["--no-write"] if args.no_write else [])
         tiers.main(argv, command="python bench/run.py --only tiers  # = bench/tiers.py")
+    if args.only in (None, "interactions"):
+        import interactions
+
+        argv = ["--workdir", str(Path(args.workdir) / "interactions")]
+        interactions.main(argv + (["--no-write"] if args.no_write else []))
 
 
 def query_benchmark(args: argparse.Namespace) -> None:

@@ -221,3 +221,24 @@ def test_the_api_and_the_cli_answer_in_the_documented_shapes(
     assert json.loads(result.output)["interactions"] == truth["interactions"]
     result = runner.run("interactions", "topics", "--data", str(chat_lake.root))
     assert result.exit_code == 0 and next(iter(truth["topics"])) in result.output
+
+
+def test_rebuild_summaries_derives_the_interactions_again(
+    generated: tuple[Path, dict[str, Any]], tmp_path: Path, runner: Runner
+) -> None:
+    """An ingest without the after-commit work has no interactions; rebuild-summaries derives
+    them from the Parquet files alone, and a second rebuild replaces them, never adds."""
+    out, truth = generated
+    settings = Settings(root=tmp_path / "lake", workers=2)
+    ingest([str(out / "chat")], settings)
+    assert load_manifest(settings.root)["streams"]["interactions"]["rows"] == 0
+    for _round in range(2):
+        result = runner.run("rebuild-summaries", "--data", str(settings.root))
+        assert result.exit_code == 0, result.output
+        assert f"{truth['interactions']} interactions" in result.output
+        manifest = load_manifest(settings.root)
+        assert manifest["streams"]["interactions"]["rows"] == truth["interactions"]
+        got = Analytics(settings).ask("interactions_summary", {})
+        assert (got["interactions"], got["failed"]) == (truth["interactions"], truth["failed"])
+    files = [k for k in manifest["artifacts"] if k.startswith("interactions/")]
+    assert len(files) == len(truth["per_day"])  # one file per day: the first ones replaced

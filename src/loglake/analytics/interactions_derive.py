@@ -27,7 +27,14 @@ from typing import Any
 from loglake.analytics import sql
 from loglake.analytics.engine import view_sql
 from loglake.analytics.interaction_profile import ROLES, Profile, detect, parse_profile
-from loglake.analytics.interactions_build import Record, interactions, row_of, vocabulary
+from loglake.analytics.interactions_build import (
+    ANSWER_CHARS,
+    THUMBS_DOWN,
+    THUMBS_UP,
+    literals,
+    question_columns,
+    vocabulary,
+)
 from loglake.config import Settings
 from loglake.errors import StoreError
 from loglake.layout import PARTITION_FILE, staging_dir
@@ -40,7 +47,7 @@ from loglake.store.manifest import Location, Manifest, Tier, recompute_totals
 
 _EVENTS = Stream.EVENTS
 _OUT = Stream.INTERACTIONS
-VERSION = 1  # of the derivation rules: a change derives every day again
+VERSION = 2  # of the derivation rules: a change derives every day again (2: SQL, md5 ids)
 _DAY = dt.timedelta(days=1)
 
 
@@ -105,8 +112,19 @@ def _profile(con: Any, manifest: Manifest, low: str, high: str, settings: Settin
     return detect(present, mapped, override, before)
 
 
-def _records(con: Any, profile: Profile, low: str, high: str) -> dict[str, list[Record]]:
-    """The window's records by correlation id."""
+def _runs(days: list[str]) -> list[tuple[str, str]]:
+    """Consecutive days as (first, last) runs."""
+    runs: list[tuple[str, str]] = []
+    for day in sorted(days):
+        if runs and _day(runs[-1][1], 1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _load_records(con: Any, profile: Profile, stale: list[str]) -> None:
+    """The records of the stale days and their neighbours, roles picked, into `records`."""
     fragments: dict[str, str] = {}
     values: list[Any] = []
     for role in ("question", "answer", "response_ms", "error", "satisfaction", "user",
@@ -114,17 +132,22 @@ def _records(con: Any, profile: Profile, low: str, high: str) -> dict[str, list[
         fragments[role], bound = profile.expr(role)
         values.extend(bound)
     corr, corr_values = _corr(profile)
-    text = sql.render("interactions_records", corr=corr, **fragments)
-    # the select list (corr first), then the window
-    rows = con.execute(text, [*corr_values, *values, low, high]).fetchall()
-    grouped: dict[str, list[Record]] = defaultdict(list)
-    for r in rows:
-        record = Record(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-            r[13], r[14], r[15], r[16],
-        )  # fmt: skip
-        grouped[record.corr].append(record)
-    return grouped
+    runs = _runs([_day(d, s) for d in stale for s in (-1, 0, 1)])
+    days = " OR ".join(["date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)"] * len(runs))
+    text = sql.render("interactions_records", corr=corr, days=days, **fragments)
+    bounds = [day for run in runs for day in run]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE records AS {text}", [*corr_values, *values, *bounds])
+
+
+def _window(con: Any, low: str, high: str) -> Any:
+    """The interactions of the records of days low..high, as an Arrow table (one query)."""
+    text = sql.render(
+        "interactions_derive",
+        answer_chars=str(ANSWER_CHARS),
+        thumbs_up=literals(THUMBS_UP),
+        thumbs_down=literals(THUMBS_DOWN),
+    )
+    return con.sql(text, params=[low, high]).to_arrow_table()
 
 
 def _corr(profile: Profile) -> tuple[str, list[Any]]:
@@ -134,24 +157,35 @@ def _corr(profile: Profile) -> tuple[str, list[Any]]:
     return f"coalesce({corr}, {user})", [*corr_values, *user_values]
 
 
-def _rows_of_day(con: Any, profile: Profile, day: str) -> list[dict[str, Any]]:
-    """The interactions whose first record is on `day`, from the records around it."""
-    grouped = _records(con, profile, _day(day, -1), _day(day, 1))
-    found = [i for records in grouped.values() for i in interactions(records)]
-    vocab = vocabulary(i.first.question for i in found if i.first.question)
-    start = int(dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC).timestamp() * 1e6)
-    end = start + 86_400_000_000
-    rows = [row_of(i, vocab) for i in found if start <= i.first.ts_us < end]
-    rows.sort(key=lambda r: (r["ts"], r["file_id"], r["file_offset"]))
-    return rows
-
-
-def _write(rows: list[dict[str, Any]], target: Path, compression: str) -> None:
+def _rows_of_day(con: Any, day: str) -> Any:
+    """The interactions whose first record is on `day` (an Arrow table in the stream's
+    schema), from the records around it; topics are named by the window's questions."""
     import pyarrow as pa
+    import pyarrow.compute as pc
+
+    window = _window(con, _day(day, -1), _day(day, 1))
+    vocab = vocabulary(q for q in pc.unique(window.column("question")).to_pylist() if q)
+    start = int(dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC).timestamp() * 1e6)
+    ts = window.column("ts")
+    table = window.filter(pc.and_(pc.greater_equal(ts, start), pc.less(ts, start + 86_400_000_000)))
+    columns = question_columns(table.column("question").to_pylist(), vocab)
+    schema = arrow_schema(_OUT)
+    arrays = []
+    for name in schema.names:
+        if name in columns:
+            arrays.append(pa.array(columns[name], pa.string()))
+        else:
+            arrays.append(table.column(name))
+    return pa.Table.from_arrays(
+        [a.cast(schema.field(n).type) for a, n in zip(arrays, schema.names, strict=True)],
+        schema=schema,
+    )
+
+
+def _write(table: Any, target: Path, compression: str) -> None:
     import pyarrow.parquet as pq
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(rows, schema=arrow_schema(_OUT))
     pq.write_table(table, target, compression=None if compression == "none" else compression)
 
 
@@ -172,7 +206,7 @@ def _derive_days(
     stale: list[str],
     existing: dict[str, list[Location]],
     looked_at: tuple[str, str],
-) -> tuple[Profile, dict[str, list[dict[str, Any]]]]:
+) -> tuple[Profile, dict[str, Any]]:
     """The profile (detected in the days `looked_at`), and the rows of the stale days (all
     days when the profile changed)."""
     import duckdb
@@ -183,7 +217,10 @@ def _derive_days(
         known = _state(manifest)["profile"]
         if known and profile.as_dict() != known:  # a role names another field now
             stale = _stale(_digests(manifest, "changed"), existing, {})
-        rows = {d: _rows_of_day(con, profile, d) if profile.usable else [] for d in stale}
+        rows: dict[str, Any] = dict.fromkeys(stale)
+        if profile.usable:
+            _load_records(con, profile, stale)
+            rows = {d: _rows_of_day(con, d) for d in stale}
     except duckdb.Error as exc:
         raise StoreError(f"could not derive the interactions: {exc}") from exc
     finally:
@@ -191,8 +228,11 @@ def _derive_days(
     return profile, rows
 
 
-def derive(manifest: Manifest, settings: Settings, ingest_id: str | None) -> Manifest | None:
-    """Derive the stale days' interactions and commit them; None when nothing changed.
+def derive(
+    manifest: Manifest, settings: Settings, ingest_id: str | None, everything: bool = False
+) -> Manifest | None:
+    """Derive the stale days' interactions (every day's with `everything`: `loglake
+    rebuild-summaries`) and commit them; None when nothing changed.
 
     Until a lake has interactions, only the days an ingest (`ingest_id`) wrote are looked
     at for a question field, so a database's lake pays one small scan per ingest."""
@@ -203,19 +243,19 @@ def derive(manifest: Manifest, settings: Settings, ingest_id: str | None) -> Man
     existing: dict[str, list[Location]] = defaultdict(list)
     for loc in manifest.locations(_OUT):
         existing[loc.date].append(loc)
-    done = _state(manifest)["dates"]
+    done = {} if everything else _state(manifest)["dates"]
     stale = _stale(digests, existing, done)
     if not stale:
         return None
     looked_at = (_day(stale[0], -1), _day(stale[-1], 1))
-    if not done:  # never derived: is this ingest an assistant's? (not the whole lake again)
+    if not done and not everything:  # never derived: is this ingest an assistant's?
         new = sorted(loc.date for loc in manifest.locations(_EVENTS) if loc.ingest_id == ingest_id)
         if not new:
             return None
         looked_at = (new[0], new[-1])
     profile, days = _derive_days(manifest, settings, stale, existing, looked_at)
     doomed = [loc.key for d in days for loc in existing.get(d, ())]
-    if not doomed and not any(days.values()):
+    if not doomed and not any(t is not None and t.num_rows for t in days.values()):
         return None  # not an assistant's logs: no version of its own
     data = copy.deepcopy(manifest.data)
     part = "interactions-" + uuid.uuid4().hex[:8]
@@ -223,12 +263,12 @@ def derive(manifest: Manifest, settings: Settings, ingest_id: str | None) -> Man
     for key in doomed:
         del data["artifacts"][key]
     for day, rows in days.items():
-        if not rows:
+        if rows is None or not rows.num_rows:
             continue
         rel = PARTITION_FILE.format(stream=_OUT.value, column=PARTITION_COLUMN, date=day, part=part)
         _write(rows, staging / rel, settings.compression)
         data["artifacts"][rel] = {
-            "stream": _OUT.value, "date": day, "rows": len(rows),
+            "stream": _OUT.value, "date": day, "rows": rows.num_rows,
             "bytes": (staging / rel).stat().st_size, "sha256": file_digest(staging / rel),
             "schema": schema_id(_OUT), "ingest_id": part,
         }  # fmt: skip

@@ -17,10 +17,12 @@ from loglake.config import load_settings
 @data_option
 @handle_errors
 def rebuild_summaries_cmd(root: str | None) -> None:
-    """Recompute every summary from the Parquet files alone."""
+    """Recompute every summary, and the assistant interactions, from the Parquet files alone."""
+    from loglake.analytics.interactions_derive import derive
     from loglake.analytics.listeners import after_commit
     from loglake.analytics.rollup_writer import rebuild
     from loglake.analytics.summaries import rebuild_ingest_summaries
+    from loglake.schema import Stream
     from loglake.store.listeners import Commit, notify
     from loglake.store.lock import dataset_change
     from loglake.store.manifest import Manifest
@@ -30,13 +32,16 @@ def rebuild_summaries_cmd(root: str | None) -> None:
     require_dataset(settings.root)
     with dataset_change(settings.root, "rebuild-summaries", warn=warn):
         manifest = Manifest.load(settings.root)
+        # the interactions first: they commit a version of their own, which the rest reads
+        manifest = derive(manifest, settings, None, everything=True) or manifest
+        interactions = sum(loc.rows for loc in manifest.locations(Stream.INTERACTIONS))
         count = rebuild_ingest_summaries(manifest)
         parts = len(rebuild(manifest)["parts"]) if settings.rollups else 0
         # the dataset summary and the answers: what follows a commit of this version
         notify(after_commit(settings), Commit(manifest), warn)
     err(
-        f"Rebuilt {count + 1} summaries, {parts} rollup parts and the dashboard answers "
-        f"in {settings.root}"
+        f"Rebuilt {count + 1} summaries, {parts} rollup parts, {interactions} interactions "
+        f"and the dashboard answers in {settings.root}"
     )
 
 

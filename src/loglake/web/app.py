@@ -25,6 +25,9 @@ __all__ = ["MAX_REQUEST_BYTES", "check_exposure", "create_app"]
 
 
 def _is_api() -> bool:
+    """A request whose errors are JSON: the API, and GraphQL but for its GraphiQL page."""
+    if request.path.startswith("/graphql"):
+        return request.method != "GET" or "query" in request.args or request.path != "/graphql"
     return request.path.startswith("/api/") or request.path == "/api"
 
 

@@ -4,10 +4,10 @@
   `?token=`, or the `loglake_token` cookie that `?token=` and the sign-in form set).
 - CSRF: a state-changing request (POST …) must come from our own pages — it carries the
   per-process CSRF token (form field `csrf_token` or header `X-CSRF-Token`) — or be a JSON
-  API call (`Content-Type: application/json` under /api/, which a cross-site form cannot
-  send without a CORS preflight we never grant), or a push of records (`POST /api/ingest`
-  with `application/x-ndjson`, also a type no cross-site form can send) that carries no
-  session cookie. A foreign `Origin` is always refused.
+  API call (`Content-Type: application/json` under /api/ or to /graphql, which a
+  cross-site form cannot send without a CORS preflight we never grant), or a push of
+  records (`POST /api/ingest` with `application/x-ndjson`, also a type no cross-site form
+  can send) that carries no session cookie. A foreign `Origin` is always refused.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUSH_PATH = "/api/ingest"
+GRAPHQL_PATH = "/graphql"
 PUSH_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/x-jsonlines"})
 
 HEADERS = {
@@ -88,7 +89,8 @@ def csrf_problem(request: Request, expected: str) -> str | None:
         token = request.form.get(CSRF_FIELD, "")
     if token:
         return None if same_secret(token, expected) else "invalid CSRF token; reload the page"
-    if request.path.startswith("/api/") and request.mimetype == "application/json":
+    json_api = request.path.startswith("/api/") or request.path == GRAPHQL_PATH
+    if json_api and request.mimetype == "application/json":
         return None
     if request.path == PUSH_PATH and request.mimetype in PUSH_TYPES and not request.cookies:
         return None

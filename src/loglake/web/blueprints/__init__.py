@@ -10,6 +10,7 @@ from flask import Blueprint
 
 from loglake.web.blueprints import (
     alerts,
+    graphql,
     interactions,
     logs,
     overview,
@@ -32,6 +33,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     alerts.area,
     interactions.area,
     tools.area,
+    graphql.area,
 )
 
 __all__ = ["BLUEPRINTS"]

@@ -1,0 +1,1 @@
+"""GraphQL over the question registry: the schema (`schema.py`) and its types."""
