@@ -52,13 +52,14 @@ bench: install
 	$(BIN)/python bench/run.py
 
 # the README's pictures: the browser tests save every page they check to LOGLAKE_SCREENSHOTS;
-# these four are copied into docs/screenshots/ (not part of `make test`)
+# these five are copied into docs/screenshots/ (not part of `make test`)
 SHOT_DIR := test-artifacts/readme-shots
 SHOT_TESTS := "tests/test_ui.py::test_every_page_loads_clean_and_draws_its_charts[/dashboard]" \
 	"tests/test_ui.py::test_every_page_loads_clean_and_draws_its_charts[/slow-queries]" \
 	"tests/test_ui_logs.py::test_the_page_loads_clean_with_its_histogram" \
-	"tests/test_ui_interactions.py::test_the_overview_shows_plain_numbers_and_its_trend"
-SHOTS := dashboard slow-queries logs interactions
+	"tests/test_ui_interactions.py::test_the_overview_shows_plain_numbers_and_its_trend" \
+	"tests/test_ui_pg_advisor.py::test_bottlenecks_then_a_simulation_and_an_answer"
+SHOTS := dashboard slow-queries logs interactions pg-bottlenecks
 
 screenshots: install test-deps
 	rm -rf $(SHOT_DIR)
