@@ -73,7 +73,7 @@ def test_the_generated_log_of_the_benchmarks_is_read_in_c_alone(tmp_path: Path) 
     assert lines == stats.lines
     assert fallback == []
     assert events["ts"][0] == stats.events
-    assert slow["ts"][0] == stats.slow > 10_000
+    assert slow["ts"][0] == stats.slow > 5_000
     assert len(others) == stats.auth_ok + stats.auth_fail + stats.conn_accepted + (
         stats.conn_ended + stats.metadata
     )
@@ -198,7 +198,7 @@ ODD = [
     _slow('"ns":"a.b","command":{"find":"\u4e2d\u6587","filter":{"\u00e9t\u00e9":1}}'),
     # headers of every type, duplicate keys, long messages
     '{"t":{"$date":"2024-01-01T00:00:00.000Z"},"s":5,"c":"X","id":1,"ctx":"m","msg":"x"}',
-    '{"t":{"$date":"2024-01-01T00:00:00.000Z"},"s":"","c":null,"id":"22943","msg":{"a":1}}',
+    '{"t":{"$date":"2024-01-01T00:00:00.000Z"},"s":"","c":null,"id":"22943","msg":12}',
     '{"t":{"$date":"2024-01-01T00:00:00.000Z"},"s":"W","id":51803.0,"msg":"float id"}',
     '{"t":{"$date":"2024-01-01T00:00:00.000Z"},"s":"D2","id":9223372036854775808}',
     '{"t":{"$date":"2024-01-01T00:00:00.000Z"},"s":"\u00c9","id":-1,"ctx":"a","ctx":"b"}',
