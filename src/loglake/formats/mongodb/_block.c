@@ -306,9 +306,30 @@ static int64_t floor_div(int64_t a, int64_t b) {
 
 static PyObject *to_py(yyjson_val *v);
 
-static PyObject *key_of(yyjson_val *key) {
-    return PyUnicode_DecodeUTF8(yyjson_get_str(key), (Py_ssize_t)yyjson_get_len(key), NULL);
+#define TEXT_CACHE 4096 /* slots, a power of two */
+#define TEXT_CACHED 40   /* bytes: longer strings are always made anew */
+static PyObject *text_cache[TEXT_CACHE];
+
+/* A str for a short ASCII string from a small cache (keys and names repeat on every line:
+ * one str each, its hash computed once), else a new one. */
+static PyObject *text_py(yyjson_val *v) {
+    const char *s = yyjson_get_str(v);
+    size_t n = yyjson_get_len(v);
+    if (n > TEXT_CACHED) return PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, NULL);
+    uint32_t h = 2166136261u;
+    for (size_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
+    PyObject **slot = &text_cache[h & (TEXT_CACHE - 1)];
+    PyObject *hit = *slot;
+    if (hit != NULL && (size_t)PyUnicode_GET_LENGTH(hit) == n &&
+        memcmp(PyUnicode_DATA(hit), s, n) == 0) {
+        return Py_NewRef(hit);
+    }
+    PyObject *fresh = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, NULL);
+    if (fresh != NULL && PyUnicode_IS_COMPACT_ASCII(fresh)) Py_XSETREF(*slot, Py_NewRef(fresh));
+    return fresh;
 }
+
+static PyObject *key_of(yyjson_val *key) { return text_py(key); }
 
 /* The value as orjson.loads makes it (NULL, error set, for a big number). */
 static PyObject *to_py(yyjson_val *v) {
@@ -322,7 +343,7 @@ static PyObject *to_py(yyjson_val *v) {
         if (yyjson_is_uint(v)) return PyLong_FromUnsignedLongLong(yyjson_get_uint(v));
         return PyFloat_FromDouble(yyjson_get_real(v));
     case YYJSON_TYPE_STR:
-        return PyUnicode_DecodeUTF8(yyjson_get_str(v), (Py_ssize_t)yyjson_get_len(v), NULL);
+        return text_py(v);
     case YYJSON_TYPE_ARR: {
         PyObject *list = PyList_New((Py_ssize_t)yyjson_arr_size(v));
         if (list == NULL) return NULL;

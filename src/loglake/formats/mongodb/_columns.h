@@ -59,50 +59,67 @@ static void col_free(Col *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* Sets bit `i` of a bitmap that grows a byte at a time (new bytes start at 0). */
-static int bit_put(Mem *m, int64_t i, int on) {
-    size_t byte = (size_t)(i >> 3);
-    if (byte >= m->len) {
-        if (mem_reserve(m, 1) < 0) return -1;
+/* Appends bit `i` (the next one) to a bitmap that grows a byte at a time. */
+static inline int bit_put(Mem *m, int64_t i, int on) {
+    if ((i & 7) == 0) {
+        if (m->len == m->cap && mem_reserve(m, 1) < 0) return -1;
         m->p[m->len++] = 0;
     }
-    if (on) m->p[byte] |= (char)(1 << (i & 7));
+    if (on) m->p[i >> 3] |= (char)(1 << (i & 7));
     return 0;
 }
 
-/* Appends one slot: valid (with `value` of `size` bytes, or a bool in `on`) or null. */
-static int col_slot(Col *c, int valid, const void *value, size_t size, int on) {
+/* Appends a fixed-size value (8 or 4 bytes; zeros for a null). */
+static inline int fixed_put(Mem *m, const void *value, size_t size) {
+    if (m->len + 8 > m->cap && mem_reserve(m, 8) < 0) return -1;
+    if (size == 8) memcpy(m->p + m->len, value, 8);
+    else memcpy(m->p + m->len, value, 4);
+    m->len += size;
+    return 0;
+}
+
+static inline int col_done(Col *c, int valid) {
     if (bit_put(&c->valid, c->n, valid) < 0) return -1;
-    if (c->kind == K_BOOL) {
-        if (bit_put(&c->data, c->n, valid && on) < 0) return -1;
-    } else if (c->kind == K_STR) {
-        if (valid && size > (size_t)INT32_MAX - c->data.len) return -1;
-        if (valid && mem_put(&c->data, value, size) < 0) return -1;
-        int32_t end = (int32_t)c->data.len;
-        if (mem_put(&c->offsets, &end, sizeof end) < 0) return -1;
-    } else {
-        static const char zeros[8] = {0};
-        if (mem_put(&c->data, valid ? value : zeros, size) < 0) return -1;
-    }
     c->n++;
-    if (!valid) c->nulls++;
+    c->nulls += !valid;
     return 0;
 }
 
-static int col_null(Col *c) {
-    size_t size = c->kind == K_I32 ? 4 : 8;
-    return col_slot(c, 0, NULL, size, 0);
+static inline int col_null(Col *c) {
+    static const char zeros[8] = {0};
+    int rc = 0;
+    if (c->kind == K_BOOL) {
+        rc = bit_put(&c->data, c->n, 0);
+    } else if (c->kind == K_STR) {
+        int32_t end = (int32_t)c->data.len;
+        rc = fixed_put(&c->offsets, &end, 4);
+    } else {
+        rc = fixed_put(&c->data, zeros, c->kind == K_I32 ? 4 : 8);
+    }
+    return rc < 0 ? -1 : col_done(c, 0);
 }
 
-static int col_i64(Col *c, int64_t v) { return col_slot(c, 1, &v, sizeof v, 0); }
+static inline int col_i64(Col *c, int64_t v) {
+    return fixed_put(&c->data, &v, 8) < 0 ? -1 : col_done(c, 1);
+}
 
-static int col_i32(Col *c, int32_t v) { return col_slot(c, 1, &v, sizeof v, 0); }
+static inline int col_i32(Col *c, int32_t v) {
+    return fixed_put(&c->data, &v, 4) < 0 ? -1 : col_done(c, 1);
+}
 
-static int col_f64(Col *c, double v) { return col_slot(c, 1, &v, sizeof v, 0); }
+static inline int col_f64(Col *c, double v) {
+    return fixed_put(&c->data, &v, 8) < 0 ? -1 : col_done(c, 1);
+}
 
-static int col_bool(Col *c, int on) { return col_slot(c, 1, NULL, 0, on); }
+static inline int col_bool(Col *c, int on) {
+    return bit_put(&c->data, c->n, on) < 0 ? -1 : col_done(c, 1);
+}
 
-static int col_str(Col *c, const char *s, size_t n) { return col_slot(c, 1, s, n, 0); }
+static inline int col_str(Col *c, const char *s, size_t n) {
+    if (n > (size_t)INT32_MAX - c->data.len || mem_put(&c->data, s, n) < 0) return -1;
+    int32_t end = (int32_t)c->data.len;
+    return fixed_put(&c->offsets, &end, 4) < 0 ? -1 : col_done(c, 1);
+}
 
 static PyObject *mem_bytes(const Mem *m) {
     return PyBytes_FromStringAndSize(m->p ? m->p : "", (Py_ssize_t)m->len);
