@@ -5,7 +5,7 @@
 Ingests FILE with one worker (into a temporary root) with timers wrapped around the block
 parser and its stages, the Parquet writes and the template mining inside them (ns per
 event). The block parser is the C one-pass parser where the extension is built (its C
-pass, the Arrow tables, the auth/connection rows, the lines left to the per-line parser);
+pass, the Arrow tables over its buffers, the lines left to the per-line parser);
 with `--duckdb` (or without the extension) it is the DuckDB path (the Python shape step,
 the auth/connection rows), and the DuckDB SQL alone over the same blocks is timed after.
 The notes in docs/benchmarks.md quote it.
@@ -85,7 +85,6 @@ def _time_the_c_path() -> None:
     module = json_block_c._compiled
     module.parse_block = timed("C: one JSON pass (parse_block)", module.parse_block)  # type: ignore[union-attr]
     json_block_c._table = timed("Arrow tables from the C buffers", json_block_c._table)
-    json_block_c._other_row = timed("Python: auth/connection rows", json_block_c._other_row)
     parser._per_line = timed("Python: lines left to the per-line parser", parser._per_line)  # type: ignore[method-assign]
 
 

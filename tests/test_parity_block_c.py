@@ -67,16 +67,16 @@ def test_the_generated_log_of_the_benchmarks_is_read_in_c_alone(tmp_path: Path) 
     with log.open("wb") as out:
         stats = generate(GenSpec(seed=42, target_bytes=20_000_000), out)
     data = log.read_bytes()
-    lines, fallback, events, slow, others = json_block_c._compiled.parse_block(  # type: ignore[union-attr]
+    lines, fallback, streams = json_block_c._compiled.parse_block(  # type: ignore[union-attr]
         data, 0, 64 * 1024 * 1024
     )
     assert lines == stats.lines
     assert fallback == []
-    assert events["ts"][0] == stats.events
-    assert slow["ts"][0] == stats.slow > 5_000
-    assert len(others) == stats.auth_ok + stats.auth_fail + stats.conn_accepted + (
-        stats.conn_ended + stats.metadata
-    )
+    assert streams["events"]["ts"][0] == stats.events
+    assert streams["slow_queries"]["ts"][0] == stats.slow > 5_000
+    assert streams["authentications"]["ts"][0] == stats.auth_ok + stats.auth_fail > 500
+    connections = stats.conn_accepted + stats.conn_ended + stats.metadata
+    assert streams["connections"]["ts"][0] == connections > 1_000
     got = three_ways(tmp_path, log)
     assert got["report"]["rows"]["slow_queries"] == stats.slow
 

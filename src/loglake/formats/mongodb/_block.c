@@ -1,14 +1,14 @@
 /* One JSON pass per line in C: `parse_block(block, base, max_line)` reads a block of mongod
- * JSON log lines with yyjson (vendor/yyjson, MIT) and builds the `events` and
- * `slow_queries` columns as Arrow buffers (_columns.h), query shapes included (the rules of
- * _shape.c, applied to the command's shape fields only, made Python objects once).
+ * JSON log lines with yyjson (vendor/yyjson, MIT) and builds the `events`, `slow_queries`,
+ * `authentications` and `connections` columns as Arrow buffers (_columns.h), query shapes
+ * included (the rules of _shape.c, applied to the command's shape fields only, made Python
+ * objects once). It returns (lines, fallback, {stream: {column: buffers}}).
  *
  * It mirrors the per-line parser (json_line.py) rule for rule for the lines it is sure of;
  * any line it is not sure of (invalid JSON, not UTF-8, a timestamp in another form, a value
  * of an odd type, a duplicate key, deep nesting, big numbers) goes back to Python in the
  * `fallback` list and the per-line parser decides, so both paths give the same rows
- * (tests/test_parity_block_c.py). Authentication and connection lines get their event here
- * and their attributes as a dict, for json_line's own row builders.
+ * (tests/test_parity_block_c.py).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -539,12 +539,6 @@ static int shape_hash(Str ns, Str op, const char *shape, size_t n, Str *out) {
 
 /* ---- one line ---------------------------------------------------------------------- */
 
-typedef struct {
-    Col ev[E_COUNT], sq[S_COUNT];
-    PyObject *fallback, *others;
-    yyjson_alc *alc;
-} State;
-
 enum { H_T, H_S, H_C, H_ID, H_CTX, H_MSG, H_ATTR, H_TRUNCATED, H_COUNT };
 static const Str HEAD_KEYS[H_COUNT] = {NAME("t"),   NAME("s"),   NAME("c"),    NAME("id"),
                                       NAME("ctx"), NAME("msg"), NAME("attr"), NAME("truncated")};
@@ -589,25 +583,14 @@ static const char *level_of(Str severity) {
     }
 }
 
-/* The attributes a line's rows read, each at most once; `user` and `principalName` as a
- * dict's get() would find them (the last one). */
-static int scan_attr(yyjson_val *attr, yyjson_val **found, yyjson_val **user,
-                     yyjson_val **principal) {
+/* The attributes a slow query reads (and durationMillis), each at most once. */
+static int scan_attr(yyjson_val *attr, yyjson_val **found) {
     memset(found, 0, sizeof(yyjson_val *) * X_COUNT);
-    *user = *principal = NULL;
     if (attr == NULL) return SURE;
     yyjson_val *key, *item;
     size_t idx, max;
     yyjson_obj_foreach(attr, idx, max, key, item) {
         Str k = str_of(key);
-        if (str_is(k, "user")) {
-            *user = item;
-            continue;
-        }
-        if (str_is(k, "principalName")) {
-            *principal = item;
-            continue;
-        }
         int i = k.n ? name_index(k, attr_keys, X_COUNT) : -1;
         if (i >= 0) {
             if (found[i] != NULL) return UNSURE;
@@ -753,6 +736,123 @@ python_error:
     return UNSURE;
 }
 
+/* ---- authentication and connection rows: json_line.auth_row / connection_row ----- */
+
+enum { AU_OFFSET, AU_LENGTH, AU_TS, AU_DAY, AU_USER, AU_AUTH_DB, AU_MECHANISM, AU_RESULT,
+       AU_ERROR, AU_ERROR_CODE, AU_CONNECTION_ID, AU_CLIENT_IP, AU_CLIENT_PORT, AU_COUNT };
+static const ColSpec AUTH_COLS[AU_COUNT] = {
+    {"file_offset", K_I64}, {"line_length", K_I64},   {"ts", K_I64},        {"day", K_I64},
+    {"user", K_STR},        {"auth_db", K_STR},       {"mechanism", K_STR}, {"result", K_STR},
+    {"error", K_STR},       {"error_code", K_I32},    {"connection_id", K_I64},
+    {"client_ip", K_STR},   {"client_port", K_I32}};
+
+enum { CO_OFFSET, CO_LENGTH, CO_TS, CO_DAY, CO_EVENT, CO_CONNECTION_ID, CO_CLIENT_IP,
+       CO_CLIENT_PORT, CO_OPEN, CO_UUID, CO_DRIVER_NAME, CO_DRIVER_VERSION, CO_APP_NAME,
+       CO_OS_TYPE, CO_OS_NAME, CO_PLATFORM, CO_COUNT };
+static const ColSpec CONNECTION_COLS[CO_COUNT] = {
+    {"file_offset", K_I64},    {"line_length", K_I64}, {"ts", K_I64},
+    {"day", K_I64},            {"event", K_STR},       {"connection_id", K_I64},
+    {"client_ip", K_STR},      {"client_port", K_I32}, {"connection_count", K_I64},
+    {"uuid", K_STR},           {"driver_name", K_STR}, {"driver_version", K_STR},
+    {"app_name", K_STR},       {"os_type", K_STR},     {"os_name", K_STR},
+    {"platform", K_STR}};
+
+/* the attributes these rows read, found as a dict's get() finds them (the last one) */
+enum { O_USER, O_PRINCIPAL, O_DB, O_AUTH_DB, O_MECHANISM, O_ERROR, O_RESULT, O_REMOTE,
+       O_CLIENT, O_DOC, O_CONNECTION_ID, O_CONNECTION_COUNT, O_UUID, O_COUNT };
+static const Str OTHER_KEYS[O_COUNT] = {
+    NAME("user"),   NAME("principalName"), NAME("db"),     NAME("authenticationDatabase"),
+    NAME("mechanism"), NAME("error"),      NAME("result"), NAME("remote"),
+    NAME("client"), NAME("doc"),           NAME("connectionId"), NAME("connectionCount"),
+    NAME("uuid")};
+
+static void scan_last(yyjson_val *obj, yyjson_val **out) {
+    memset(out, 0, sizeof(yyjson_val *) * O_COUNT);
+    yyjson_val *key, *item;
+    size_t idx, max;
+    if (!yyjson_is_obj(obj)) return;
+    yyjson_obj_foreach(obj, idx, max, key, item) {
+        Str k = str_of(key);
+        int i = k.n ? name_index(k, OTHER_KEYS, O_COUNT) : -1;
+        if (i >= 0) out[i] = item;
+    }
+}
+
+/* `_str_or_none(x) or None` */
+static int text_or_none(yyjson_val *x, Val *out) {
+    if (text_of(x, out) != SURE) return UNSURE;
+    if (out->set && out->s.n == 0) out->set = 0;
+    return SURE;
+}
+
+static int auth_values(int ok, yyjson_val **a, const Val *context, Val *v) {
+    if (text_or_none(a[O_USER] ? a[O_USER] : a[O_PRINCIPAL], &v[AU_USER]) != SURE ||
+        text_or_none(a[O_DB] ? a[O_DB] : a[O_AUTH_DB], &v[AU_AUTH_DB]) != SURE ||
+        text_or_none(a[O_MECHANISM], &v[AU_MECHANISM]) != SURE) {
+        return UNSURE;
+    }
+    v[AU_RESULT] = (Val){1, 0, 0, lit(ok ? "success" : "failure")};
+    yyjson_val *error = a[O_ERROR], *result = a[O_RESULT];
+    if (yyjson_is_raw(result)) return UNSURE;
+    if (yyjson_is_int(result)) {
+        Val code;
+        if (int_of(result, &code, INT32_MIN, INT32_MAX) != SURE) return UNSURE;
+        if (code.i != 0) v[AU_ERROR_CODE] = code; /* `result or None` */
+    } else if (yyjson_is_str(result) && !ok && (error == NULL || yyjson_is_null(error))) {
+        error = result; /* early 4.4: "result":"UserNotFound: ..." */
+    }
+    if (text_of(error, &v[AU_ERROR]) != SURE) return UNSURE;
+    if (connection_of(context, &v[AU_CONNECTION_ID]) != SURE) return UNSURE;
+    return host_port(a[O_REMOTE] ? a[O_REMOTE] : a[O_CLIENT], &v[AU_CLIENT_IP],
+                     &v[AU_CLIENT_PORT]);
+}
+
+static int connection_values(int64_t msg_id, yyjson_val **a, const Val *context, Val *v) {
+    if (host_port(a[O_REMOTE], &v[CO_CLIENT_IP], &v[CO_CLIENT_PORT]) != SURE) return UNSURE;
+    if (msg_id == 51800) { /* client metadata */
+        v[CO_EVENT] = (Val){1, 0, 0, lit("metadata")};
+        Val client = *context;
+        if (a[O_CLIENT] != NULL) {
+            client.set = yyjson_is_str(a[O_CLIENT]);
+            client.s = str_of(a[O_CLIENT]);
+        }
+        if (connection_of(&client, &v[CO_CONNECTION_ID]) != SURE) return UNSURE;
+        yyjson_val *doc = a[O_DOC];
+        if (!yyjson_is_obj(doc)) return SURE;
+        yyjson_val *driver = last_member(doc, "driver"), *os = last_member(doc, "os");
+        yyjson_val *app = last_member(doc, "application");
+        if (text_of(last_member(driver, "name"), &v[CO_DRIVER_NAME]) != SURE ||
+            text_of(last_member(driver, "version"), &v[CO_DRIVER_VERSION]) != SURE ||
+            text_of(last_member(os, "type"), &v[CO_OS_TYPE]) != SURE ||
+            text_of(last_member(os, "name"), &v[CO_OS_NAME]) != SURE ||
+            text_of(last_member(app, "name"), &v[CO_APP_NAME]) != SURE ||
+            text_of(last_member(doc, "platform"), &v[CO_PLATFORM]) != SURE) {
+            return UNSURE;
+        }
+        return SURE;
+    }
+    v[CO_EVENT] = (Val){1, 0, 0, lit(msg_id == 22943 ? "accepted" : "ended")};
+    if (int_of(a[O_CONNECTION_ID], &v[CO_CONNECTION_ID], INT64_MIN, INT64_MAX) != SURE ||
+        int_of(a[O_CONNECTION_COUNT], &v[CO_OPEN], INT64_MIN, INT64_MAX) != SURE) {
+        return UNSURE;
+    }
+    if (!v[CO_CONNECTION_ID].set && connection_of(context, &v[CO_CONNECTION_ID]) != SURE) {
+        return UNSURE;
+    }
+    yyjson_val *uuid = a[O_UUID];
+    while (yyjson_is_obj(uuid)) { /* "…", {"$uuid": …} or {"uuid": {"$uuid": …}} */
+        yyjson_val *inner = last_member(uuid, "$uuid");
+        uuid = inner != NULL ? inner : last_member(uuid, "uuid");
+    }
+    return text_of(uuid, &v[CO_UUID]);
+}
+
+typedef struct {
+    Col ev[E_COUNT], sq[S_COUNT], au[AU_COUNT], co[CO_COUNT];
+    PyObject *fallback;
+    yyjson_alc *alc;
+} State;
+
 static int is_interesting(int64_t id) {
     switch (id) {
     case SLOW_QUERY: case 20250: case 5286306: case 20249: case 5286307: case 22943:
@@ -823,8 +923,8 @@ static int line_rows(State *st, const char *line, size_t len, int64_t offset) {
     }
     int64_t msg_id = e[E_MSG_ID].i;
     yyjson_val *attr = yyjson_is_obj(head[H_ATTR]) ? head[H_ATTR] : NULL;
-    yyjson_val *found[X_COUNT], *user, *principal;
-    if (scan_attr(attr, found, &user, &principal) != SURE) goto done;
+    yyjson_val *found[X_COUNT];
+    if (scan_attr(attr, found) != SURE) goto done;
     yyjson_val *duration = found[A_DURATION];
     if (yyjson_is_raw(duration)) goto done;
     if (is_number(duration)) e[E_DURATION] = (Val){1, 0, yyjson_get_num(duration), {0}};
@@ -842,30 +942,23 @@ static int line_rows(State *st, const char *line, size_t len, int64_t offset) {
         }
         goto done;
     }
-    if (is_auth(msg_id)) {
-        yyjson_val *name = user != NULL ? user : principal;
-        if (yyjson_is_raw(name) || text_of(name, &e[E_USER]) != SURE) goto done;
-        if (e[E_USER].set && e[E_USER].s.n == 0) e[E_USER].set = 0; /* `or None` */
+    yyjson_val *other[O_COUNT];
+    scan_last(attr, other);
+    Val r[CO_COUNT] = {0}; /* CO_COUNT > AU_COUNT */
+    r[AU_OFFSET] = e[E_OFFSET]; /* the first four columns are the same in both */
+    r[AU_LENGTH] = e[E_LENGTH];
+    r[AU_TS] = e[E_TS];
+    r[AU_DAY] = e[E_DAY];
+    int auth = is_auth(msg_id);
+    rc = auth ? auth_values(msg_id == 20250 || msg_id == 5286306, other, &e[E_CONTEXT], r)
+              : connection_values(msg_id, other, &e[E_CONTEXT], r);
+    if (rc != SURE) goto done;
+    if (auth) e[E_USER] = r[AU_USER];
+    if (commit(st->ev, EVENT_COLS, e, E_COUNT) < 0 ||
+        (auth ? commit(st->au, AUTH_COLS, r, AU_COUNT)
+              : commit(st->co, CONNECTION_COLS, r, CO_COUNT)) < 0) {
+        rc = -1;
     }
-    PyObject *attrs = attr ? to_py(attr) : PyDict_New();
-    PyObject *context = e[E_CONTEXT].set ? PyUnicode_DecodeUTF8(e[E_CONTEXT].s.s,
-                                                                (Py_ssize_t)e[E_CONTEXT].s.n, NULL)
-                                         : Py_NewRef(Py_None);
-    PyObject *row = attrs && context ? Py_BuildValue("(LLLOOL)", (long long)offset,
-                                                     (long long)len, (long long)msg_id,
-                                                     context, attrs, (long long)ts)
-                                     : NULL;
-    Py_XDECREF(attrs);
-    Py_XDECREF(context);
-    if (row == NULL) {
-        rc = PyErr_ExceptionMatches(PyExc_MemoryError) ? -1 : UNSURE;
-        if (rc == UNSURE) PyErr_Clear(); /* a number beyond 64 bits: Python decides */
-        goto done;
-    }
-    rc = PyList_Append(st->others, row) < 0 || commit(st->ev, EVENT_COLS, e, E_COUNT) < 0
-             ? -1
-             : SURE;
-    Py_DECREF(row);
 done:
     keep_free(&keep);
     yyjson_doc_free(doc);
@@ -909,13 +1002,16 @@ PyObject *loglake_parse_block(PyObject *self, PyObject *const *args, Py_ssize_t 
     memset(&st, 0, sizeof st);
     for (int k = 0; k < E_COUNT; k++) col_init(&st.ev[k], EVENT_COLS[k].kind);
     for (int k = 0; k < S_COUNT; k++) col_init(&st.sq[k], slow_cols[k].kind);
+    for (int k = 0; k < AU_COUNT; k++) col_init(&st.au[k], AUTH_COLS[k].kind);
+    for (int k = 0; k < CO_COUNT; k++) col_init(&st.co[k], CONNECTION_COLS[k].kind);
     PyObject *result = NULL;
     st.fallback = PyList_New(0);
-    st.others = PyList_New(0);
     st.alc = yyjson_alc_dyn_new();
-    int ok = st.fallback && st.others && st.alc;
+    int ok = st.fallback && st.alc;
     for (int k = 0; ok && k < E_COUNT; k++) ok = col_ok(&st.ev[k]);
     for (int k = 0; ok && k < S_COUNT; k++) ok = col_ok(&st.sq[k]);
+    for (int k = 0; ok && k < AU_COUNT; k++) ok = col_ok(&st.au[k]);
+    for (int k = 0; ok && k < CO_COUNT; k++) ok = col_ok(&st.co[k]);
     if (!ok && !PyErr_Occurred()) PyErr_NoMemory();
     const char *data = view.buf;
     size_t size = (size_t)view.len, start = 0;
@@ -942,14 +1038,23 @@ PyObject *loglake_parse_block(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (ok) {
         PyObject *events = columns_dict(st.ev, EVENT_COLS, E_COUNT);
         PyObject *slow = events ? columns_dict(st.sq, slow_cols, S_COUNT) : NULL;
-        if (slow) result = Py_BuildValue("(LOOOO)", lines, st.fallback, events, slow, st.others);
+        PyObject *auths = slow ? columns_dict(st.au, AUTH_COLS, AU_COUNT) : NULL;
+        PyObject *conns = auths ? columns_dict(st.co, CONNECTION_COLS, CO_COUNT) : NULL;
+        if (conns) {
+            result = Py_BuildValue("(LO{sOsOsOsO})", lines, st.fallback, "events", events,
+                                   "slow_queries", slow, "authentications", auths,
+                                   "connections", conns);
+        }
         Py_XDECREF(events);
         Py_XDECREF(slow);
+        Py_XDECREF(auths);
+        Py_XDECREF(conns);
     }
     for (int k = 0; k < E_COUNT; k++) col_free(&st.ev[k]);
     for (int k = 0; k < S_COUNT; k++) col_free(&st.sq[k]);
+    for (int k = 0; k < AU_COUNT; k++) col_free(&st.au[k]);
+    for (int k = 0; k < CO_COUNT; k++) col_free(&st.co[k]);
     Py_XDECREF(st.fallback);
-    Py_XDECREF(st.others);
     if (st.alc) yyjson_alc_dyn_free(st.alc);
     PyBuffer_Release(&view);
     return result;

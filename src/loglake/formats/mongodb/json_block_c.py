@@ -1,12 +1,11 @@
 """Blocks of MongoDB JSON log lines in one C pass (the `_shape` extension's `parse_block`).
 
-`_block.c` reads each line once with yyjson and returns the `events` and `slow_queries`
-columns as Arrow buffers, query shapes included, so neither DuckDB's JSON functions nor
-Python touch the common lines. What it is not sure of comes back as `fallback` lines for
-the per-line parser (json_line.py), which decides them exactly as the other block path
-(json_block.py) does; authentication and connection lines come back as (offset, length,
-msg_id, context, attributes, ts) for json_line's row builders. Used when the extension is
-built (`available()`), else json_block.py's DuckDB path; `duckdb_only()` switches it off
+`_block.c` reads each line once with yyjson and returns the columns of all four streams
+(`events`, `slow_queries` with query shapes, `authentications`, `connections`) as Arrow
+buffers, so neither DuckDB's JSON functions nor Python touch the common lines. What it is
+not sure of comes back as `fallback` lines for the per-line parser (json_line.py), which
+decides them exactly as the other block path (json_block.py) does. Used when the extension
+is built (`available()`), else json_block.py's DuckDB path; `duckdb_only()` switches it off
 for parity tests (tests/test_parity_block_c.py).
 """
 
@@ -20,12 +19,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from loglake.formats.base import BadLine, BlockResult, FileContext, LineParser, Row
+from loglake.formats.base import BadLine, BlockResult, FileContext, LineParser
 from loglake.formats.mongodb import json_line, shape
 from loglake.schema import Stream, arrow_schema
 
 _WHITESPACE = b" \t\r\n\x0b\x0c"
 _OFFSETS = ("host", "file_id")  # the writer adds them
+_CONSTANTS = {Stream.SLOW_QUERIES: {"engine": "mongodb"}}
 
 _compiled: ModuleType | None
 try:  # the optional C extension (setup.py)
@@ -68,18 +68,14 @@ class CompiledBlockParser:
 
     def parse(self, block: bytes, base: int) -> BlockResult:
         """Parse `block` (complete lines; the last may lack its newline) read at `base`."""
-        lines, fallback, events, slow, others = self.parse_block(block, base, self.max_line)
+        lines, fallback, streams = self.parse_block(block, base, self.max_line)
         result = BlockResult(lines=lines)
         for start, length in fallback:
             self._per_line(block[start : start + length], base + start, length, result)
-        for offset, length, msg_id, context, attr, ts in others:
-            result.rows.append(_other_row(msg_id, attr, context, ts, offset, length))
-        if events["ts"][0]:
-            result.tables[Stream.EVENTS] = _table(Stream.EVENTS, events, {})
-        if slow["ts"][0]:
-            result.tables[Stream.SLOW_QUERIES] = _table(
-                Stream.SLOW_QUERIES, slow, {"engine": "mongodb"}
-            )
+        for name, columns in streams.items():
+            if columns["ts"][0]:
+                stream = Stream(name)
+                result.tables[stream] = _table(stream, columns, _CONSTANTS.get(stream, {}))
         return result
 
     def _per_line(self, line: bytes, offset: int, length: int, result: BlockResult) -> None:
@@ -104,20 +100,6 @@ class CompiledBlockParser:
         for _stream, row in outcome.rows:
             row.update(file_offset=offset, line_length=length)
         result.rows.extend(outcome.rows)
-
-
-def _other_row(
-    msg_id: int, attr: dict[str, Any], context: str | None, ts: int, offset: int, length: int
-) -> tuple[Stream, Row]:
-    """An authentications or connections row, by json_line's own builders."""
-    if msg_id in json_line.AUTH_OK or msg_id in json_line.AUTH_FAIL:
-        stream, row = Stream.AUTHENTICATIONS, json_line.auth_row(msg_id, attr, context)
-    else:
-        stream, row = Stream.CONNECTIONS, json_line.connection_row(msg_id, attr, context)
-    row["ts"] = ts
-    row["file_offset"] = offset
-    row["line_length"] = length
-    return stream, row
 
 
 def _array(kind: pa.DataType, column: tuple[int, int, bytes, bytes, bytes | None]) -> pa.Array:
