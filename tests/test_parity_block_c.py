@@ -8,16 +8,21 @@ the C path off for the DuckDB ingest.
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import SHARED_DATA, TEST_DATA, query
 from loglake.config import Settings
+from loglake.errors import InputError
 from loglake.formats.mongodb import json_block_c
 from loglake.generate import GenSpec, generate
 from loglake.ingest.pipeline import ingest
 from test_parity import STREAMS
+from test_shape import commands
 
 pytestmark = pytest.mark.skipif(
     not json_block_c.available(),
@@ -28,7 +33,7 @@ SQL = "SELECT * EXCLUDE (date) FROM t ORDER BY file_id, file_offset"
 
 
 def three_ways(
-    tmp_path: Path, log: Path, *, duckdb: bool = True, **options: object
+    tmp_path: Path, log: Path, *, duckdb: bool = True, fmt: str | None = None, **options: object
 ) -> dict[str, dict]:
     """Ingest `log` by the C block path, the per-line parser and (with `duckdb`) the
     DuckDB block path; assert all give the same rows and counts; return the C path's
@@ -36,14 +41,14 @@ def three_ways(
     DuckDB out, whose own parity with it is tests/test_parity.py's business."""
     base = Settings(root=tmp_path / "c", workers=1, range_bytes=1024 * 1024)
     base = base.with_options(**options) if options else base
-    c_report = ingest([str(log)], base)
+    c_report = ingest([str(log)], base, fmt)
     line = base.with_options(root=tmp_path / "line", vectorized=False)
-    others = [(line.root, ingest([str(log)], line))]
+    others = [(line.root, ingest([str(log)], line, fmt))]
     if duckdb:
         duck = base.with_options(root=tmp_path / "duckdb")
         with json_block_c.duckdb_only():
             assert not json_block_c.available()
-            others.append((duck.root, ingest([str(log)], duck)))
+            others.append((duck.root, ingest([str(log)], duck, fmt)))
         assert json_block_c.available()
     for _root, report in others:
         assert c_report["rows"] == report["rows"]
@@ -251,7 +256,7 @@ def test_odd_lines(tmp_path: Path) -> None:
     ]
     log = tmp_path / "odd.log"
     log.write_bytes(b"\n".join(raw) + b"\n")
-    got = three_ways(tmp_path, log, duckdb=False, max_line_bytes=200_000)
+    got = three_ways(tmp_path, log, duckdb=False, fmt="mongodb", max_line_bytes=200_000)
     assert got["report"]["bad_lines"]["too_long"] == 1
     lines, fallback, *_ = json_block_c._compiled.parse_block(log.read_bytes(), 0, 200_000)  # type: ignore[union-attr]
     assert lines == len(raw)
@@ -265,3 +270,76 @@ def test_a_gzip_log(tmp_path: Path) -> None:
     packed = tmp_path / "gen.log.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=1))
     three_ways(tmp_path, packed)
+
+
+_FINITE = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)  # NaN != NaN: rows holding one never compare equal
+    | st.sampled_from(["", "conn9", "1.2.3.4:5", "[::1]:7", "h:x", "COLLSCAN", "IXSCAN { a: 1 }"])
+    | st.text(max_size=6)
+)
+_VALUES = st.recursive(
+    _FINITE,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["$uuid", "uuid", "data", "name", "$numberLong"]) | st.text(max_size=3),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
+_ATTR_KEYS = [
+    *("docsExamined", "keysExamined", "nreturned", "reslen", "cpuNanos", "errCode"),
+    *("queryHash", "appName", "errName", "planSummary", "hasSortStage", "usedDisk"),
+    *("durationMillis", "workingMillis", "ns", "type", "storage", "remote", "user"),
+    *("principalName", "db", "authenticationDatabase", "mechanism", "error", "result"),
+    *("client", "doc", "connectionId", "connectionCount", "uuid", "originatingCommand"),
+]
+_IDS = [51803, 51803, 20250, 5286306, 20249, 5286307, 22943, 22944, 51800, 7, None, "51803"]
+_STAMPS = [
+    {"$date": "2024-01-01T00:00:00.000Z"},
+    {"$date": "2024-03-18T10:49:13.161-04:00"},
+    {"$date": "2024-03-18T10:49:13.161+05:30"},
+    {"$date": "2024-03-18T10:49:13+00:00"},
+    {"$date": 5},
+    "2024-03-18T10:49:13.161+00:00",
+]
+_LINES = st.fixed_dictionaries(
+    {
+        "t": st.sampled_from(_STAMPS),
+        "s": st.sampled_from(["I", "W", "E", "D2", "", None, 5, "é"]),
+        "c": st.sampled_from(["COMMAND", "ACCESS", "NETWORK", None]),
+        "id": st.sampled_from(_IDS),
+        "ctx": st.sampled_from(["conn12", "conn", "listener", None, "conn\u0661"]),
+        "msg": st.text(max_size=8) | st.none(),
+        "attr": st.dictionaries(st.sampled_from(_ATTR_KEYS), _VALUES, max_size=8).flatmap(
+            lambda attr: st.fixed_dictionaries(
+                {k: st.just(v) for k, v in attr.items()},
+                optional={"command": commands | _VALUES},
+            )
+        ),
+    },
+    optional={"truncated": _FINITE},
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(_LINES, st.booleans()), min_size=1, max_size=25))
+def test_random_records(tmp_path_factory, picks) -> None:
+    """Random header and attribute values of every type, C vs the per-line parser."""
+    tmp_path = tmp_path_factory.mktemp("random")
+    log = tmp_path / "random.log"
+    text = "\n".join(json.dumps(doc, ensure_ascii=ascii_only) for doc, ascii_only in picks)
+    log.write_text(text + "\n", encoding="utf-8", errors="surrogatepass")
+    try:
+        three_ways(tmp_path, log, duckdb=False, fmt="mongodb")
+    except InputError:  # nothing readable: the per-line path must say so too
+        again = Settings(root=tmp_path / "again", workers=1, vectorized=False)
+        with pytest.raises(InputError):
+            ingest([str(log)], again, "mongodb")
