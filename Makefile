@@ -13,7 +13,8 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py src/loglake/formats/mongodb/_shape.c  # the C extension is built by the install
+MONGODB_C := $(wildcard src/loglake/formats/mongodb/*.[ch])
+$(VENV)/.installed: pyproject.toml setup.py $(MONGODB_C)  # the C extension is built by the install
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

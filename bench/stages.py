@@ -1,16 +1,20 @@
 """Where one worker's ingest time goes: wall-clock timers around each stage.
 
-    python bench/stages.py FILE
+    python bench/stages.py FILE [--duckdb]
 
 Ingests FILE with one worker (into a temporary root) with timers wrapped around the block
-parser, the Python shape step, the auth/connection rows, the Parquet writes and the template
-mining inside them (ns per event), then times
-the DuckDB SQL alone over the same blocks. The notes in docs/benchmarks.md quote it.
+parser and its stages, the Parquet writes and the template mining inside them (ns per
+event). The block parser is the C one-pass parser where the extension is built (its C
+pass, the Arrow tables over its buffers, the lines left to the per-line parser);
+with `--duckdb` (or without the extension) it is the DuckDB path (the Python shape step,
+the auth/connection rows), and the DuckDB SQL alone over the same blocks is timed after.
+The notes in docs/benchmarks.md quote it.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import sys
 import tempfile
@@ -23,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from loglake.config import Settings
-from loglake.formats.mongodb import json_block
+from loglake.formats.mongodb import json_block, json_block_c
 from loglake.ingest import templates, writer
 from loglake.ingest.pipeline import ingest
 from loglake.sources.files import blocks_in_range
@@ -75,21 +79,41 @@ def sql_only(path: Path) -> float:
     return spent
 
 
-def main() -> None:
-    path = Path(sys.argv[1])
+def _time_the_c_path() -> None:
+    parser = json_block_c.CompiledBlockParser
+    parser.parse = timed("block parser, all", parser.parse)  # type: ignore[method-assign]
+    module = json_block_c._compiled
+    module.parse_block = timed("C: one JSON pass (parse_block)", module.parse_block)  # type: ignore[union-attr]
+    json_block_c._table = timed("Arrow tables from the C buffers", json_block_c._table)
+    parser._per_line = timed("Python: lines left to the per-line parser", parser._per_line)  # type: ignore[method-assign]
+
+
+def _time_the_duckdb_path() -> None:
     json_block._slow_table = timed("Python: query shapes", json_block._slow_table)
     json_block._other_rows = timed("Python: auth/connection rows", json_block._other_rows)
     json_block.JsonBlockParser.parse = timed("block parser, all", json_block.JsonBlockParser.parse)
+
+
+def main() -> None:
+    path = Path(sys.argv[1])
+    compiled = json_block_c.available() and "--duckdb" not in sys.argv[2:]
+    if compiled:
+        _time_the_c_path()
+    else:
+        _time_the_duckdb_path()
     writer.PartitionedWriter._write = timed("Parquet writes", writer.PartitionedWriter._write)
     templates.Miner.assign = timed("template mining (in Parquet writes)", templates.Miner.assign)
-    with tempfile.TemporaryDirectory() as tmp:
+    switch = contextlib.nullcontext() if compiled else json_block_c.duckdb_only()
+    with tempfile.TemporaryDirectory() as tmp, switch:
         started = time.perf_counter()
         report = ingest([str(path)], Settings(root=Path(tmp) / "lake", workers=1))
         total = time.perf_counter() - started
     events = report["rows"]["events"]
     size = path.stat().st_size / 1e6
+    print(f"block parser: {'C one pass' if compiled else 'DuckDB SQL + Python'}")
     print(f"total, one worker: {total:.2f} s for {size:.0f} MB ({size / total:.0f} MB/s)")
-    print(f"DuckDB SQL alone: {sql_only(path):.2f} s")
+    if not compiled:
+        print(f"DuckDB SQL alone: {sql_only(path):.2f} s")
     for name, seconds in SPENT.items():
         print(f"{name}: {seconds:.2f} s")
     mining = SPENT["template mining (in Parquet writes)"]

@@ -195,3 +195,21 @@ def test_a_gzip_dealt_out_to_workers_gives_the_rows_of_the_plain_file(tmp_path: 
         offset += len(raw) + 1
     for row in query(many.root, "slow_queries", "SELECT file_id, file_offset, line_length FROM t"):
         assert reader.read_line(*row) == lines[row[1]]
+
+
+def test_the_block_parser_is_the_c_pass_where_it_is_built() -> None:
+    """json_line.block_parser picks the C pass when the extension is built, else DuckDB's
+    (also while the C path is switched off, or shapes are forced to Python)."""
+    from loglake.formats.base import FileContext
+    from loglake.formats.mongodb import json_block_c, json_line, shape
+    from loglake.formats.mongodb.json_block import JsonBlockParser
+
+    ctx = FileContext(file_id="f", path="p")
+    built = json_block_c.CompiledBlockParser if json_block_c.available() else JsonBlockParser
+    assert isinstance(json_line.block_parser(ctx, 1000), built)
+    with json_block_c.duckdb_only():
+        assert isinstance(json_line.block_parser(ctx, 1000), JsonBlockParser)
+        with pytest.raises(RuntimeError, match="not built"):
+            json_block_c.CompiledBlockParser(ctx, 1000)
+    with shape.pure_python():
+        assert isinstance(json_line.block_parser(ctx, 1000), JsonBlockParser)

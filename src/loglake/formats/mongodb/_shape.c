@@ -16,6 +16,8 @@
 #include <Python.h>
 #include <string.h>
 
+#include "_shape.h"
+
 #define MAX_DEPTH 50
 #define MAX_STAGES 50
 
@@ -804,6 +806,27 @@ static PyObject *text_of(PyObject *parts) {
     Py_RETURN_NONE;
 }
 
+int loglake_shape_text(PyObject *op, PyObject *command, char **data, Py_ssize_t *len) {
+    *data = NULL;
+    *len = 0;
+    PyObject *parts = PyUnicode_Check(op) ? shape_parts(op, command) : NULL;
+    if (parts == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    Buf b = {NULL, 0, 0};
+    int rc = fields_(&b, parts, 0);
+    Py_DECREF(parts);
+    if (rc != WROTE) {
+        PyMem_Free(b.data);
+        PyErr_Clear();
+        return -1;
+    }
+    *data = b.data;
+    *len = b.len;
+    return 0;
+}
+
 static PyObject *shape_json_of(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 2 || !PyUnicode_Check(args[0])) Py_RETURN_NONE;
@@ -820,6 +843,8 @@ static PyObject *shape_json_of(PyObject *self, PyObject *const *args, Py_ssize_t
 static PyMethodDef methods[] = {
     {"shape_json_of", (PyCFunction)(void (*)(void))shape_json_of, METH_FASTCALL,
      "shape_json(shape_of(op, command)) of shape.py, or None when Python must decide."},
+    {"parse_block", (PyCFunction)(void (*)(void))loglake_parse_block, METH_FASTCALL,
+     "parse_block(block, base, max_line): one JSON pass over a block of lines (_block.c)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_shape",

@@ -368,7 +368,12 @@ def _record(doc: Any, iso: IsoParser) -> Parsed | BadLine:
 
 
 def block_parser(ctx: FileContext, max_line: int) -> BlockParser:
-    """The vectorized parser of this format (see json_block.py)."""
+    """The vectorized parser of this format: one C pass per line where the extension is
+    built (json_block_c.py), else DuckDB's JSON functions (json_block.py)."""
+    from loglake.formats.mongodb import json_block_c
+
+    if json_block_c.available():
+        return json_block_c.CompiledBlockParser(ctx, max_line)
     from loglake.formats.mongodb.json_block import JsonBlockParser
 
     return JsonBlockParser(ctx, max_line)
