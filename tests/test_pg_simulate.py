@@ -334,3 +334,53 @@ def test_the_demo_command_and_a_missing_dsn(demo: Demo, runner: Runner, tmp_path
     wrong = runner.run("pg", "collect", "--data", str(tmp_path / "lake"), "--dsn", demo.bare_dsn)
     assert wrong.exit_code == 1 and "CREATE EXTENSION pg_stat_statements" in wrong.output
     assert TEST_PASSWORD not in wrong.output
+
+
+def test_simulations_are_kept_listed_newest_first_and_survive_a_restart(lake: Settings) -> None:
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    app = create_app(lake)
+    client = app.test_client()
+    before = client.get(f"/api/pg/queries/{qid}").get_json()["simulations"]
+    body = {"query_id": qid, "rec_id": rec["rec_id"], "mode": "hypopg"}
+    runs = [client.post("/api/pg/simulate", json=body).get_json() for _ in range(2)]
+    assert all(r["stored"] and r["simulation_id"] for r in runs), runs
+    listed = client.get(f"/api/pg/queries/{qid}").get_json()["simulations"]
+    assert len(listed) == len(before) + 2
+    assert [s["simulation_id"] for s in listed[:2]] == [r["simulation_id"] for r in runs[::-1]]
+    newest = listed[0]
+    assert newest["mode"] == "hypopg" and newest["rec_id"] == rec["rec_id"]
+    assert newest["improvement_pct"] == runs[1]["improvement_pct"] > 30
+    assert newest["before_cost"] == runs[1]["before_cost"] > newest["after_cost"]
+    assert newest["plan_changes"] == runs[1]["plan_changes"] and newest["plan_changes"]
+    assert newest["after_plan"] == runs[1]["after_plan"] and newest["before_ms"] is None
+    assert listed[0]["captured_at"] >= listed[1]["captured_at"]
+    # another statement's detail lists none of them
+    other = _ids(lake)["email"]
+    others = client.get(f"/api/pg/queries/{other}").get_json()["simulations"]
+    assert not {s["simulation_id"] for s in others} & {r["simulation_id"] for r in runs}
+    # a new app over the same root (a restart) reads them from the lake: API and page
+    restarted = create_app(lake).test_client()
+    again = restarted.get(f"/api/pg/queries/{qid}").get_json()["simulations"]
+    assert [s["simulation_id"] for s in again] == [s["simulation_id"] for s in listed]
+    page = restarted.get(f"/pg/queries/{qid}").get_data(as_text=True)
+    section = page.split('id="pg-simulation-list"', 1)[1].split("</table>", 1)[0]
+    for run in runs:
+        assert f'data-simulation-id="{run["simulation_id"]}"' in section
+    assert f"{-runs[1]['improvement_pct']:+.1f}%" in section
+    assert runs[1]["plan_changes"][0] in section
+
+
+def test_the_page_fragment_of_a_simulation_swaps_the_list_in(lake: Settings) -> None:
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    client = create_app(lake).test_client()
+    page = client.get(f"/pg/queries/{qid}").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    done = client.post(f"/pg/queries/{qid}/simulate", data={"rec_id": rec["rec_id"]},
+                       headers={"X-CSRF-Token": token, "HX-Request": "true"})  # fmt: skip
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200 and 'id="simulation-result"' in html, html[:500]
+    newest = client.get(f"/api/pg/queries/{qid}").get_json()["simulations"][0]
+    oob = html.split('id="pg-simulations" hx-swap-oob="true"', 1)[1]
+    assert f'data-simulation-id="{newest["simulation_id"]}"' in oob
