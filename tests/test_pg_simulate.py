@@ -371,6 +371,20 @@ def test_simulations_are_kept_listed_newest_first_and_survive_a_restart(lake: Se
     assert runs[1]["plan_changes"][0] in section
 
 
+def test_a_simulation_through_another_name_of_the_server_is_the_statements(
+    lake: Settings, demo: Demo
+) -> None:
+    """Listed by the snapshot it replayed: `localhost` is the server collected as 127.0.0.1."""
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    other = demo.dsn.replace("host=127.0.0.1", "host=localhost hostaddr=127.0.0.1")
+    sim = simulate(lake, qid, rec["rec_id"], dsn=other)
+    assert sim["server"].startswith("localhost:") and sim["stored"]
+    listed = create_app(lake).test_client().get(f"/api/pg/queries/{qid}").get_json()
+    assert listed["simulations"][0]["simulation_id"] == sim["simulation_id"]
+    assert listed["simulations"][0]["server"] == sim["server"] != listed["snapshot"]["server"]
+
+
 def test_the_page_fragment_of_a_simulation_swaps_the_list_in(lake: Settings) -> None:
     qid = _ids(lake)["missing_index"]
     rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
@@ -384,3 +398,31 @@ def test_the_page_fragment_of_a_simulation_swaps_the_list_in(lake: Settings) -> 
     newest = client.get(f"/api/pg/queries/{qid}").get_json()["simulations"][0]
     oob = html.split('id="pg-simulations" hx-swap-oob="true"', 1)[1]
     assert f'data-simulation-id="{newest["simulation_id"]}"' in oob
+
+
+def test_a_lake_locked_by_another_process_keeps_the_answer_not_the_run(
+    lake: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from loglake.advisor import pg_store
+    from loglake.layout import lock_path
+
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    monkeypatch.setattr(pg_store, "SIMULATION_LOCK_WAIT_S", 0.3)
+    holder = subprocess.Popen(["sleep", "30"])  # a live process "ingesting" on this host
+    lock = lock_path(lake.root)
+    lock.write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
+                                "ingest_id": "other", "started": "now"}))  # fmt: skip
+    try:
+        sim = simulate(lake, qid, rec["rec_id"])
+    finally:
+        lock.unlink()
+        holder.kill()
+        holder.wait()
+    assert sim["improvement_pct"] > 30 and sim["stored"] is False
+    assert "not kept in the lake" in sim["note"] and "another ingest holds" in sim["note"]
+    listed = create_app(lake).test_client().get(f"/api/pg/queries/{qid}").get_json()
+    assert sim["simulation_id"] not in {s["simulation_id"] for s in listed["simulations"]}
+    assert simulate(lake, qid, rec["rec_id"])["stored"]  # the lock gone: kept again

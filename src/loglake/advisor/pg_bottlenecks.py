@@ -145,8 +145,10 @@ def query_detail(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def simulations(cur: Any, server: str, query_id: str) -> list[dict[str, Any]]:
-    """The stored simulations of one statement of a server, newest first."""
-    rows = sql.fetch(cur, sql.load("pg_query_simulations"), [server, query_id, SIMULATIONS_SHOWN])
+    """The stored simulations of one statement, replayed from the snapshots of a server
+    (the snapshots' `server`), newest first."""
+    values = [query_id, server, SIMULATIONS_SHOWN]
+    rows = sql.fetch(cur, sql.load("pg_query_simulations"), values)
     for r in rows:
         for key in _SIMULATION_JSON:
             r[key] = _json(r[key])

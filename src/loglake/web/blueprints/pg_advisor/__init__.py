@@ -64,7 +64,7 @@ def query(query_id: str) -> Response:
 def simulate(query_id: str) -> Response:
     """The before/after panel of one simulation and the statement's simulations (an HTMX
     fragment; the list swapped out of band)."""
-    from loglake.advisor.pg_bottlenecks import simulations
+    from loglake.advisor.pg_bottlenecks import latest, simulations
     from loglake.web.pg_api import run_simulation
 
     try:
@@ -73,7 +73,8 @@ def simulate(query_id: str) -> Response:
         if g.analytics.lake is None:
             return Response(render_template("pg_advisor/_simulation.html", sim=result))
         with g.analytics.lake.snapshot() as cur:  # the list, with the run just committed
-            listed = simulations(cur, result["server"], query_id)
+            snap = latest(cur)
+            listed = simulations(cur, snap["server"], query_id) if snap else []
         html = render_template("pg_advisor/_simulation.html", sim=result, simulations=listed)
         return Response(html)
     except LoglakeError as exc:
