@@ -426,3 +426,20 @@ def test_a_lake_locked_by_another_process_keeps_the_answer_not_the_run(
     listed = create_app(lake).test_client().get(f"/api/pg/queries/{qid}").get_json()
     assert sim["simulation_id"] not in {s["simulation_id"] for s in listed["simulations"]}
     assert simulate(lake, qid, rec["rec_id"])["stored"]  # the lock gone: kept again
+
+
+def test_the_cli_simulation_is_kept_and_listed(lake: Settings, demo: Demo, runner: Runner) -> None:
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    args = ("pg", "simulate", "--query", qid, "--rec", rec["rec_id"], "--data", str(lake.root))
+    done = runner.run(*args, "--dsn", demo.dsn)
+    assert done.exit_code == 0, done.output
+    assert "kept in the lake as simulation" in done.output and TEST_PASSWORD not in done.output
+    kept = done.output.split("kept in the lake as simulation ", 1)[1].split()[0]
+    as_json = json.loads(runner.run(*args, "--dsn", demo.dsn, "--json").output)
+    assert as_json["stored"] and as_json["simulation_id"] != kept
+    listed = create_app(lake).test_client().get(f"/api/pg/queries/{qid}").get_json()
+    assert [s["simulation_id"] for s in listed["simulations"][:2]] == [
+        as_json["simulation_id"],
+        kept,
+    ]
