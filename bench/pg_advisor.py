@@ -4,10 +4,13 @@ A throwaway PostgreSQL 15 (tests/pg_server.py) gets the seeded demo schema and w
 (generate/pgdemo.py) plus statements of distinct shapes until pg_stat_statements holds at
 least 100 of this database; `collect(top=100, explain_top=20)` runs once cold, then
 `--repeat` times warm (the catalog cached), and the top index recommendation is simulated
-`--repeat` times. Prints JSON (medians, and the share of the top recommendations whose
-simulated cut is over 30%).
+`--repeat` times (each run committed to the lake's `pg_simulations`). Then `loglake serve`
+over that lake and Debian's Chromium (Playwright, as bench/ui.py does) load /pg/bottlenecks
+`--loads` times: first contentful paint, cold (a fresh browser profile each load) and warm
+(the same profile reloading). Prints JSON (medians, and the share of the top
+recommendations whose simulated cut is over 30%).
 
-    python bench/pg_advisor.py [--repeat 5] [--workdir bench/out]
+    python bench/pg_advisor.py [--repeat 5] [--loads 7] [--workdir bench/out]
     python bench/pg_advisor.py --demo-lake DIR   # `make demo`: one snapshot into DIR, no timing
 """
 
@@ -76,10 +79,33 @@ def _pages(settings: Settings, row: dict[str, str], repeat: int) -> dict[str, fl
     }
 
 
+def _first_paint(root: Path, loads: int) -> dict[str, dict[str, float]]:
+    """Median HTML-received and first-contentful-paint ms of /pg/bottlenecks in Chromium."""
+    import ui
+    from playwright.sync_api import sync_playwright
+
+    with ui.server(root) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=ui.CHROMIUM, args=ui.FLAGS)
+        page = f"{url}/pg/bottlenecks"
+        ui.load(browser, page, 0, None)  # the server's first answer
+        cold = [ui.load(browser, page, 0, None) for _ in range(loads)]
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        ui.load(browser, page, 0, context)
+        warm = [ui.load(browser, page, 0, context) for _ in range(loads)]
+        context.close()
+        browser.close()
+    return {
+        kind: {k: round(statistics.median(r[k] for r in runs), 1) for k in ("html", "fcp")}
+        | {"fcp_max": round(max(r["fcp"] for r in runs), 1)}
+        for kind, runs in (("cold", cold), ("warm", warm))
+    }
+
+
 def main() -> None:
     """Run the benchmark and print its numbers."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--loads", type=int, default=7, help="browser loads of the page")
     parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--demo-lake", type=Path, default=None)
     args = parser.parse_args()
@@ -110,6 +136,7 @@ def main() -> None:
             sims.append(time.perf_counter() - started)
         cuts = [simulate(settings, r["query_id"], r["rec_id"])["improvement_pct"] for r in top[:10]]
         pages = _pages(settings, top[0], args.repeat)
+    paint = _first_paint(root, args.loads)
     print(json.dumps({
         "statements": warm[0]["statements"], "extra_shapes": extra,
         "explained": warm[0]["explained"], "recommendations": warm[0]["recommendations"],
@@ -120,6 +147,7 @@ def main() -> None:
         "simulate_max_s": round(max(sims), 3),
         "top_recs": len(cuts), "top_recs_over_30pct": sum(c > 30 for c in cuts),
         "cuts_pct": cuts, "repeat": args.repeat, **pages,
+        "bottlenecks_first_paint_ms": paint, "loads": args.loads,
     }, indent=1))  # fmt: skip
 
 

@@ -204,8 +204,12 @@ def _run(args: list[str], base: Path) -> None:
 
 
 @contextmanager
-def running_pg_cluster() -> Iterator[PgCluster]:
-    """initdb + pg_ctl start a fresh cluster on a free loopback port; stop and delete it on exit."""
+def running_pg_cluster(settings: dict[str, str] | None = None) -> Iterator[PgCluster]:
+    """initdb + pg_ctl start a fresh cluster on a free loopback port; stop and delete it on exit.
+
+    `settings` are written over `SERVER_SETTINGS` (values as postgresql.conf spells them:
+    `{"log_line_prefix": "'%m [%p] %Q '"}`); the defaults are what every other test reads.
+    """
     reason = unavailable()
     if reason:
         raise RuntimeError(reason)
@@ -225,7 +229,7 @@ def running_pg_cluster() -> Iterator[PgCluster]:
         with (cluster.data / "postgresql.conf").open("a") as conf:
             conf.write("\n# loglake test cluster\n")
             conf.write(f"port = {cluster.port}\nunix_socket_directories = '{base}'\n")
-            for name, value in SERVER_SETTINGS.items():
+            for name, value in {**SERVER_SETTINGS, **(settings or {})}.items():
                 conf.write(f"{name} = {value}\n")
         (cluster.data / "pg_hba.conf").write_text(HBA)
         _run(

@@ -334,3 +334,112 @@ def test_the_demo_command_and_a_missing_dsn(demo: Demo, runner: Runner, tmp_path
     wrong = runner.run("pg", "collect", "--data", str(tmp_path / "lake"), "--dsn", demo.bare_dsn)
     assert wrong.exit_code == 1 and "CREATE EXTENSION pg_stat_statements" in wrong.output
     assert TEST_PASSWORD not in wrong.output
+
+
+def test_simulations_are_kept_listed_newest_first_and_survive_a_restart(lake: Settings) -> None:
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    app = create_app(lake)
+    client = app.test_client()
+    before = client.get(f"/api/pg/queries/{qid}").get_json()["simulations"]
+    body = {"query_id": qid, "rec_id": rec["rec_id"], "mode": "hypopg"}
+    runs = [client.post("/api/pg/simulate", json=body).get_json() for _ in range(2)]
+    assert all(r["stored"] and r["simulation_id"] for r in runs), runs
+    listed = client.get(f"/api/pg/queries/{qid}").get_json()["simulations"]
+    assert len(listed) == len(before) + 2
+    assert [s["simulation_id"] for s in listed[:2]] == [r["simulation_id"] for r in runs[::-1]]
+    newest = listed[0]
+    assert newest["mode"] == "hypopg" and newest["rec_id"] == rec["rec_id"]
+    assert newest["improvement_pct"] == runs[1]["improvement_pct"] > 30
+    assert newest["before_cost"] == runs[1]["before_cost"] > newest["after_cost"]
+    assert newest["plan_changes"] == runs[1]["plan_changes"] and newest["plan_changes"]
+    assert newest["after_plan"] == runs[1]["after_plan"] and newest["before_ms"] is None
+    assert listed[0]["captured_at"] >= listed[1]["captured_at"]
+    # another statement's detail lists none of them
+    other = _ids(lake)["email"]
+    others = client.get(f"/api/pg/queries/{other}").get_json()["simulations"]
+    assert not {s["simulation_id"] for s in others} & {r["simulation_id"] for r in runs}
+    # a new app over the same root (a restart) reads them from the lake: API and page
+    restarted = create_app(lake).test_client()
+    again = restarted.get(f"/api/pg/queries/{qid}").get_json()["simulations"]
+    assert [s["simulation_id"] for s in again] == [s["simulation_id"] for s in listed]
+    page = restarted.get(f"/pg/queries/{qid}").get_data(as_text=True)
+    section = page.split('id="pg-simulation-list"', 1)[1].split("</table>", 1)[0]
+    for run in runs:
+        assert f'data-simulation-id="{run["simulation_id"]}"' in section
+    assert f"{-runs[1]['improvement_pct']:+.1f}%" in section
+    assert runs[1]["plan_changes"][0] in section
+
+
+def test_a_simulation_through_another_name_of_the_server_is_the_statements(
+    lake: Settings, demo: Demo
+) -> None:
+    """Listed by the snapshot it replayed: `localhost` is the server collected as 127.0.0.1."""
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    other = demo.dsn.replace("host=127.0.0.1", "host=localhost hostaddr=127.0.0.1")
+    sim = simulate(lake, qid, rec["rec_id"], dsn=other)
+    assert sim["server"].startswith("localhost:") and sim["stored"]
+    listed = create_app(lake).test_client().get(f"/api/pg/queries/{qid}").get_json()
+    assert listed["simulations"][0]["simulation_id"] == sim["simulation_id"]
+    assert listed["simulations"][0]["server"] == sim["server"] != listed["snapshot"]["server"]
+
+
+def test_the_page_fragment_of_a_simulation_swaps_the_list_in(lake: Settings) -> None:
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    client = create_app(lake).test_client()
+    page = client.get(f"/pg/queries/{qid}").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    done = client.post(f"/pg/queries/{qid}/simulate", data={"rec_id": rec["rec_id"]},
+                       headers={"X-CSRF-Token": token, "HX-Request": "true"})  # fmt: skip
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200 and 'id="simulation-result"' in html, html[:500]
+    newest = client.get(f"/api/pg/queries/{qid}").get_json()["simulations"][0]
+    oob = html.split('id="pg-simulations" hx-swap-oob="true"', 1)[1]
+    assert f'data-simulation-id="{newest["simulation_id"]}"' in oob
+
+
+def test_a_lake_locked_by_another_process_keeps_the_answer_not_the_run(
+    lake: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from loglake.advisor import pg_store
+    from loglake.layout import lock_path
+
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    monkeypatch.setattr(pg_store, "SIMULATION_LOCK_WAIT_S", 0.3)
+    holder = subprocess.Popen(["sleep", "30"])  # a live process "ingesting" on this host
+    lock = lock_path(lake.root)
+    lock.write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
+                                "ingest_id": "other", "started": "now"}))  # fmt: skip
+    try:
+        sim = simulate(lake, qid, rec["rec_id"])
+    finally:
+        lock.unlink()
+        holder.kill()
+        holder.wait()
+    assert sim["improvement_pct"] > 30 and sim["stored"] is False
+    assert "not kept in the lake" in sim["note"] and "another ingest holds" in sim["note"]
+    listed = create_app(lake).test_client().get(f"/api/pg/queries/{qid}").get_json()
+    assert sim["simulation_id"] not in {s["simulation_id"] for s in listed["simulations"]}
+    assert simulate(lake, qid, rec["rec_id"])["stored"]  # the lock gone: kept again
+
+
+def test_the_cli_simulation_is_kept_and_listed(lake: Settings, demo: Demo, runner: Runner) -> None:
+    qid = _ids(lake)["missing_index"]
+    rec = next(r for r in _recs(lake, qid) if r["type"] == "missing_index")
+    args = ("pg", "simulate", "--query", qid, "--rec", rec["rec_id"], "--data", str(lake.root))
+    done = runner.run(*args, "--dsn", demo.dsn)
+    assert done.exit_code == 0, done.output
+    assert "kept in the lake as simulation" in done.output and TEST_PASSWORD not in done.output
+    kept = done.output.split("kept in the lake as simulation ", 1)[1].split()[0]
+    as_json = json.loads(runner.run(*args, "--dsn", demo.dsn, "--json").output)
+    assert as_json["stored"] and as_json["simulation_id"] != kept
+    listed = create_app(lake).test_client().get(f"/api/pg/queries/{qid}").get_json()
+    assert [s["simulation_id"] for s in listed["simulations"][:2]] == [
+        as_json["simulation_id"],
+        kept,
+    ]

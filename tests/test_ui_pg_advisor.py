@@ -79,12 +79,24 @@ def test_bottlenecks_then_a_simulation_and_an_answer(page: Any, site: str) -> No
     assert page.locator(".chip.plan-fact", has_text="Seq Scan").count() == 1
     chart = page.locator(".chart[aria-label='mean time per snapshot']").get_attribute("data-chart")
     assert "No data in this range" not in chart and '"mean ms"' in chart
+    listed = page.locator("#pg-simulation-list tbody tr[data-simulation-id]")
+    assert listed.count() == 0
+    assert "No simulation of this statement yet" in page.locator("#pg-simulations").inner_text()
     page.locator("button.run-simulation").first.click()
     result = page.locator("#simulation-result")
     result.wait_for(timeout=10_000)
     delta = result.locator(".chip.delta").inner_text()
     assert delta.startswith("-") and float(delta.split("%")[0]) < -30
-    assert "Seq Scan →" in result.locator(".chip.node-change").first.inner_text()
+    change = result.locator(".chip.node-change").first.inner_text()
+    assert "Seq Scan →" in change
+    # the run is kept: listed under the recommendations, and still there after a reload
+    listed.first.wait_for(timeout=10_000)
+    for _ in range(2):
+        assert listed.count() == 1
+        assert listed.first.locator(".mode").inner_text() == "hypopg"
+        assert listed.first.locator(".delta").inner_text() == delta.split(" ")[0]
+        assert change in listed.first.locator(".changes").inner_text()
+        page.reload(wait_until="networkidle")
     page.fill("#pg-ask input[name=question]", "why is this query slow?")
     page.click("#pg-ask button")
     page.locator("#pg-answer .facts").wait_for(timeout=10_000)

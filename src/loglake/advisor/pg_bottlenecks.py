@@ -1,8 +1,8 @@
 """The live advisor's answers from the lake: bottlenecks (the costliest statements of the
 newest snapshot, why, and what to do) and one statement's detail over snapshots.
 
-Both read only what `loglake pg collect` stored (pg_statements, pg_recommendations), so
-they answer without a connection to the server.
+Both read only what `loglake pg collect` and `loglake pg simulate` stored (pg_statements,
+pg_recommendations, pg_simulations), so they answer without a connection to the server.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from loglake.analytics import sql
 from loglake.errors import NotFoundError
 
 PREVIEW = 200
+SIMULATIONS_SHOWN = 50
+_SIMULATION_JSON = ("plan_changes", "before_nodes", "after_nodes", "before_plan", "after_plan")
 _NO_SNAPSHOT = "no PostgreSQL snapshot in this lake yet: run `loglake pg collect --dsn …` first"
 
 
@@ -138,4 +140,16 @@ def query_detail(cur: Any, params: dict[str, Any]) -> dict[str, Any]:
         "anomalies": tags(stmts, history).get(query_id, []),
         "family": stmt["family"],
         "recommendations": recs,
+        "simulations": simulations(cur, snap["server"], query_id),
     }  # fmt: skip
+
+
+def simulations(cur: Any, server: str, query_id: str) -> list[dict[str, Any]]:
+    """The stored simulations of one statement, replayed from the snapshots of a server
+    (the snapshots' `server`), newest first."""
+    values = [query_id, server, SIMULATIONS_SHOWN]
+    rows = sql.fetch(cur, sql.load("pg_query_simulations"), values)
+    for r in rows:
+        for key in _SIMULATION_JSON:
+            r[key] = _json(r[key])
+    return rows

@@ -54,20 +54,24 @@ def _statements(conn: Any, top: int, min_mean_ms: float) -> list[tuple[Any, ...]
     return out
 
 
-def log_examples(settings: Settings, fingerprints: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-    """fingerprint -> (executions in the lake, statement text, parameters, worst row skew of
-    its auto_explain plans) of the log's slowest example of each statement (the lake's
-    `slow_queries`, engine postgres)."""
+def log_examples(
+    settings: Settings, statements: Sequence[tuple[str, str]]
+) -> dict[str, tuple[Any, ...]]:
+    """query_id -> (executions in the lake, statement text, parameters, worst row skew of its
+    auto_explain plans) of the log's slowest example of each (query_id, fingerprint): the
+    lake's `slow_queries` rows (engine postgres) of the same pglast fingerprint or, when the
+    log has it (`%Q`, csvlog, jsonlog), of the same queryid."""
     from loglake.advisor.pg_store import read
     from loglake.store.manifest import load_manifest
 
     streams = load_manifest(settings.root)["streams"]
-    if not fingerprints or not streams.get("slow_queries", {}).get("rows"):
+    if not statements or not streams.get("slow_queries", {}).get("rows"):
         return {}
+    ids, prints = [s[0] for s in statements], [s[1] for s in statements]
     out = {}
-    for row in read(settings, "pg_log_examples", [list(fingerprints)]):
+    for row in read(settings, "pg_log_examples", [ids, prints]):
         example = row["example"] or {}
-        out[row["shape_hash"]] = (
+        out[row["query_id"]] = (
             int(row["n"]),
             example.get("statement"),
             example.get("params"),
@@ -100,7 +104,7 @@ def _explain_top(
     examples: dict[str, tuple[Any, ...]], analyze: bool, notes: list[str],
 ) -> None:  # fmt: skip
     for stmt in stmts[:k]:
-        example = examples.get(stmt.fingerprint)
+        example = examples.get(stmt.query_id)
         use = (example[1], example[2]) if example and example[1] else None
         if use and len(use[0]) >= TEXT_LIMIT:
             use = None  # cut short in the log: not a statement any more
@@ -148,7 +152,7 @@ def _snapshot(
             ]
             pairs = {p for s in stmts[:explain_top] for p in s.usage.pairs()}
             stats = pg_catalog.column_stats(conn, server, pairs, settings.pg_catalog_ttl_s)
-            examples = log_examples(settings, [s.fingerprint for s in stmts])
+            examples = log_examples(settings, [(s.query_id, s.fingerprint) for s in stmts])
             _explain_top(conn, stmts, explain_top, stats, examples, analyze, notes)
             waits = _locks(conn)
             ctx = Context(stmts, tables, indexes, stats, _whatif(conn) if hypo else None,
@@ -169,7 +173,7 @@ def _base(snapshot: dict[str, Any], ts: int) -> dict[str, Any]:
 
 def _statement_row(base: dict[str, Any], stmt: Stmt, extra: dict[str, Any]) -> dict[str, Any]:
     r = extra["raw"][stmt.query_id]
-    example = extra["examples"].get(stmt.fingerprint)
+    example = extra["examples"].get(stmt.query_id)
     plan = stmt.planned
     return {
         **base, "query_id": stmt.query_id, "fingerprint": stmt.fingerprint,

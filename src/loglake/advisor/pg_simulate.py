@@ -8,7 +8,9 @@ the connection is closed when they cannot (hypothetical indexes die with their b
 `real` mode copies the statement's tables (at most `SANDBOX_ROWS` rows each) into a
 sandbox schema it creates, runs EXPLAIN ANALYZE before and after a real index there and
 drops the schema in a finally: live tables are never touched. A limiter caps simulations
-in flight and per minute (the API's guard; the CLI runs one).
+in flight and per minute (the API's guard; the CLI runs one). Each completed simulation is
+committed to the lake's `pg_simulations` stream (advisor/pg_store.py), so a statement's
+detail lists them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from loglake.advisor.pg_connect import PgError, connect, require_extension
+from loglake.advisor.pg_connect import PgError, connect, require_extension, server_label
 from loglake.advisor.pg_explain import (
     Planned,
     cost,
@@ -33,7 +35,7 @@ from loglake.advisor.pg_explain import (
     plan_changes,
 )
 from loglake.config import Settings
-from loglake.errors import InputError, NotFoundError
+from loglake.errors import InputError, LockError, NotFoundError
 
 MODES = ("hypopg", "real")
 SANDBOX_ROWS = 200_000
@@ -237,6 +239,7 @@ def simulate(
         )
     started = time.perf_counter()
     with connect(dsn or settings.pg_dsn, settings.pg_statement_timeout_ms) as conn:
+        server = server_label(conn)
         if mode == "real":
             plans = _real(conn, row)
         else:
@@ -257,4 +260,41 @@ def simulate(
         out["before_ms"] = plans["before"].get("Execution Time")
         out["after_ms"] = plans["after"].get("Execution Time")
     out["seconds"] = round(time.perf_counter() - started, 3)
+    return _keep(settings, out, server)
+
+
+def _keep(settings: Settings, out: dict[str, Any], server: str) -> dict[str, Any]:
+    """Commit the completed simulation to `pg_simulations`; `stored` says whether it was
+    (a lake locked for longer than the wait keeps the answer, with a note)."""
+    from loglake.advisor.pg_store import commit_simulation
+
+    ts = int(time.time() * 1_000_000)
+    out = {**out, "simulation_id": uuid.uuid4().hex[:12], "captured_at": ts, "server": server}
+    try:
+        out["dataset_version"] = commit_simulation(settings, simulation_row(out))
+        out["stored"] = True
+    except LockError as exc:
+        out["stored"] = False
+        out["note"] = f"the simulation was not kept in the lake: {exc}"
     return out
+
+
+def simulation_row(sim: dict[str, Any]) -> dict[str, Any]:
+    """A completed simulation as a `pg_simulations` row."""
+
+    def js(key: str) -> str:
+        return orjson.dumps(sim[key]).decode()
+
+    return {
+        "ts": sim["captured_at"], "file_offset": 0, "line_length": 0,
+        "captured_at": sim["captured_at"], "snapshot_id": sim["snapshot_id"],
+        "server": sim["server"], "simulation_id": sim["simulation_id"],
+        "query_id": sim["query_id"], "rec_id": sim["rec_id"], "mode": sim["mode"],
+        "type": sim["type"], "ddl": sim["ddl"], "params_source": sim["params_source"],
+        "before_cost": sim["before_cost"], "after_cost": sim["after_cost"],
+        "before_ms": sim.get("before_ms"), "after_ms": sim.get("after_ms"),
+        "improvement_pct": sim["improvement_pct"], "plan_changes": js("plan_changes"),
+        "before_nodes": js("before_nodes"), "after_nodes": js("after_nodes"),
+        "before_plan": js("before_plan"), "after_plan": js("after_plan"),
+        "seconds": sim["seconds"],
+    }  # fmt: skip

@@ -147,6 +147,10 @@ def simulate_command(
                f"({result['improvement_pct']:+.1f}% less)")  # fmt: skip
     for change in result["plan_changes"]:
         click.echo(f"  {change}")
+    if result["stored"]:
+        err(f"kept in the lake as simulation {result['simulation_id']}")
+    else:
+        err(f"Note: {result['note']}")
 
 
 @pg.command("ask")

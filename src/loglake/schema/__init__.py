@@ -21,6 +21,7 @@ from loglake.schema import (
     pg_column_stats,
     pg_indexes,
     pg_recommendations,
+    pg_simulations,
     pg_statements,
     pg_tables,
     slow_queries,
@@ -60,6 +61,7 @@ class Stream(StrEnum):
     PG_INDEXES = "pg_indexes"
     PG_COLUMN_STATS = "pg_column_stats"
     PG_RECOMMENDATIONS = "pg_recommendations"
+    PG_SIMULATIONS = "pg_simulations"  # `loglake pg simulate`, one row per run
 
 
 STREAMS: dict[Stream, StreamSpec] = {
@@ -75,6 +77,7 @@ STREAMS: dict[Stream, StreamSpec] = {
         pg_indexes.SPEC,
         pg_column_stats.SPEC,
         pg_recommendations.SPEC,
+        pg_simulations.SPEC,
     )
 }
 LOG_STREAMS = tuple(s for s, spec in STREAMS.items() if spec.from_logs)

@@ -42,6 +42,6 @@ SPEC = StreamSpec(
         Column("plan_facts", "str", "JSON: seq scans, joins, est/actual rows, spills, workers"),
         Column("had_seq_scan", "bool", "the plan reads a table with a Seq Scan"),
         Column("contention", "str", "a blocking statement seen while it waited on a lock"),
-        Column("log_examples", "i64", "slow_queries rows of the same fingerprint in the lake"),
+        Column("log_examples", "i64", "slow_queries rows of its fingerprint or queryid"),
     ),
 )

@@ -262,10 +262,12 @@ def pg_paths() -> dict[str, Any]:
             "get": {
                 "operationId": "pg_query",
                 "summary": "One live statement: metrics over snapshots, plan facts, family, "
-                "anomalies and recommendations",
+                "anomalies, recommendations and its stored simulations (newest first)",
                 "parameters": [{"name": "query_id", "in": "path", "required": True, "schema": ids}],
                 "responses": {
-                    "200": _answer_schema("the statement", ["statement", "recommendations"]),
+                    "200": _answer_schema(
+                        "the statement", ["statement", "recommendations", "simulations"]
+                    ),
                     "404": _ERROR,
                     "503": _ERROR,
                 },
@@ -275,7 +277,7 @@ def pg_paths() -> dict[str, Any]:
             "post": {
                 "operationId": "pg_simulate",
                 "summary": "A recommendation's effect: before/after plan cost, %Δ, plan changes "
-                "(hypopg; real = sandbox copies)",
+                "(hypopg; real = sandbox copies), kept in the lake (pg_simulations)",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": body}},
@@ -283,7 +285,14 @@ def pg_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _answer_schema(
                         "the simulation",
-                        ["before_cost", "after_cost", "improvement_pct", "plan_changes"],
+                        [
+                            "before_cost",
+                            "after_cost",
+                            "improvement_pct",
+                            "plan_changes",
+                            "simulation_id",
+                            "stored",
+                        ],
                     ),
                     **errors,
                 },

@@ -62,13 +62,21 @@ def query(query_id: str) -> Response:
 
 @area.route("/pg/queries/<query_id>/simulate", methods=["POST"])
 def simulate(query_id: str) -> Response:
-    """The before/after panel of one simulation (an HTMX fragment)."""
+    """The before/after panel of one simulation and the statement's simulations (an HTMX
+    fragment; the list swapped out of band)."""
+    from loglake.advisor.pg_bottlenecks import latest, simulations
     from loglake.web.pg_api import run_simulation
 
     try:
         result = run_simulation(query_id, request.form.get("rec_id"),
                                 request.form.get("mode") or "hypopg")  # fmt: skip
-        return Response(render_template("pg_advisor/_simulation.html", sim=result))
+        if g.analytics.lake is None:
+            return Response(render_template("pg_advisor/_simulation.html", sim=result))
+        with g.analytics.lake.snapshot() as cur:  # the list, with the run just committed
+            snap = latest(cur)
+            listed = simulations(cur, snap["server"], query_id) if snap else []
+        html = render_template("pg_advisor/_simulation.html", sim=result, simulations=listed)
+        return Response(html)
     except LoglakeError as exc:
         html = render_template("pg_advisor/_simulation.html", sim=None, error=str(exc))
         return Response(html, status=200)
