@@ -276,6 +276,16 @@ def ingest_benchmark(args: argparse.Namespace) -> None:
         write_results(rows, growth, args)
 
 
+def kept_sections() -> str:
+    """Every section the other benchmarks wrote (each between its `<!-- … -->` markers),
+    as it stands: what lies between the ingest part and the hand-written notes."""
+    if not RESULTS.exists():
+        return ""
+    doc = RESULTS.read_text().split(NOTES_MARK, 1)[0]
+    at = doc.find("\n<!-- ")
+    return "" if at < 0 else doc[at + 1 :].rstrip("\n") + "\n\n"
+
+
 def write_results(rows: list[dict], growth: float | None, args: argparse.Namespace) -> None:
     cmd = "make bench  # = python bench/run.py --sizes " + args.sizes + f" --repeat {args.repeat}"
     first = rows[0]
@@ -321,16 +331,7 @@ def write_results(rows: list[dict], growth: float | None, args: argparse.Namespa
     notes = ""
     if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
         notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
-    # the query latency and web UI sections, rewritten by their own runs
-    from postgres import PG_END, PG_MARK
-
-    kept = queries.kept_section() + queries.kept_section(logs.LOGS_MARK, logs.LOGS_END)
-    kept += queries.kept_section(ui.UI_MARK, ui.UI_END)
-    kept += queries.kept_section(s3_bench.S3_MARK, s3_bench.S3_END)
-    kept += queries.kept_section(templates.MARK, templates.END)
-    kept += queries.kept_section(PG_MARK, PG_END)
-    kept += queries.kept_section(tiers.TIERS_MARK, tiers.TIERS_END)
-    RESULTS.write_text("\n".join(lines) + "\n" + kept + NOTES_MARK + notes)
+    RESULTS.write_text("\n".join(lines) + "\n" + kept_sections() + NOTES_MARK + notes)
     print(f"wrote {RESULTS}")
 
 
