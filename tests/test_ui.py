@@ -8,7 +8,6 @@ every page is saved to `test-artifacts/screenshots/` (or $LOGLAKE_SCREENSHOTS) f
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,16 +17,9 @@ from typing import Any
 
 import pytest
 
+from browser import Tab, launched, require_browser
 from conftest import served
 from loglake.config import Settings
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SHOTS = Path(
-    os.environ.get(
-        "LOGLAKE_SCREENSHOTS", Path(__file__).parent.parent / "test-artifacts" / "screenshots"
-    )
-)
 
 # the routes outside tests rely on (issue 4), and the charts each must draw
 PAGES = {
@@ -48,13 +40,7 @@ PAGES = {
     "/ask": 0,  # beyond issue 4's list: the advisor's grounded answers
 }
 
-if not CHROMIUM.exists():
-    reason = "Debian's chromium is not installed (`make test` installs it)"
-    if os.environ.get("CI"):
-        raise RuntimeError(reason)
-    pytest.skip(reason, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = require_browser()
 
 
 def generate(path: Path, size: str, seed: int, start: str | None = None) -> Path:
@@ -74,43 +60,21 @@ def lake_logs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium."""
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
-
-
-class Page:
-    """A browser tab that records console errors and uncaught exceptions."""
-
-    def __init__(self, page: Any, base: str) -> None:
-        self.page = page
-        self.base = base
-        self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-
-    def open(self, path: str) -> Any:
-        response = self.page.goto(self.base + path, wait_until="networkidle")
-        assert response.status == 200, (path, response.status)
-        return response
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
-def tab(browser: Any, server: str) -> Iterator[Page]:
+def tab(browser: Any, server: str) -> Iterator[Tab]:
     """A fresh tab on the dataset's server."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = Page(context.new_page(), server)
+    page = Tab(context.new_page(), server)
     yield page
     context.close()
 
 
 @pytest.mark.parametrize("path", list(PAGES))
-def test_every_page_loads_clean_and_draws_its_charts(tab: Page, path: str) -> None:
+def test_every_page_loads_clean_and_draws_its_charts(tab: Tab, path: str) -> None:
     tab.open(path)
     tab.shot(path.strip("/"))
     assert not tab.errors, tab.errors
@@ -124,17 +88,17 @@ def test_every_page_loads_clean_and_draws_its_charts(tab: Page, path: str) -> No
     assert "No data yet" not in tab.page.content()
 
 
-def test_root_redirects_to_the_dashboard(tab: Page) -> None:
+def test_root_redirects_to_the_dashboard(tab: Tab) -> None:
     tab.open("/")
     assert tab.page.url.endswith("/dashboard")
 
 
-def _pager_total(tab: Page) -> int:
+def _pager_total(tab: Tab) -> int:
     text = tab.page.locator(".pager span").first.inner_text()
     return int(re.search(r"of ([\d,]+)", text).group(1).replace(",", ""))  # type: ignore[union-attr]
 
 
-def test_slow_queries_filter_sort_and_raw_entry(tab: Page, lake: Settings) -> None:
+def test_slow_queries_filter_sort_and_raw_entry(tab: Tab, lake: Settings) -> None:
     tab.open("/slow-queries")
     rows = tab.page.locator("#slow-table tbody tr")
     assert rows.count() == 50
@@ -184,7 +148,7 @@ def _slowest(lake: Settings, namespace: str) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def test_time_range_preset_narrows_the_dashboard(tab: Page) -> None:
+def test_time_range_preset_narrows_the_dashboard(tab: Tab) -> None:
     tab.open("/dashboard")
     total = int(tab.page.locator(".kpi b").first.inner_text().replace(",", ""))
     tab.page.click(".presets a:has-text('Last day')")
@@ -198,7 +162,7 @@ def test_time_range_preset_narrows_the_dashboard(tab: Page) -> None:
     assert not tab.errors, tab.errors
 
 
-def test_query_trend_grouping_and_system_toggle(tab: Page) -> None:
+def test_query_trend_grouping_and_system_toggle(tab: Tab) -> None:
     tab.open("/query-trend")
     tab.page.select_option("select[name=group_by]", "namespace")
     tab.page.wait_for_url(re.compile(r"group_by=namespace"))
@@ -210,7 +174,7 @@ def test_query_trend_grouping_and_system_toggle(tab: Page) -> None:
     assert not tab.errors, tab.errors
 
 
-def test_analysis_tags_patterns_and_ask_answers_from_facts(tab: Page) -> None:
+def test_analysis_tags_patterns_and_ask_answers_from_facts(tab: Tab) -> None:
     tab.open("/slow-query-analysis")
     assert tab.page.locator(".chip.sev-high").count() > 0  # findings
     assert tab.page.locator(".chip[title=family]").count() > 0  # family labels
@@ -223,7 +187,7 @@ def test_analysis_tags_patterns_and_ask_answers_from_facts(tab: Page) -> None:
     assert not tab.errors, tab.errors
 
 
-def test_search_hit_opens_its_raw_line(tab: Page) -> None:
+def test_search_hit_opens_its_raw_line(tab: Tab) -> None:
     tab.open("/search-logs?q=Slow+query")
     rows = tab.page.locator("table.data tbody tr")
     assert rows.count() == 50
@@ -234,7 +198,7 @@ def test_search_hit_opens_its_raw_line(tab: Page) -> None:
     assert not tab.errors, tab.errors
 
 
-def test_current_op_analysis(tab: Page) -> None:
+def test_current_op_analysis(tab: Tab) -> None:
     doc = {
         "inprog": [
             {"opid": 11, "op": "query", "ns": "shop.orders", "secs_running": 120,
@@ -268,7 +232,7 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_upload_makes_new_rows_appear(browser: Any, empty_server: str, tmp_path: Path) -> None:
     log = generate(tmp_path / "uploaded-mongod.log", "300KB", 5)
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    tab = Page(context.new_page(), empty_server)
+    tab = Tab(context.new_page(), empty_server)
     try:
         tab.open("/slow-queries")
         assert "No data yet" in tab.page.content()

@@ -4,29 +4,19 @@ the app's content security policy and runs the example query against the lake.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from browser import launched, require_browser
 from conftest import served
 from loglake.analytics.listeners import after_commit
 from loglake.config import Settings
 from loglake.generate.interactions import InteractionSpec, generate_interactions
 from loglake.ingest.pipeline import ingest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-if not CHROMIUM.exists():
-    reason = "Debian's chromium is not installed (`make test` installs it)"
-    if os.environ.get("CI"):
-        raise RuntimeError(reason)
-    pytest.skip(reason, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +33,7 @@ def test_graphiql_works_offline_and_answers_the_example(chat: tuple[str, dict[st
     base, truth = chat
     outside: list[str] = []
     errors: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with launched() as browser:
         context = browser.new_context(viewport={"width": 1440, "height": 900})
 
         def only_ours(route: Any) -> None:
@@ -67,7 +56,6 @@ def test_graphiql_works_offline_and_answers_the_example(chat: tuple[str, dict[st
         # the answer is shown (CodeMirror draws the visible lines; spaces are nbsp)
         shown = page.locator(".result-window")
         shown.get_by_text(f'"interactions": {truth["interactions"]}').first.wait_for()
-        browser.close()
     assert outside == []
     assert errors == []
     assert data["summary"]["interactions"] == truth["interactions"]

@@ -5,36 +5,22 @@ logs (plus one question whose text is HTML). Numbers are checked against truth.j
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from browser import Tab, launched, require_browser
 from conftest import served
 from loglake.analytics.listeners import after_commit
 from loglake.config import Settings
 from loglake.generate.interactions import InteractionSpec, generate_interactions
 from loglake.ingest.pipeline import ingest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SHOTS = Path(
-    os.environ.get(
-        "LOGLAKE_SCREENSHOTS", Path(__file__).parent.parent / "test-artifacts" / "screenshots"
-    )
-)
 HOSTILE = '<b id="injected">fees?</b><script>window.pwned = 1</script>'
 
-if not CHROMIUM.exists():
-    reason = "Debian's chromium is not installed (`make test` installs it)"
-    if os.environ.get("CI"):
-        raise RuntimeError(reason)
-    pytest.skip(reason, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = require_browser()
 
 
 def _hostile(folder: Path) -> None:
@@ -63,25 +49,12 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium."""
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
-class Tab:
-    """A browser tab that records console errors and uncaught exceptions."""
-
-    def __init__(self, page: Any, base: str) -> None:
-        self.page = page
-        self.base = base
-        self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-
-    def open(self, path: str) -> None:
-        response = self.page.goto(self.base + path, wait_until="networkidle")
-        assert response.status == 200, (path, response.status)
+class ChatTab(Tab):
+    """A tab with this page's readings."""
 
     def kpi(self, name: str) -> str:
         return str(self.page.locator(f"[data-kpi={name}] b").inner_text())
@@ -89,26 +62,18 @@ class Tab:
     def total(self) -> int:
         return int(self.page.locator("#browse-total").inner_text().replace(",", ""))
 
-    def settle(self, pattern: str) -> None:
-        self.page.wait_for_url(re.compile(pattern))
-        self.page.wait_for_load_state("networkidle")
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
 
 @pytest.fixture
-def tab(browser: Any, chat: tuple[str, dict[str, Any]]) -> Iterator[Tab]:
+def tab(browser: Any, chat: tuple[str, dict[str, Any]]) -> Iterator[ChatTab]:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="UTC")
-    tab = Tab(context.new_page(), chat[0])
+    tab = ChatTab(context.new_page(), chat[0])
     yield tab
     assert not tab.errors, tab.errors
     context.close()
 
 
 def test_the_overview_shows_plain_numbers_and_its_trend(
-    tab: Tab, chat: tuple[str, dict[str, Any]]
+    tab: ChatTab, chat: tuple[str, dict[str, Any]]
 ) -> None:
     truth = chat[1]
     tab.open("/interactions")
@@ -129,7 +94,9 @@ def test_the_overview_shows_plain_numbers_and_its_trend(
     tab.page.wait_for_selector("[data-chart][data-drawn='1']", timeout=5000)  # drawn again
 
 
-def test_top_questions_and_topics_drill_down(tab: Tab, chat: tuple[str, dict[str, Any]]) -> None:
+def test_top_questions_and_topics_drill_down(
+    tab: ChatTab, chat: tuple[str, dict[str, Any]]
+) -> None:
     truth = chat[1]
     tab.open("/interactions")
     first = tab.page.locator("#top-questions tbody tr").first
@@ -146,7 +113,7 @@ def test_top_questions_and_topics_drill_down(tab: Tab, chat: tuple[str, dict[str
 
 
 def test_the_browser_searches_filters_and_opens_a_conversation(
-    tab: Tab, chat: tuple[str, dict[str, Any]]
+    tab: ChatTab, chat: tuple[str, dict[str, Any]]
 ) -> None:
     truth = chat[1]
     tab.open("/interactions/browse")
@@ -169,7 +136,7 @@ def test_the_browser_searches_filters_and_opens_a_conversation(
     tab.shot("interactions-conversation")
 
 
-def test_question_text_is_escaped(tab: Tab) -> None:
+def test_question_text_is_escaped(tab: ChatTab) -> None:
     tab.open("/interactions/browse?q=pwned")
     assert tab.total() == 1
     assert tab.page.locator("#injected").count() == 0

@@ -10,7 +10,6 @@ raw files.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,24 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from browser import Tab, launched, require_browser
 from logs_corpus import Record, truth, write_corpus
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SHOTS = Path(
-    os.environ.get(
-        "LOGLAKE_SCREENSHOTS", Path(__file__).parent.parent / "test-artifacts" / "screenshots"
-    )
-)
 HOSTILE = '<b id="injected">bold</b><script>window.pwned = 1</script>'
 
-if not CHROMIUM.exists():
-    reason = "Debian's chromium is not installed (`make test` installs it)"
-    if os.environ.get("CI"):
-        raise RuntimeError(reason)
-    pytest.skip(reason, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -63,49 +50,28 @@ def records(lake_logs: list[Path]) -> list[Record]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium."""
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
-class Tab:
-    """A browser tab that records console errors and uncaught exceptions."""
-
-    def __init__(self, page: Any, base: str) -> None:
-        self.page = page
-        self.base = base
-        self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-
-    def open(self, path: str) -> None:
-        response = self.page.goto(self.base + path, wait_until="networkidle")
-        assert response.status == 200, (path, response.status)
+class LogsTab(Tab):
+    """A tab with this page's readings."""
 
     def total(self) -> int:
         return int(self.page.locator("#discover-total").inner_text().replace(",", ""))
 
-    def settle(self, pattern: str) -> None:
-        self.page.wait_for_url(re.compile(pattern))
-        self.page.wait_for_load_state("networkidle")
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
 
 @pytest.fixture
-def tab(browser: Any, server: str) -> Iterator[Tab]:
+def tab(browser: Any, server: str) -> Iterator[LogsTab]:
     """A fresh tab on the dataset's server."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="UTC")
-    tab = Tab(context.new_page(), server)
+    tab = LogsTab(context.new_page(), server)
     yield tab
     assert not tab.errors, tab.errors
     context.close()
 
 
-def test_the_page_loads_clean_with_its_histogram(tab: Tab, records: list[Record]) -> None:
+def test_the_page_loads_clean_with_its_histogram(tab: LogsTab, records: list[Record]) -> None:
     tab.open("/logs")
     tab.shot("logs")
     assert tab.total() == len(records)
@@ -118,7 +84,7 @@ def test_the_page_loads_clean_with_its_histogram(tab: Tab, records: list[Record]
         assert tab.page.locator(f"[data-facet={facet}] li").count() >= 1
 
 
-def test_facets_narrow_and_widen_the_records(tab: Tab, records: list[Record]) -> None:
+def test_facets_narrow_and_widen_the_records(tab: LogsTab, records: list[Record]) -> None:
     tab.open("/logs")
     errors = sum(r.level == "ERROR" for r in records)
     facet = tab.page.locator("[data-facet=level] li", has_text="ERROR")
@@ -135,7 +101,7 @@ def test_facets_narrow_and_widen_the_records(tab: Tab, records: list[Record]) ->
     assert tab.total() == len(records)
 
 
-def test_search_box_keyword_and_regex(tab: Tab, records: list[Record]) -> None:
+def test_search_box_keyword_and_regex(tab: LogsTab, records: list[Record]) -> None:
     tab.open("/logs")
     tab.page.fill("#discover-search input[name=keyword]", "TIMEOUT")
     tab.page.click("#discover-search button[type=submit]")
@@ -151,7 +117,7 @@ def test_search_box_keyword_and_regex(tab: Tab, records: list[Record]) -> None:
     assert tab.total() == expected > 0
 
 
-def test_a_row_expands_to_its_fields_and_raw_entry(tab: Tab, records: list[Record]) -> None:
+def test_a_row_expands_to_its_fields_and_raw_entry(tab: LogsTab, records: list[Record]) -> None:
     tab.open("/logs?user=carol")
     record = tab.page.locator("#discover-rows tbody.record").first
     detail = record.locator("tr.detail")
@@ -176,7 +142,7 @@ def test_a_row_expands_to_its_fields_and_raw_entry(tab: Tab, records: list[Recor
     assert detail.is_hidden()
 
 
-def test_zoom_by_url_and_by_dragging(tab: Tab, records: list[Record]) -> None:
+def test_zoom_by_url_and_by_dragging(tab: LogsTab, records: list[Record]) -> None:
     start, end = datetime(2024, 3, 18, 6, tzinfo=UTC), datetime(2024, 3, 18, 12, tzinfo=UTC)
     tab.open("/logs?from=2024-03-18T06:00:00Z&to=2024-03-18T12:00:00Z")
     assert tab.total() == sum(start <= r.ts < end for r in records)
@@ -196,7 +162,7 @@ def test_zoom_by_url_and_by_dragging(tab: Tab, records: list[Record]) -> None:
     tab.shot("logs-zoomed")
 
 
-def test_the_time_zone_selector(tab: Tab, records: list[Record]) -> None:
+def test_the_time_zone_selector(tab: LogsTab, records: list[Record]) -> None:
     tab.open("/logs?from=2024-03-18T06:00:00Z")
     total = tab.total()
     shown_utc = tab.page.locator("#discover-rows tbody.record td:nth-child(2)").first.inner_text()
@@ -222,7 +188,7 @@ def test_the_time_zone_selector(tab: Tab, records: list[Record]) -> None:
     assert "tz=Asia%2FKolkata" in href
 
 
-def test_log_text_is_escaped(tab: Tab) -> None:
+def test_log_text_is_escaped(tab: LogsTab) -> None:
     tab.open("/logs?date=2024-03-18&level=ERROR&keyword=injected")
     assert tab.total() == 1
     cell = tab.page.locator("#discover-rows td.msg").first
@@ -231,7 +197,7 @@ def test_log_text_is_escaped(tab: Tab) -> None:
     assert tab.page.evaluate("window.pwned") is None
 
 
-def test_time_axes_follow_the_time_zone(tab: Tab) -> None:
+def test_time_axes_follow_the_time_zone(tab: LogsTab) -> None:
     """A chart's time axis shows the chosen zone's wall clock (UTC by default, never the
     browser's own zone): authentications over time, in UTC and in India."""
     first_x = """() => {

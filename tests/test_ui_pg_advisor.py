@@ -4,32 +4,19 @@ bottlenecks with DDL and badges, a statement's page, "Run simulation" and the as
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from browser import SHOTS, Tab, launched, require_browser
 from conftest import served
 from loglake.advisor.pg_collect import collect
 from loglake.config import Settings
 from pg_advisor_demo import demo_database
 from pg_server import TEST_PASSWORD, running_pg_cluster, unavailable
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(
-    os.environ.get(
-        "LOGLAKE_SCREENSHOTS", Path(__file__).parent.parent / "test-artifacts" / "screenshots"
-    )
-)
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (`make test` installs it)", allow_module_level=True
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +34,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(site: str) -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        tab = browser.new_page(viewport={"width": 1440, "height": 900})
-        errors: list[str] = []
-        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-        yield tab
-        browser.close()
-        assert not errors, errors
+    with launched() as browser:
+        tab = Tab(browser.new_page(viewport={"width": 1440, "height": 900}), site)
+        yield tab.page
+    assert not tab.errors, tab.errors
 
 
 def test_bottlenecks_then_a_simulation_and_an_answer(page: Any, site: str) -> None:
