@@ -1,4 +1,4 @@
-"""PostgreSQL logs into the lake: the rows of every stream, per docs/architecture.md
+"""PostgreSQL logs into the lake: the rows of every stream, per docs/internals.md
 "PostgreSQL rows", from one real server's stderr, csvlog and jsonlog of the same workload
 (tests/data/postgres/pg15-live.*, written by build.sh), plus crafted entries for the forms
 that server did not write."""

@@ -3,7 +3,7 @@
 Top normalized statements by total time, count, mean or max with the slowest example and its
 parameters; time consumed per hour; errors by SQLSTATE and message; lock waits; temporary
 files by statement; checkpoints; autovacuum per table; sessions per database, user,
-application or host. The rows are those of the PostgreSQL formats (docs/architecture.md,
+application or host. The rows are those of the PostgreSQL formats (docs/internals.md,
 "PostgreSQL rows"): statements in `slow_queries`, everything else in `events` with its
 parsed fields in `attrs` (read through the `attr` macro). Each question's `engine` filter
 defaults to postgres; the statement questions answer for MongoDB too with `engine=mongodb`.

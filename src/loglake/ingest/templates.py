@@ -7,7 +7,7 @@ table are dictionary-encoded (C++), each distinct message is masked once (RE2 ov
 array, `MASKS`), and Python and Drain see each new distinct (source, masked message) once (a
 cache per task answers the pairs seen before).
 
-Ids are stable across ingests, appends and parallel workers (see docs/architecture.md,
+Ids are stable across ingests, appends and parallel workers (see docs/internals.md,
 "Templates"): a template's id is a hash of its source and the text it had when it was
 created, and it keeps that id when Drain later generalizes its text. Workers are seeded
 with the lake's templates, so a known message keeps its template; the templates each

@@ -1,5 +1,5 @@
 """One PostgreSQL log entry (message + DETAIL/HINT/STATEMENT/CONTEXT...) -> rows of every
-stream, per docs/architecture.md "PostgreSQL rows".
+stream, per docs/internals.md "PostgreSQL rows".
 
 Every reader (stderr, csvlog, jsonlog) fills an `Entry`; an `EntryRows` (one per file, it
 keeps state across entries) turns it into `Parsed` rows. The state: a `log_statement` line

@@ -1,6 +1,6 @@
 """PostgreSQL's server messages (other than statements) -> an `events.attrs` kind and fields:
 connections, authentication, checkpoints, autovacuum, temp files, locks, deadlocks and
-cancellations. The vocabulary is docs/architecture.md "PostgreSQL rows"."""
+cancellations. The vocabulary is docs/internals.md "PostgreSQL rows"."""
 
 from __future__ import annotations
 

@@ -334,7 +334,7 @@ def check(head: list[bytes], ctx: FileContext) -> None:
 
 def splittable(head: list[bytes]) -> bool:
     """A file may be cut into ranges unless it pairs log_statement and log_duration lines
-    (their pairs could straddle a cut): see docs/architecture.md."""
+    (their pairs could straddle a cut): see docs/internals.md."""
     for line in head:
         m = _SEVERITY_BYTES.search(line)
         if m is None:
