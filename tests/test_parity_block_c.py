@@ -343,3 +343,26 @@ def test_random_records(tmp_path_factory, picks) -> None:
         again = Settings(root=tmp_path / "again", workers=1, vectorized=False)
         with pytest.raises(InputError):
             ingest([str(log)], again, "mongodb")
+
+
+def test_header_fields_that_are_not_strings_read_alike(tmp_path: Path) -> None:
+    """A msg (or s, c, ctx) that is an object, an array, a boolean or a number is kept as
+    DuckDB's JSON reading gives it, by every path: compact JSON, `true`, `1.5`."""
+    t = '{"$date":"2024-02-29T23:59:59.999+00:00"}'
+    values = [
+        '{"a": 1, "b": [1, 2.5], "c": "é\\n"}', "[1, \"x\", null]", "true", "false", "1.5",
+        "-7", "{}", "[]", '{"deep": {"er": [{"x": true}]}}',
+    ]  # fmt: skip
+    lines = [f'{{"t":{t},"s":"I","c":"NETWORK","id":1,"ctx":"c","msg":{v}}}' for v in values]
+    lines += [f'{{"t":{t},"s":{v},"c":{v},"id":1,"ctx":{v},"msg":"m"}}' for v in values[:5]]
+    log = tmp_path / "odd-headers.log"
+    log.write_text("\n".join(lines) + "\n")
+    three_ways(tmp_path, log, fmt="mongodb")
+    sql = "SELECT message, severity FROM t ORDER BY file_offset"
+    got = query(tmp_path / "c", "events", sql)
+    assert [m for m, _s in got[:5]] == [
+        '{"a":1,"b":[1,2.5],"c":"é\\n"}', '[1,"x",null]', "true", "false", "1.5",
+    ]  # fmt: skip
+    assert [s for _m, s in got[len(values) :]] == [
+        '{"a":1,"b":[1,2.5],"c":"é\\n"}', '[1,"x",null]', "true", "false", "1.5",
+    ]  # fmt: skip

@@ -120,8 +120,22 @@ def _int_or_none(value: object) -> int | None:
 
 
 def _str_or_none(value: object) -> str | None:
+    """A header field that is not a string, as text the way DuckDB's JSON reading gives it
+    (the block paths' rule): `true`/`false`, numbers as written, objects and arrays as
+    compact JSON (never a Python or simdjson repr)."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, simdjson.Object):
+        value = value.as_dict()
+    elif isinstance(value, simdjson.Array):
+        value = value.as_list()
+    if isinstance(value, dict | list):
+        try:
+            return orjson.dumps(value).decode()
+        except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits in it
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return str(value)
 
 
