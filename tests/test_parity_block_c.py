@@ -345,6 +345,9 @@ def test_random_records(tmp_path_factory, picks) -> None:
             ingest([str(log)], again, "mongodb")
 
 
+IDS = (22943, 22944, 51800, 20250, 20249, 5286306, 5286307)
+
+
 def test_header_fields_that_are_not_strings_read_alike(tmp_path: Path) -> None:
     """A msg (or s, c, ctx) that is an object, an array, a boolean or a number is kept as
     DuckDB's JSON reading gives it, by every path: compact JSON, `true`, `1.5`."""
@@ -355,6 +358,8 @@ def test_header_fields_that_are_not_strings_read_alike(tmp_path: Path) -> None:
     ]  # fmt: skip
     lines = [f'{{"t":{t},"s":"I","c":"NETWORK","id":1,"ctx":"c","msg":{v}}}' for v in values]
     lines += [f'{{"t":{t},"s":{v},"c":{v},"id":1,"ctx":{v},"msg":"m"}}' for v in values[:5]]
+    # connection and authentication messages without their attr: rows of empty fields
+    lines += [f'{{"t":{t},"s":"I","c":"NETWORK","id":{i},"ctx":"conn9","msg":"m"}}' for i in IDS]
     log = tmp_path / "odd-headers.log"
     log.write_text("\n".join(lines) + "\n")
     three_ways(tmp_path, log, fmt="mongodb")
@@ -363,6 +368,6 @@ def test_header_fields_that_are_not_strings_read_alike(tmp_path: Path) -> None:
     assert [m for m, _s in got[:5]] == [
         '{"a":1,"b":[1,2.5],"c":"é\\n"}', '[1,"x",null]', "true", "false", "1.5",
     ]  # fmt: skip
-    assert [s for _m, s in got[len(values) :]] == [
+    assert [s for _m, s in got[len(values) : len(values) + 5]] == [
         '{"a":1,"b":[1,2.5],"c":"é\\n"}', '[1,"x",null]', "true", "false", "1.5",
     ]  # fmt: skip

@@ -27,7 +27,7 @@ parsed AS (
         ts,
         CASE WHEN j.id IN (22943, 22944, 51800, 20250, 20249, 5286306, 5286307)
              AND ts IS NOT NULL
-             THEN json_extract(line, '$.attr')::VARCHAR END AS attr_json,
+             THEN coalesce(json_extract(line, '$.attr')::VARCHAR, 'null') END AS attr_json,
         CASE WHEN j.id = 51803 AND ts IS NOT NULL THEN TRY(json_transform(line, '{
             "attr": {
                 "type": "VARCHAR", "ns": "VARCHAR", "command": "JSON",
