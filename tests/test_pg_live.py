@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from browser import launched
 from conftest import TEST_DATA, Runner, query, served
 from loglake.analytics.filters import ENGINES
 from loglake.analytics.service import Analytics
@@ -322,20 +323,11 @@ def test_a_lake_of_both_engines_answers_each_alone(
     assert "By collection/table (total time)" in html
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (as tests/test_ui.py)."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (`make test` installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    """Debian's Chromium driven by Playwright (tests/browser.py)."""
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 def test_the_postgres_pages_draw_their_charts_in_a_browser(

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from browser import Tab, launched, require_browser
 from test_templates import TEMPLATES, generated
-from test_ui import CHROMIUM, CHROMIUM_FLAGS, Page, sync_api
 
-# importing test_ui skips this module too when Debian's chromium or playwright is missing
+require_browser()  # skips the module where Debian's chromium or playwright is missing
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +33,14 @@ def lake_logs(truth: tuple[Path, list[int]]) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
-def tab(browser: Any, server: str) -> Iterator[Page]:
+def tab(browser: Any, server: str) -> Iterator[Tab]:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = Page(context.new_page(), server)
+    page = Tab(context.new_page(), server)
     yield page
     context.close()
 
@@ -53,7 +51,7 @@ def api(server: str, path: str) -> Any:
 
 
 def test_the_templates_page_shows_counts_trends_and_links(
-    tab: Page, server: str, truth: tuple[Path, list[int]]
+    tab: Tab, server: str, truth: tuple[Path, list[int]]
 ) -> None:
     tab.open("/templates")
     tab.shot("templates")
@@ -76,7 +74,7 @@ def test_the_templates_page_shows_counts_trends_and_links(
         assert link.inner_text() == row["template"]
 
 
-def test_a_filter_narrows_the_templates_and_a_click_opens_the_events(tab: Page) -> None:
+def test_a_filter_narrows_the_templates_and_a_click_opens_the_events(tab: Tab) -> None:
     tab.open("/templates")
     tab.page.fill("form.filters input[name=q]", "checksum")
     tab.page.click("form.filters button[type=submit]")
