@@ -555,16 +555,6 @@ def write_section(text: str, start: str = QUERY_MARK, end: str = QUERY_END) -> N
     print(f"wrote a section of {RESULTS}", file=sys.stderr)
 
 
-def kept_section(start: str = QUERY_MARK, end: str = QUERY_END) -> str:
-    """A current marked section with its markers (for bench/run.py's ingest rewrite)."""
-    if not RESULTS.exists():
-        return ""
-    doc = RESULTS.read_text()
-    if start not in doc or end not in doc:
-        return ""
-    return start + doc.split(start, 1)[1].split(end, 1)[0] + end + "\n\n"
-
-
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     """Options shared with bench/run.py."""
     ap.add_argument("--warm", type=int, default=20, help="warm (uncached) calls per question")

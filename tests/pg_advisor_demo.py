@@ -5,11 +5,15 @@ a role without the statistics rights, for the clear-error tests."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import pytest
 
 from loglake.formats.postgres.fingerprint import statement_of
 from loglake.generate.pgdemo import analyze, build, run_workload
-from pg_server import TEST_ROLE, PgCluster
+from pg_server import TEST_ROLE, PgCluster, running_pg_cluster, unavailable
 
 DEMO_DB = "advisor_demo"
 BARE_DB = "advisor_bare"  # no pg_stat_statements, no hypopg
@@ -28,6 +32,17 @@ class Demo:
     no_stats_dsn: str
     no_select_dsn: str
     calls: dict[str, int]
+
+
+@contextmanager
+def demo_cluster() -> Iterator[Demo]:
+    """A throwaway cluster with the demo database and its workload run (the test is skipped
+    where PostgreSQL cannot be started)."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with running_pg_cluster() as cluster:
+        yield demo_database(cluster)
 
 
 def demo_database(cluster: PgCluster, seed: int = 7) -> Demo:

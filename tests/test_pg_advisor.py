@@ -17,18 +17,15 @@ from loglake.config import Settings
 from loglake.generate.pgdemo import TRUTH, WORKLOAD
 from loglake.ingest.pipeline import ingest
 from loglake.web import create_app
-from pg_advisor_demo import Demo, demo_database, fingerprint
-from pg_server import TEST_PASSWORD, running_pg_cluster, unavailable
+from pg_advisor_demo import Demo, demo_cluster, fingerprint
+from pg_server import TEST_PASSWORD
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
     """A cluster of this module's own with the demo database and its workload run."""
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with running_pg_cluster() as cluster:
-        yield demo_database(cluster)
+    with demo_cluster() as demo:
+        yield demo
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +37,6 @@ def collected(
 
 
 def _rows(settings: Settings, stream: str) -> list[dict[str, Any]]:
-    from loglake.advisor.pg_store import read  # noqa: F401  (the store's reader is the one used)
     from loglake.analytics.engine import Lake
 
     lake = Lake(settings.root, settings)

@@ -28,17 +28,14 @@ from loglake.config import Settings
 from loglake.errors import InputError
 from loglake.generate.pgdemo import TRUTH, WORKLOAD
 from loglake.web import create_app
-from pg_advisor_demo import DEMO_DB, Demo, demo_database, fingerprint
-from pg_server import TEST_PASSWORD, running_pg_cluster, unavailable
+from pg_advisor_demo import DEMO_DB, Demo, demo_cluster, fingerprint
+from pg_server import TEST_PASSWORD
 
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with running_pg_cluster() as cluster:
-        yield demo_database(cluster)
+    with demo_cluster() as demo:
+        yield demo
 
 
 @pytest.fixture(scope="module")

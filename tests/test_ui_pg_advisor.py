@@ -13,19 +13,15 @@ from browser import SHOTS, Tab, launched, require_browser
 from conftest import served
 from loglake.advisor.pg_collect import collect
 from loglake.config import Settings
-from pg_advisor_demo import demo_database
-from pg_server import TEST_PASSWORD, running_pg_cluster, unavailable
+from pg_advisor_demo import demo_cluster
+from pg_server import TEST_PASSWORD
 
 require_browser()
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with running_pg_cluster() as cluster:
-        demo = demo_database(cluster)
+    with demo_cluster() as demo:
         settings = Settings(root=tmp_path_factory.mktemp("uipg") / "lake", pg_dsn=demo.dsn)
         collect(settings, explain_top=20)
         with served(settings.root, LOGLAKE_PG_DSN=demo.dsn) as url:

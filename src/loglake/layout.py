@@ -31,9 +31,8 @@ def manifest_version_relpath(version: int) -> str:
     return f"{MANIFESTS}/{version:012d}.json"
 
 
-def gz_index_relpath(file_id: str, compression: str = "gzip") -> str:
-    """The seek index of a compressed source (gzip, bzip2), relative to the root."""
-    suffix = ".bz2idx" if compression == "bzip2" else ".gzidx"
+def gz_index_relpath(file_id: str, suffix: str = ".gzidx") -> str:
+    """The seek index of a compressed source (its codec's `index_suffix`), relative to the root."""
     return f"{GZ_INDEX_DIR}/{file_id}{suffix}"
 
 

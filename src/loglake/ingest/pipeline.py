@@ -32,6 +32,7 @@ from loglake.ingest.worker import Task, TaskResult
 from loglake.ingest.writer import file_digest
 from loglake.layout import gz_index_relpath, staging_dir
 from loglake.schema import LOG_STREAMS, Stream
+from loglake.sources.compression import codec
 from loglake.store.commit import commit, recover
 from loglake.store.listeners import Commit, Listener, notify
 from loglake.store.lock import dataset_change
@@ -319,7 +320,8 @@ def _update_manifest(
             }
         )
         if item.source.compressed:
-            entry["gz_index"] = gz_index_relpath(item.file_id, item.source.compression)
+            suffix = codec(item.source.compression).index_suffix
+            entry["gz_index"] = gz_index_relpath(item.file_id, suffix)
     first = [r.first_ts for r in results if r.first_ts is not None]
     last = [r.last_ts for r in results if r.last_ts is not None]
     manifest["dataset_version"] += 1

@@ -17,6 +17,7 @@ from loglake.formats.registry import format_spec, sniff_format
 from loglake.ingest.hooks import parse_hooks
 from loglake.ingest.worker import FAN_OUT_CHUNK, Task
 from loglake.layout import SOURCE_DIR, gz_index_relpath
+from loglake.sources.compression import codec
 from loglake.sources.files import (
     SourceFile,
     checked_object,
@@ -202,7 +203,7 @@ def plan_inputs(
 
 def copy_source(item: PlannedFile, staging: Path) -> None:
     """Keep a managed copy of a source under <root>/source/ (--copy-source)."""
-    suffix = {"gzip": ".gz", "bzip2": ".bz2"}.get(item.source.compression, ".log")
+    suffix = codec(item.source.compression).suffix if item.source.compressed else ".log"
     relpath = f"{SOURCE_DIR}/{item.file_id}{suffix}"
     target = staging / relpath
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -273,7 +274,7 @@ def build_tasks(
     else:
         ranges = [(item.start, None)]
     gz_index = (
-        staging / gz_index_relpath(item.file_id, item.source.compression)
+        staging / gz_index_relpath(item.file_id, codec(item.source.compression).index_suffix)
         if item.source.compressed
         else None
     )

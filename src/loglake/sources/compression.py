@@ -33,7 +33,8 @@ class Codec:
 
     name: str
     magic: bytes
-    index_suffix: str
+    suffix: str  # of a managed copy (--copy-source)
+    index_suffix: str  # of its seek index beside the lake
     # a raw file object -> a decompressing stream that builds a seek index as it reads
     indexing: Callable[[BinaryIO], Any]
     # (stream, path): write the index a finished `indexing` stream built
@@ -119,6 +120,7 @@ def _bzip2_plain(raw: BinaryIO) -> BinaryIO:
 GZIP = Codec(
     name="gzip",
     magic=b"\x1f\x8b",
+    suffix=".gz",
     index_suffix=".gzidx",
     indexing=_gzip_indexing,
     export=_gzip_export,
@@ -128,6 +130,7 @@ GZIP = Codec(
 BZIP2 = Codec(
     name="bzip2",
     magic=b"BZh",
+    suffix=".bz2",
     index_suffix=".bz2idx",
     indexing=_bzip2_open,
     export=_bzip2_export,
