@@ -12,7 +12,10 @@ lake meanwhile (a writer appends FOLLOW_BATCH records every FOLLOW_EVERY_S); its
 are counted the same way (written, none lost, none doubled), into a section of their own.
 
     python bench/push.py [--clients 100] [--seconds 10] [--records 1000] [--follow]
-                         [--no-write]
+                         [--push-only] [--no-write]
+
+`--push-only`: the clients push and never query (the push throughput alone, its own
+section).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ PUSH_MARK = "<!-- push load: written by bench/push.py -->"
 PUSH_END = "<!-- end of push load -->"
 FOLLOW_MARK = "<!-- push and follow load: written by bench/push.py --follow -->"
 FOLLOW_END = "<!-- end of push and follow load -->"
+ONLY_MARK = "<!-- push only: written by bench/push.py --push-only -->"
+ONLY_END = "<!-- end of push only -->"
 FOLLOW_BATCH = 200  # records the writer appends to the followed file at a time
 FOLLOW_EVERY_S = 0.05
 
@@ -164,7 +169,12 @@ class Follow:
 
 
 def run(
-    clients: int, seconds: float, records: int, workdir: Path, follow: bool = False
+    clients: int,
+    seconds: float,
+    records: int,
+    workdir: Path,
+    follow: bool = False,
+    queries_too: bool = True,
 ) -> dict[str, Any]:
     """The load run; its measurements."""
     root = workdir / "lake"
@@ -189,14 +199,17 @@ def run(
             took = time.perf_counter() - started
             if status != 200 or answer.get("accepted") != records:
                 errors.append(f"push {c}-{batch}: {status} {answer}")
-            started = time.perf_counter()
-            q_status, _ = call(f"{url}/api/logs?limit=5&level=ERROR")
-            q_took = time.perf_counter() - started
-            if q_status != 200:
-                errors.append(f"query: {q_status}")
+            q_took = None
+            if queries_too:
+                started = time.perf_counter()
+                q_status, _ = call(f"{url}/api/logs?limit=5&level=ERROR")
+                q_took = time.perf_counter() - started
+                if q_status != 200:
+                    errors.append(f"query: {q_status}")
             with lock:
                 pushes.append(took)
-                queries.append(q_took)
+                if q_took is not None:
+                    queries.append(q_took)
                 if status == 200:
                     acked.update(f"{c}-{batch}-{i}" for i in range(records))
             batch += 1
@@ -232,8 +245,10 @@ def run(
         "records_per_s": round(sum(acked.values()) / elapsed),
         "push_p50_ms": round(1000 * statistics.median(pushes)),
         "push_p99_ms": round(1000 * statistics.quantiles(pushes, n=100)[98]),
-        "query_p50_ms": round(1000 * statistics.median(queries)),
-        "query_p99_ms": round(1000 * statistics.quantiles(queries, n=100)[98]),
+        "query_p50_ms": round(1000 * statistics.median(queries)) if queries else None,
+        "query_p99_ms": round(1000 * statistics.quantiles(queries, n=100)[98])
+        if len(queries) > 1
+        else None,
         "errors": len(errors),
         "first_errors": errors[:3],
         "lost": sum(1 for rid in acked if got[rid] == 0),
@@ -243,23 +258,25 @@ def run(
     }
 
 
-def section(row: dict[str, Any], command: str) -> str:
-    """The "Push ingest under load" section."""
+def section(row: dict[str, Any], command: str, queries_too: bool = True) -> str:
+    """The "Push ingest under load" section (or its push-only twin)."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    title = "Push ingest under load" if queries_too else "Push ingest alone (throughput)"
+    asking = "and asking `GET /api/logs` after each" if queries_too else "and nothing else"
     return "\n".join([
-        "## Push ingest under load",
+        f"## {title}",
         "",
         f"- command: `{command}`; when: {when}; {os.cpu_count()} cores, server and clients "
         "on the same machine (loopback)",
         f"- {row['clients']} clients, each pushing bodies of {row['records_per_body']:,} JSON "
-        "records (`POST /api/ingest`, Idempotency-Key) and asking `GET /api/logs` after each, "
+        f"records (`POST /api/ingest`, Idempotency-Key) {asking}, "
         f"for {row['seconds']} s; default batching (10,000 records or 200 ms)",
         "",
         "| records/s acknowledged | pushes | push p50 / p99 | query p50 / p99 | commits | "
         "errors | lost | doubled |",
         "|---|---|---|---|---|---|---|---|",
         f"| {row['records_per_s']:,} | {row['pushes']:,} | {row['push_p50_ms']:,} / "
-        f"{row['push_p99_ms']:,} ms | {row['query_p50_ms']:,} / {row['query_p99_ms']:,} ms | "
+        f"{row['push_p99_ms']:,} ms | {_ms(row['query_p50_ms'])} / {_ms(row['query_p99_ms'])} | "
         f"{row['commits']:,} | {row['errors']} | {row['lost']} | {row['doubled']} |",
         "",
         "```json",
@@ -267,6 +284,10 @@ def section(row: dict[str, Any], command: str) -> str:
         "```",
         "",
     ])  # fmt: skip
+
+
+def _ms(value: int | None) -> str:
+    return "-" if value is None else f"{value:,} ms"
 
 
 def follow_section(row: dict[str, Any], command: str) -> str:
@@ -307,15 +328,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--records", type=int, default=1000, help="records per pushed body")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--follow", action="store_true", help="a follow ingest runs alongside")
+    ap.add_argument("--push-only", action="store_true", help="clients push, never query")
     ap.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args(argv)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="loglake-push-"))
-    row = run(args.clients, args.seconds, args.records, workdir, args.follow)
+    row = run(args.clients, args.seconds, args.records, workdir, args.follow, not args.push_only)
     print(json.dumps(row), flush=True)
     if not args.no_write:
         command = (f"python bench/push.py --clients {args.clients} --seconds {args.seconds:g} "
-                   f"--records {args.records}" + (" --follow" if args.follow else ""))  # fmt: skip
-        if args.follow:
+                   f"--records {args.records}" + (" --follow" if args.follow else "")
+                   + (" --push-only" if args.push_only else ""))  # fmt: skip
+        if args.push_only:
+            write_section(section(row, command, False), ONLY_MARK, ONLY_END)
+        elif args.follow:
             write_section(follow_section(row, command), FOLLOW_MARK, FOLLOW_END)
         else:
             write_section(section(row, command), PUSH_MARK, PUSH_END)

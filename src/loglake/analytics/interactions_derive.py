@@ -294,4 +294,4 @@ class DeriveInteractions:
     def __call__(self, commit_: Commit) -> Commit | None:
         """Derive and commit; the listeners after this one get the new commit."""
         derived = derive(commit_.manifest, self.settings, commit_.ingest_id)
-        return Commit(derived, commit_.ingest_id) if derived is not None else None
+        return Commit(derived, commit_.ingest_id, commit_.busy) if derived is not None else None

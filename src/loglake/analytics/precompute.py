@@ -97,7 +97,11 @@ class PrecomputeAnswers:
         self.settings = settings
 
     def __call__(self, commit: Commit) -> None:
-        """Open the dataset anew (and close it: no DuckDB connection outlives the commit)."""
+        """Open the dataset anew (and close it: no DuckDB connection outlives the commit);
+        nothing while another commit follows at once (`busy`): the answers are computed
+        when asked, until a commit computes them again."""
+        if commit.busy:
+            return
         from loglake.analytics.service import Analytics  # lazy: the service imports us
 
         analytics = Analytics(self.settings.with_options(root=commit.manifest.root))

@@ -82,13 +82,16 @@ def _write_ingest_summary(manifest: Manifest, ingest_id: str) -> dict[str, Any]:
     return mine
 
 
-def write_summaries(manifest: Manifest, ingest_id: str | None) -> None:
-    """Write one ingest's summary (when given) and the dataset summary."""
+def write_summaries(manifest: Manifest, ingest_id: str | None, busy: bool = False) -> None:
+    """Write one ingest's summary (when given) and the dataset summary (left to a later
+    commit when `busy`: another follows at once)."""
     dataset = None
     if ingest_id is not None:
         mine = _write_ingest_summary(manifest, ingest_id)
         if all(a["ingest_id"] == ingest_id for a in manifest.data["artifacts"].values()):
             dataset = mine  # the first ingest is the whole dataset
+    if dataset is None and busy:
+        return
     if dataset is None:
         dataset = compute_summary(manifest, None)
     body = {**_meta(manifest), **dataset}
@@ -97,7 +100,7 @@ def write_summaries(manifest: Manifest, ingest_id: str | None) -> None:
 
 def on_commit(commit: Commit) -> None:
     """After-commit listener: the new ingest's summary and the dataset summary."""
-    write_summaries(commit.manifest, commit.ingest_id)
+    write_summaries(commit.manifest, commit.ingest_id, commit.busy)
 
 
 def rebuild_ingest_summaries(manifest: Manifest) -> int:

@@ -5,6 +5,10 @@ committed (or failed): a push is acknowledged only once its records are in the l
 thread takes the queue once `push_batch_records` records wait or the oldest body has waited
 `push_batch_ms`, and runs one ordinary ingest over those bodies (inline, in this process:
 no worker processes are forked from a threaded server), with the after-commit listeners.
+A body's client is answered as soon as the commit is durable; the listeners (summaries,
+answers, alert evaluation) run after, under the lake's lock, while the next batch gathers;
+while more bodies wait, their work over the whole dataset is done at most every
+WHOLE_EVERY_S (`Commit.busy`).
 Bodies pushed while a commit runs form the next batch. A second body with the idempotency
 key of one still waiting shares that body's outcome; one whose key is committed adds
 nothing (ingest/push.py). Every COMPACT_EVERY commits the small files the batches wrote
@@ -16,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loglake.config import Settings
@@ -24,11 +28,14 @@ from loglake.errors import LockError, LoglakeError
 from loglake.ingest.compact import compact
 from loglake.ingest.pipeline import ingest
 from loglake.ingest.push import Payload, outcome
-from loglake.store.listeners import Listener
+from loglake.store.listeners import Commit, Listener, notify
 
 LOCK_RETRY_S = 15.0  # how long a batch waits for another change's lock before failing
 WAIT_S = 300.0  # the longest a push waits for its commit
 COMPACT_EVERY = 50  # commits between compactions of crowded partitions
+# while pushes keep arriving, the listeners' work over the whole dataset (its summary, the
+# precomputed answers) is done at most this often; every commit's own work is done each time
+WHOLE_EVERY_S = 5.0
 
 
 class PushError(LoglakeError):
@@ -47,6 +54,7 @@ class _Waiting:
     done: threading.Event = field(default_factory=threading.Event)
     result: dict[str, Any] | None = None
     error: LoglakeError | None = None
+    answered: bool = False  # told its outcome (at the commit, before the listeners ran)
 
 
 class PushBatcher:
@@ -69,6 +77,7 @@ class PushBatcher:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.commits = 0
+        self._whole_at = 0.0  # when a commit last ran the whole-dataset work
 
     def push(self, payload: Payload, fmt: str | None = None) -> dict[str, Any]:
         """Queue a body and wait for its commit; what it added (PushError when it failed)."""
@@ -143,33 +152,56 @@ class PushBatcher:
             return batch
 
     def _commit(self, batch: list[_Waiting]) -> None:
-        """One ingest over the batch; every body hears its outcome, or the error."""
+        """One ingest over the batch; every body hears its outcome once the commit is
+        durable (the after-commit listeners run after), or the error."""
         started = time.perf_counter()
         try:
             report = self._ingest(batch)
-            for w in batch:
-                fid = w.payload.file_id
-                if fid in report["duplicates"]:
-                    w.result = {**report["duplicates"][fid], "duplicate": True}
-                else:
-                    w.result = outcome(report, fid, w.payload.records)
-                w.result["dataset_version"] = report["dataset_version"]
+            self._answer(batch, report)  # a batch that committed nothing is answered here
             if any(f["status"] == "new" for f in report["files"]):
                 self.commits += 1
             if self.on_report is not None:
                 self.on_report(report, time.perf_counter() - started)
         except LoglakeError as exc:
             for w in batch:
-                w.error = exc
+                w.error = None if w.answered else exc
         except Exception as exc:  # noqa: BLE001 - every waiting client must hear of it
+            error = PushError(f"internal error ({type(exc).__name__}: {exc})")
             for w in batch:
-                w.error = PushError(f"internal error ({type(exc).__name__}: {exc})")
+                w.error = None if w.answered else error
         finally:
-            with self._cond:
-                for w in batch:
-                    if w.payload.key and self._by_key.get(w.payload.key) is w:
-                        del self._by_key[w.payload.key]
-                    w.done.set()
+            self._release(batch)
+
+    def _answer(self, batch: list[_Waiting], report: dict[str, Any]) -> None:
+        """Tell each body of the batch what it added, and wake its client."""
+        for w in batch:
+            if w.answered:
+                continue
+            fid = w.payload.file_id
+            if fid in report["duplicates"]:
+                w.result = {**report["duplicates"][fid], "duplicate": True}
+            else:
+                w.result = outcome(report, fid, w.payload.records)
+            w.result["dataset_version"] = report.get("dataset_version")
+            w.answered = True
+        self._release(batch)
+
+    def _release(self, batch: list[_Waiting]) -> None:
+        with self._cond:
+            for w in batch:
+                if w.payload.key and self._by_key.get(w.payload.key) is w:
+                    del self._by_key[w.payload.key]
+                w.done.set()
+
+    def _after_commit(self, commit: Commit) -> None:
+        """The listeners, told whether more pushes wait (see WHOLE_EVERY_S)."""
+        with self._cond:
+            waiting = bool(self._queue)
+        now = time.monotonic()
+        busy = waiting and now - self._whole_at < WHOLE_EVERY_S
+        if not busy:
+            self._whole_at = now
+        notify(self.listeners, replace(commit, busy=busy), self.warn)
 
     def _ingest(self, batch: list[_Waiting]) -> dict[str, Any]:
         """The batch's ingest, retried while another change holds the lake's lock."""
@@ -181,8 +213,9 @@ class PushBatcher:
                     self.settings,
                     fmt=batch[0].fmt,
                     payloads=[w.payload for w in batch],
-                    listeners=self.listeners,
+                    listeners=[self._after_commit] if self.listeners else (),
                     warn=self.warn,
+                    on_commit=lambda report: self._answer(batch, report),
                 )
             except LockError:
                 if time.monotonic() > give_up:

@@ -77,6 +77,7 @@ def ingest(
     replace: bool = False,
     listeners: Sequence[Listener] = (),
     payloads: Sequence[Payload] = (),
+    on_commit: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Ingest files into the dataset at `settings.root` and commit them atomically.
 
@@ -86,6 +87,8 @@ def ingest(
     run after the commit (`analytics.listeners.after_commit` for summaries and answers).
     `payloads` are pushed bodies (ingest/push.py): new sources of their own, never an error
     for having no readable line; the report's `duplicates` holds those already committed.
+    `on_commit(report)` is called once the commit is durable, before the listeners (a push
+    is acknowledged then: its records are in the lake).
     """
     if not inputs and not payloads:
         raise InputError("nothing to ingest: give one or more files, directories, globs or '-'")
@@ -141,6 +144,8 @@ def ingest(
                     recover(root)  # the replaced files are no longer in the manifest
                     drop_replaced_cold(previous, manifest)  # nor the archived ones
                 report["dataset_version"] = manifest["dataset_version"]
+                if on_commit is not None:
+                    on_commit(report)
                 progress("summaries", 0, 0)
                 notify(listeners, Commit(Manifest(root, manifest), ingest_id), warn)
         finally:

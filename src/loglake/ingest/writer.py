@@ -169,10 +169,17 @@ class PartitionedWriter:
         arrays = [
             pa.array([self.constants.get(f.name)] * table.num_rows, f.type)
             if f.name in _CONSTANT or (f.name in _DEFAULTED and f.name not in names)
-            else table.column(f.name).cast(f.type)
+            else self._defaulted(table.column(f.name).cast(f.type), f.name)
             for f in schema
         ]
         return pa.Table.from_arrays(arrays, schema=schema)
+
+    def _defaulted(self, column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+        """A table's column, where it is one of _DEFAULTED, with the task's value in its
+        nulls (as `rows_to_table` fills a row's)."""
+        if name in _DEFAULTED and column.null_count and self.constants.get(name) is not None:
+            return pc.fill_null(column, self.constants[name])
+        return column
 
 
 def _in_file_order(table: pa.Table) -> pa.Table:

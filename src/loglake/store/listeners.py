@@ -22,6 +22,10 @@ class Commit:
 
     manifest: Manifest
     ingest_id: str | None = None  # None for compaction and retention
+    # another change follows at once (pushes are waiting): work over the whole dataset (its
+    # summary, the precomputed answers) may wait for a later commit; work over what this
+    # commit added may not
+    busy: bool = False
 
 
 # a listener that commits derived rows itself (the interactions) returns its commit, which

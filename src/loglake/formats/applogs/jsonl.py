@@ -143,10 +143,17 @@ def _head_objects(head: list[bytes]) -> list[Any]:
     return docs
 
 
+def _batch_parser(ctx: FileContext) -> Any:
+    from loglake.formats.applogs.jsonl_batch import JsonlBatchParser  # imports this module
+
+    return JsonlBatchParser(ctx)
+
+
 SPEC = FormatSpec(
     name="jsonl",
     priority=Priority.GENERIC,
     sniff=sniff,
     make_parser=make_parser,
     describe=describer(_head_objects),
+    batch_parser=_batch_parser,
 )
