@@ -111,10 +111,10 @@ class JsonlBatchParser:
         for column, order in plan:
             out: list[Any] = [None] * n
             severity: list[Any] | None = [None] * n if column == "level" else None
-            pending = range(n)
+            pending: list[int] | range = range(n)
             for path, flat in order:
                 convert = self._converter(column, path)
-                left = []
+                left: list[int] = []
                 for i in pending:
                     if flat:
                         value, keys = docs[i][path], None
