@@ -228,14 +228,30 @@ def _derive_days(
     return profile, rows
 
 
+def _usable_in(
+    locations: list[Location], manifest: Manifest, settings: Settings, looked_at: tuple[str, str]
+) -> bool:
+    """Whether these files' events show an assistant's interactions (a usable profile)."""
+    import duckdb
+
+    con = _connect(locations)
+    try:
+        return _profile(con, manifest, *looked_at, settings).usable
+    except duckdb.Error as exc:
+        raise StoreError(f"could not derive the interactions: {exc}") from exc
+    finally:
+        con.close()
+
+
 def derive(
     manifest: Manifest, settings: Settings, ingest_id: str | None, everything: bool = False
 ) -> Manifest | None:
     """Derive the stale days' interactions (every day's with `everything`: `loglake
     rebuild-summaries`) and commit them; None when nothing changed.
 
-    Until a lake has interactions, only the days an ingest (`ingest_id`) wrote are looked
-    at for a question field, so a database's lake pays one small scan per ingest."""
+    Until a lake has interactions, only the files an ingest (`ingest_id`) wrote are looked
+    at for a question field, so a database's lake (or a stream of pushes) pays one small
+    scan per ingest."""
     from loglake.ingest.writer import file_digest
 
     profile_key = f"v{VERSION}:{sorted(parse_profile(settings.interaction_profile).items())}"
@@ -249,10 +265,12 @@ def derive(
         return None
     looked_at = (_day(stale[0], -1), _day(stale[-1], 1))
     if not done and not everything:  # never derived: is this ingest an assistant's?
-        new = sorted(loc.date for loc in manifest.locations(_EVENTS) if loc.ingest_id == ingest_id)
-        if not new:
+        mine = [loc for loc in manifest.locations(_EVENTS) if loc.ingest_id == ingest_id]
+        if not mine:
             return None
-        looked_at = (new[0], new[-1])
+        looked_at = (min(loc.date for loc in mine), max(loc.date for loc in mine))
+        if not _usable_in(mine, manifest, settings, looked_at):  # its own files are enough
+            return None  # to say no (a day's other files would make each push scan the day)
     profile, days = _derive_days(manifest, settings, stale, existing, looked_at)
     doomed = [loc.key for d in days for loc in existing.get(d, ())]
     if not doomed and not any(t is not None and t.num_rows for t in days.values()):

@@ -3,8 +3,9 @@
 `PushBatcher.push(payload)` queues a body and blocks until the ingest that holds it has
 committed (or failed): a push is acknowledged only once its records are in the lake. One
 thread takes the queue once `push_batch_records` records wait or the oldest body has waited
-`push_batch_ms`, and runs one ordinary ingest over those bodies (inline, in this process:
-no worker processes are forked from a threaded server), with the after-commit listeners.
+`push_batch_ms`, and runs one ordinary ingest over those bodies, with the after-commit
+listeners; its tasks (a body each) run in worker processes started once by a fork server
+(`executors.local.KeptPool`: a threaded server is never forked), inline with one worker.
 A body's client is answered as soon as the commit is durable; the listeners (summaries,
 answers, alert evaluation) run after, under the lake's lock, while the next batch gathers;
 while more bodies wait, their work over the whole dataset is done at most every
@@ -26,6 +27,8 @@ from typing import Any
 from loglake.config import Settings
 from loglake.errors import LockError, LoglakeError
 from loglake.ingest.compact import compact
+from loglake.ingest.executors.local import KeptPool
+from loglake.ingest.hooks import REGISTERED
 from loglake.ingest.pipeline import ingest
 from loglake.ingest.push import Payload, outcome
 from loglake.store.listeners import Commit, Listener, notify
@@ -68,6 +71,12 @@ class PushBatcher:
         warn: Callable[[str], None] = _ignore,
     ) -> None:
         self.settings = settings.with_options(workers=1)
+        # the tasks run in worker processes kept for the server's life (None: inline)
+        local = settings.executor.split("://", 1)[0].strip().lower() == "local"
+        workers = settings.effective_workers
+        registered = any(h.startswith(REGISTERED) for h in settings.hooks.split(","))
+        # (a callable registered in this process cannot reach a fork server's workers)
+        self._pool = KeptPool(workers) if local and workers > 1 and not registered else None
         self.listeners = listeners
         self.on_report = on_report
         self.warn = warn
@@ -108,6 +117,8 @@ class PushBatcher:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=WAIT_S)
+        if self._pool is not None:
+            self._pool.close()
 
     def _start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -216,6 +227,7 @@ class PushBatcher:
                     listeners=[self._after_commit] if self.listeners else (),
                     warn=self.warn,
                     on_commit=lambda report: self._answer(batch, report),
+                    executor=self._pool,
                 )
             except LockError:
                 if time.monotonic() > give_up:

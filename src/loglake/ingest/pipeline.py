@@ -78,6 +78,7 @@ def ingest(
     listeners: Sequence[Listener] = (),
     payloads: Sequence[Payload] = (),
     on_commit: Callable[[dict[str, Any]], None] | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Ingest files into the dataset at `settings.root` and commit them atomically.
 
@@ -88,7 +89,8 @@ def ingest(
     `payloads` are pushed bodies (ingest/push.py): new sources of their own, never an error
     for having no readable line; the report's `duplicates` holds those already committed.
     `on_commit(report)` is called once the commit is durable, before the listeners (a push
-    is acknowledged then: its records are in the lake).
+    is acknowledged then: its records are in the lake). `executor`: where the tasks run
+    (the settings' executor when None).
     """
     if not inputs and not payloads:
         raise InputError("nothing to ingest: give one or more files, directories, globs or '-'")
@@ -96,7 +98,8 @@ def ingest(
     root = settings.root
     ingest_id = new_ingest_id()
     started = time.perf_counter()
-    executor = open_executor(settings.executor, settings.effective_workers)
+    if executor is None:
+        executor = open_executor(settings.executor, settings.effective_workers)
     with dataset_change(root, ingest_id, force, warn):
         manifest = previous = load_manifest(root)
         if replace:

@@ -51,24 +51,24 @@ _SAMPLE_CHARS = 200
 _PR_SET_PDEATHSIG = 1
 
 
-def init_worker(parent_pid: int) -> None:
+def init_worker(parent_pid: int | None) -> None:
     """Pool initializer: die with the parent, so a killed ingest leaves no writer behind."""
     # Never let this process's garbage collector finalize objects inherited from the parent:
     # a DuckDB connection the parent no longer used (a server's, a test's) would then be
     # destroyed here, and its destructor joins the parent's threads, which do not exist in
     # a forked child: the worker hangs forever. Objects created here are collected as usual.
     gc.freeze()
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int | None) -> None:
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+    if parent_pid is not None and os.getppid() != parent_pid:  # died before prctl took effect
         os._exit(1)
 
 
