@@ -195,8 +195,9 @@ def _section(args: argparse.Namespace, r: dict[str, Any]) -> str:
     command += f" --workers {args.workers}"
     return (
         "## Alert evaluation overhead\n\n"
-        f"- command: `{command}`; when: {when}; 2 cores shared with other helpers' work "
-        f"(not a quiet machine: 1-minute load average {r['load_avg_1m']} at the end)\n"
+        f"- command: `{command}`; when: {when}; 2 cores; 1-minute load average "
+        f"{r['load_avg_1m']} at the end (the benchmark's own ingests included: no other "
+        "work should run)\n"
         f"- `loglake ingest` of one generated JSON-lines log ({r['lines']:,} records) into a "
         f"fresh lake, alone and with {r['rules']} rules of every kind (`--alerts`), "
         f"alternating, {r['rounds']} rounds each; medians. CPU is the ingest process's user + "

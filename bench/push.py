@@ -296,9 +296,9 @@ def follow_section(row: dict[str, Any], command: str) -> str:
     return "\n".join([
         "## Push, queries and a follow ingest under load",
         "",
-        f"- command: `{command}`; when: {when}; {os.cpu_count()} cores shared with other "
-        "helpers' work (not a quiet machine); server, clients and follow on one machine "
-        "(loopback)",
+        f"- command: `{command}`; when: {when}; {os.cpu_count()} cores, 1-minute load "
+        f"average {os.getloadavg()[0]:.1f} before the run; server, clients and follow on one "
+        "machine (loopback)",
         f"- {row['clients']} clients pushing bodies of {row['records_per_body']:,} JSON records "
         "and asking `GET /api/logs` after each, while `loglake ingest --follow` (its own "
         f"process, `--interval 0.5`) ingests a file a writer grows by {FOLLOW_BATCH} records "

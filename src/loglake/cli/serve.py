@@ -95,6 +95,7 @@ def serve(
             threads=settings.server_threads,
             ident="loglake",
             clear_untrusted_proxy_headers=True,
+            asyncore_use_poll=True,  # select() fails past descriptor 1024 (many open files)
         )
     finally:
         app.extensions["loglake_push"].close()  # commit the pushes still waiting

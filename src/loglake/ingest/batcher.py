@@ -12,8 +12,8 @@ while more bodies wait, their work over the whole dataset is done at most every
 WHOLE_EVERY_S (`Commit.busy`).
 Bodies pushed while a commit runs form the next batch. A second body with the idempotency
 key of one still waiting shares that body's outcome; one whose key is committed adds
-nothing (ingest/push.py). Every COMPACT_EVERY commits the small files the batches wrote
-are merged (`compact`), as `--follow` does.
+nothing (ingest/push.py). Every COMPACT_EVERY commits (or COMPACT_FILES bodies) the small
+files the batches wrote are merged (`compact`), as `--follow` does.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from loglake.store.listeners import Commit, Listener, notify
 LOCK_RETRY_S = 15.0  # how long a batch waits for another change's lock before failing
 WAIT_S = 300.0  # the longest a push waits for its commit
 COMPACT_EVERY = 50  # commits between compactions of crowded partitions
+COMPACT_FILES = 400  # ... or bodies (a small file each) committed since the last one
 # while pushes keep arriving, the listeners' work over the whole dataset (its summary, the
 # precomputed answers) is done at most this often; every commit's own work is done each time
 WHOLE_EVERY_S = 5.0
@@ -86,6 +87,7 @@ class PushBatcher:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.commits = 0
+        self._uncompacted = 0  # bodies committed since the last compaction
         self._whole_at = 0.0  # when a commit last ran the whole-dataset work
 
     def push(self, payload: Payload, fmt: str | None = None) -> dict[str, Any]:
@@ -128,7 +130,10 @@ class PushBatcher:
     def _loop(self) -> None:
         while (batch := self._next_batch()) is not None:
             self._commit(batch)
-            if self.commits and self.commits % COMPACT_EVERY == 0:
+            if self._uncompacted and (
+                self.commits % COMPACT_EVERY == 0 or self._uncompacted >= COMPACT_FILES
+            ):
+                self._uncompacted = 0
                 self._compact()
 
     def _compact(self) -> None:
@@ -169,8 +174,10 @@ class PushBatcher:
         try:
             report = self._ingest(batch)
             self._answer(batch, report)  # a batch that committed nothing is answered here
-            if any(f["status"] == "new" for f in report["files"]):
+            new = sum(f["status"] == "new" for f in report["files"])
+            if new:
                 self.commits += 1
+                self._uncompacted += new
             if self.on_report is not None:
                 self.on_report(report, time.perf_counter() - started)
         except LoglakeError as exc:
